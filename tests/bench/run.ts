@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [-- GROUP...]`: prints one JSON line per figure,
+ * {"name": "group.figure", "value": N, "unit": "...", "target": N}.
+ */
+import { engineBench } from './engine.bench.js';
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  target: number;
+}
+
+const groups: Record<string, () => Promise<Figure[]>> = {
+  engine: engineBench,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const w of wanted) {
+  if (!(w in groups)) {
+    console.error(`unknown bench group "${w}"; groups: ${Object.keys(groups).join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const [name, run] of Object.entries(groups)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  for (const f of await run()) console.log(JSON.stringify(f));
+}
