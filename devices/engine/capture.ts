@@ -131,7 +131,7 @@ export class Capture {
     if (this.format === 'pcap') return id;
     const nameBytes = new TextEncoder().encode(name);
     const nameOpt = 4 + pad4(nameBytes.length);
-    const len = 20 + nameOpt + 8 + 4 + 4;
+    const len = 16 + nameOpt + 8 + 4 + 4;
     this.reserve(len);
     const v = this.view, b = this.buf;
     let p = this.pos;

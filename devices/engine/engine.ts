@@ -168,6 +168,11 @@ export class Engine {
     return n;
   }
 
+  /** After the storm guard moved the clock, timers left behind fire before more frames. */
+  private fireOverdue(): void {
+    while (this.timers.peekTime() < this.now) this.timers.fireFirst();
+  }
+
   // ---- virtual time ----
 
   /** Runs events up to and including time `until` (ns), then sets the clock to `until`. */
@@ -176,6 +181,7 @@ export class Engine {
     for (;;) {
       if (this.qHead !== this.qTail) {
         this.drain(Infinity);
+        this.fireOverdue();
         if (this.now > until) return;
         continue;
       }
@@ -207,6 +213,7 @@ export class Engine {
     for (;;) {
       if (this.qHead !== this.qTail) {
         this.drain(Infinity);
+        this.fireOverdue();
         continue;
       }
       const next = this.timers.peekTime();
