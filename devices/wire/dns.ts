@@ -75,11 +75,18 @@ export function decodeDns(buf: Uint8Array, offset = 0, length = buf.length - off
     throw new DecodeError(LAYER, `truncated: need ${length} bytes, have ${Math.max(0, buf.length - offset)}`, offset);
   }
   if (length < DNS_HEADER_LEN) throw new DecodeError(LAYER, `message of ${length} bytes is shorter than the header`, offset);
+  let msg: DnsMessage;
   try {
-    return dnsPacket.decode(view(buf, offset, length), 0) as DnsMessage;
+    msg = dnsPacket.decode(view(buf, offset, length), 0) as DnsMessage;
   } catch (e) {
     throw new DecodeError(LAYER, message(e), offset);
   }
+  // dns-packet slices RDATA without checking the end, so a record cut short decodes silently;
+  // only its count of consumed bytes gives it away.
+  if (dnsPacket.decode.bytes > length) {
+    throw new DecodeError(LAYER, `truncated: records need ${dnsPacket.decode.bytes} bytes, have ${length}`, offset);
+  }
+  return msg;
 }
 
 /** Bytes `encodeDns` will write. dns-packet does not compress names, so replies can be longer than a real server's. */
@@ -103,7 +110,11 @@ export function encodeDns(packet: Packet, buf: Uint8Array, offset = 0): number {
   return len;
 }
 
+type AnswerOfType<A, T> = A extends { type: infer U } ? (T extends U ? A : never) : never;
+/** The record shape of an answer type: DnsAnswerOf<'AAAA'> has a string `data`. */
+export type DnsAnswerOf<T extends Answer['type']> = AnswerOfType<Answer, T>;
+
 /** The answers of one type, e.g. dnsAnswersOf(p, 'A') for the addresses. */
-export function dnsAnswersOf<T extends Answer['type']>(p: Packet, type: T): Extract<Answer, { type: T }>[] {
-  return (p.answers ?? []).filter((a): a is Extract<Answer, { type: T }> => a.type === type);
+export function dnsAnswersOf<T extends Answer['type']>(p: Packet, type: T): DnsAnswerOf<T>[] {
+  return (p.answers ?? []).filter((a) => a.type === type) as DnsAnswerOf<T>[];
 }
