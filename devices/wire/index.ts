@@ -5,3 +5,7 @@ export * from './arp.js';
 export * from './ipv4.js';
 export * from './icmp.js';
 export * from './stp.js';
+export * from './udp.js';
+export * from './tcp.js';
+export * from './dhcp.js';
+export * from './dns.js';

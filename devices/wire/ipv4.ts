@@ -332,7 +332,8 @@ export class Reassembler {
 
   /**
    * Takes the IPv4 packet at `offset` of `bytes`. Returns the whole datagram (a new buffer) when
-   * this fragment completes one, the packet itself (a view) when it was not a fragment, else null.
+   * this fragment completes one, the packet itself (a view) when it was not a fragment, else null
+   * (incomplete, or dropped: a bad header checksum, a bad size, an overlap; see `stats`).
    * Throws DecodeError only for a malformed header.
    *
    * Overlaps are how fragment attacks slip past filters (RFC 1858, RFC 3128), so, like Linux
