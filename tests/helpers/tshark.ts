@@ -1,0 +1,26 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const TSHARK = '/usr/bin/tshark';
+const CHECKSUMS = ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
+
+export function tsharkAvailable(): { ok: boolean; reason: string } {
+  if (!existsSync(TSHARK)) return { ok: false, reason: `${TSHARK} not found (apt-get install tshark)` };
+  const r = spawnSync(TSHARK, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) return { ok: false, reason: `tshark --version failed: ${r.stderr}` };
+  return { ok: true, reason: '' };
+}
+
+/** Lines tshark prints for frames that are malformed or carry an expert warning or error (bad checksums included). */
+export function tsharkProblems(file: string): string[] {
+  const out = execFileSync(TSHARK, ['-n', '-r', file, ...CHECKSUMS, '-Y', '_ws.malformed || _ws.expert.severity >= warning'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.trim() !== '');
+}
+
+/** One row per frame with the requested fields. */
+export function tsharkFields(file: string, fields: string[], extra: string[] = []): string[][] {
+  const args = ['-n', '-r', file, ...CHECKSUMS, ...extra, '-T', 'fields', '-E', 'separator=\t'];
+  for (const f of fields) args.push('-e', f);
+  const out = execFileSync(TSHARK, args, { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
