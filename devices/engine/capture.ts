@@ -1,6 +1,7 @@
 import type { Engine } from './engine.js';
 import type { Link } from './link.js';
 import type { Port } from './port.js';
+import { addTap, removeTap, type FrameTap } from './tap.js';
 
 export type CaptureFormat = 'pcapng' | 'pcap';
 
@@ -20,7 +21,7 @@ const LINKTYPE_ETHERNET = 1;
 const TWO32 = 4294967296;
 
 /** A capture point on one link or port: a pcapng interface of its capture. */
-export class CaptureTap {
+export class CaptureTap implements FrameTap {
   constructor(
     readonly capture: Capture,
     readonly iface: number,
@@ -82,7 +83,7 @@ export class Capture {
   /** Starts recording a link (both directions, as seen by the receiving end). */
   attachLink(link: Link, name = link.id): CaptureTap {
     const tap = new CaptureTap(this, this.addInterface(name));
-    link.taps = link.taps === null ? [tap] : [...link.taps, tap];
+    addTap(link, tap);
     this.taps.push({ tap, on: link });
     return tap;
   }
@@ -90,7 +91,7 @@ export class Capture {
   /** Starts recording a port (what it sends and what it receives). */
   attachPort(port: Port, name: string): CaptureTap {
     const tap = new CaptureTap(this, this.addInterface(name));
-    port.taps = port.taps === null ? [tap] : [...port.taps, tap];
+    addTap(port, tap);
     this.taps.push({ tap, on: port });
     return tap;
   }
@@ -98,10 +99,7 @@ export class Capture {
   /** Stops recording everywhere, hands over what is buffered. */
   close(): void {
     if (this.closed) return;
-    for (const { tap, on } of this.taps) {
-      const rest = on.taps!.filter((t) => t !== tap);
-      on.taps = rest.length ? rest : null;
-    }
+    for (const { tap, on } of this.taps) removeTap(on, tap);
     this.taps.length = 0;
     this.flush();
     this.closed = true;

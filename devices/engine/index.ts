@@ -4,3 +4,4 @@ export * from './link.js';
 export * from './capture.js';
 export * from './rng.js';
 export * from './timers.js';
+export * from './tap.js';

@@ -1,6 +1,6 @@
 import type { Engine, TimerTarget } from './engine.js';
 import type { Port } from './port.js';
-import type { CaptureTap } from './capture.js';
+import type { FrameTap } from './tap.js';
 
 /** Impairments of one direction of a link; every field optional, all off by default. */
 export interface Impairments {
@@ -150,7 +150,7 @@ export class Link {
   private readonly dirs: [Direction, Direction];
   suspended = false;
   /** Capture taps on this link, null when none. */
-  taps: CaptureTap[] | null = null;
+  taps: FrameTap[] | null = null;
 
   constructor(
     readonly engine: Engine,

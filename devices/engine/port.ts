@@ -1,5 +1,5 @@
 import type { Link } from './link.js';
-import type { CaptureTap } from './capture.js';
+import type { FrameTap } from './tap.js';
 
 /** What owns ports: a device, a network, an endpoint to the real world, or a test harness. */
 export interface FrameSink {
@@ -26,7 +26,7 @@ export class Port {
   /** Frames that arrived while the port was down. */
   rxDrops = 0;
   /** Capture taps on this port, null when none (the common case costs one comparison). */
-  taps: CaptureTap[] | null = null;
+  taps: FrameTap[] | null = null;
 
   constructor(
     readonly owner: FrameSink,
