@@ -1,0 +1,83 @@
+import { type Ip4, prefixToMask } from '../wire/bytes.js';
+import type { Route } from './types.js';
+
+export const DISTANCE = { connected: 0, static: 1, dhcp: 254 } as const;
+
+export interface RouteInit {
+  prefix: Ip4;
+  prefixLength: number;
+  /** Next hop; 0 or absent for a route straight out of `ifIndex`. */
+  via?: Ip4;
+  /** Interface index; absent means resolved through the route to `via`. */
+  ifIndex?: number;
+  metric?: number;
+  distance?: number;
+  source?: Route['source'];
+}
+
+export function makeRoute(r: RouteInit): Route {
+  if (!(r.prefixLength >= 0 && r.prefixLength <= 32)) throw new RangeError(`prefix length ${r.prefixLength}`);
+  const mask = prefixToMask(r.prefixLength);
+  const source = r.source ?? 'static';
+  const via = (r.via ?? 0) >>> 0;
+  const ifIndex = r.ifIndex ?? -1;
+  if (via === 0 && ifIndex < 0) throw new RangeError('a route needs a next hop or an interface');
+  return {
+    prefix: (r.prefix & mask) >>> 0,
+    prefixLength: r.prefixLength,
+    mask,
+    via,
+    ifIndex,
+    distance: r.distance ?? DISTANCE[source],
+    metric: r.metric ?? 0,
+    source,
+  };
+}
+
+/**
+ * Routes kept sorted by prefix length (longest first), then distance, then metric, so a lookup
+ * is the first usable entry that matches. Tables in a lab are tens of routes: a linear scan is
+ * faster than a trie at that size and allocates nothing.
+ */
+export class RouteTable {
+  readonly routes: Route[] = [];
+
+  add(route: Route): void {
+    const i = this.routes.findIndex((r) => sameRoute(r, route));
+    if (i >= 0) this.routes.splice(i, 1);
+    let at = 0;
+    while (at < this.routes.length && !before(route, this.routes[at]!)) at++;
+    this.routes.splice(at, 0, route);
+  }
+
+  /** Removes routes matching prefix/length and, when given, next hop and interface. Returns how many. */
+  remove(prefix: Ip4, prefixLength: number, via?: Ip4, ifIndex?: number): number {
+    const mask = prefixToMask(prefixLength);
+    const p = (prefix & mask) >>> 0;
+    let n = 0;
+    for (let i = this.routes.length - 1; i >= 0; i--) {
+      const r = this.routes[i]!;
+      if (r.prefix !== p || r.prefixLength !== prefixLength) continue;
+      if (via !== undefined && r.via !== via >>> 0) continue;
+      if (ifIndex !== undefined && r.ifIndex !== ifIndex) continue;
+      if (r.source === 'connected' && via === undefined && ifIndex === undefined) continue;
+      this.routes.splice(i, 1);
+      n++;
+    }
+    return n;
+  }
+
+  removeWhere(pred: (r: Route) => boolean): void {
+    for (let i = this.routes.length - 1; i >= 0; i--) if (pred(this.routes[i]!)) this.routes.splice(i, 1);
+  }
+}
+
+function sameRoute(a: Route, b: Route): boolean {
+  return a.prefix === b.prefix && a.prefixLength === b.prefixLength && a.via === b.via && a.ifIndex === b.ifIndex && a.source === b.source;
+}
+
+function before(a: Route, b: Route): boolean {
+  if (a.prefixLength !== b.prefixLength) return a.prefixLength > b.prefixLength;
+  if (a.distance !== b.distance) return a.distance < b.distance;
+  return a.metric < b.metric;
+}

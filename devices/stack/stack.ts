@@ -1,0 +1,1221 @@
+import type { Engine, TimerTarget } from '../engine/engine.js';
+import type { Port } from '../engine/port.js';
+import { ARP_LENGTH, ARP_REPLY, ARP_REQUEST, encodeArp } from '../wire/arp.js';
+import { type Ip4, type Mac, MAC_BROADCAST, isGroupMac, macAt, onesSum, prefixToMask, put16, putMac, u16, u32 } from '../wire/bytes.js';
+import { DecodeError, EncodeError } from '../wire/errors.js';
+import { ETHERTYPE, ETH_MIN_FRAME } from '../wire/ethernet.js';
+import {
+  ICMP_TYPE,
+  RFC1812_MAX_QUOTE,
+  UNREACH,
+  decodeQuotedIpv4,
+  echoReplyFrom,
+  icmpError,
+  icmpErrorAllowed,
+  isIcmpError,
+} from '../wire/icmp.js';
+import {
+  IPPROTO,
+  IPV4_HEADER_LENGTH,
+  IPV4_MAX_LENGTH,
+  Reassembler,
+  decrementTtl,
+  encodeIpv4,
+  fragment,
+  ipv4ChecksumOk,
+  ipv4Df,
+  ipv4Dst,
+  ipv4IsFragment,
+  ipv4Src,
+} from '../wire/ipv4.js';
+import { RouteTable, makeRoute, type RouteInit } from './routes.js';
+import { EchoLayer, UdpLayer } from './sockets.js';
+import type {
+  ArpEntry,
+  ArpState,
+  IcmpErrorReport,
+  IfAddress,
+  IpHooks,
+  IpInterface,
+  OutputRoute,
+  ProtocolHandler,
+  Route,
+  RxInfo,
+  SendOptions,
+  SendStatus,
+} from './types.js';
+
+/**
+ * Neighbour timing. The defaults are Linux's (net.ipv4.neigh.default.*): base_reachable_time
+ * 30 s (not randomised, so runs read easily), retrans_time 1 s, 3 broadcast requests
+ * (mcast_probes) before giving up, delay_first_probe_time 5 s and 3 unicast probes for a stale
+ * entry in use, a queue of 3 datagrams per unresolved address (the historical unres_qlen), and
+ * stale entries forgotten after 60 s unused (gc_stale_time). A router may set reachableNs to
+ * 4 h, IOS's ARP timeout.
+ */
+export interface ArpConfig {
+  reachableNs: number;
+  staleNs: number;
+  retransNs: number;
+  requests: number;
+  delayNs: number;
+  unicastProbes: number;
+  queueLength: number;
+}
+
+export const LINUX_ARP: ArpConfig = {
+  reachableNs: 30e9,
+  staleNs: 60e9,
+  retransNs: 1e9,
+  requests: 3,
+  delayNs: 5e9,
+  unicastProbes: 3,
+  queueLength: 3,
+};
+
+/**
+ * ICMP error rate limit as a token bucket. Default like Linux's global limit
+ * (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50); it applies to errors only, never to echo replies.
+ */
+export interface IcmpRateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export interface StackOptions {
+  /** Node name, for error messages. */
+  name: string;
+  /** Router mode: forward datagrams not addressed to us. */
+  forwarding?: boolean;
+  /** TTL of datagrams we originate. Default 64 (Linux); IOS uses 255. */
+  defaultTtl?: number;
+  arp?: Partial<ArpConfig>;
+  icmpRateLimit?: IcmpRateLimit;
+  /** Bytes of the offending datagram quoted in ICMP errors: RFC 1812's 548 (Linux) by default; 28 for RFC 792 (IOS). */
+  icmpQuoteBytes?: number;
+  /** Fragment reassembly timeout; default 30 s (Linux ipfrag_time). */
+  reassemblyTimeoutNs?: number;
+  hooks?: IpHooks;
+}
+
+export interface InterfaceInit {
+  /** Default: the port's name, with `.vlan` for a sub-interface. */
+  name?: string;
+  mac: Mac;
+  /** 802.1Q VLAN id of a sub-interface of `port`. */
+  vlan?: number;
+  mtu?: number;
+  up?: boolean;
+}
+
+export interface ArpTableRow {
+  iface: string;
+  ip: Ip4;
+  /** -1 while incomplete. */
+  mac: Mac;
+  state: ArpState;
+  /** Since the neighbour last confirmed it is there. */
+  ageNs: number;
+}
+
+export interface StackStats {
+  /** Frames taken from ports (any EtherType). */
+  rxFrames: number;
+  /** Frames ignored: not for our MAC, unknown VLAN, unknown EtherType, interface down. */
+  rxIgnored: number;
+  ipInReceives: number;
+  /** Malformed IPv4 headers (version, lengths). */
+  ipInHdrErrors: number;
+  /** Correctly formed headers whose checksum is wrong. */
+  ipInBadChecksum: number;
+  /** Datagrams not for us on a host, or broadcasts we do not route. */
+  ipInAddrErrors: number;
+  ipInDelivers: number;
+  ipForwarded: number;
+  ipNoRoute: number;
+  ipTtlExceeded: number;
+  ipFiltered: number;
+  ipOutRequests: number;
+  ipFragCreates: number;
+  ipReassembled: number;
+  /** Datagrams dropped because ARP gave up or the unresolved queue overflowed. */
+  arpDrops: number;
+  arpRequestsSent: number;
+  arpRepliesSent: number;
+  /** Someone else claimed one of our addresses. */
+  arpConflicts: number;
+  icmpInErrors: number;
+  icmpErrorsSent: number;
+  icmpRateLimited: number;
+  echoRepliesSent: number;
+}
+
+const TAG_ARP = 1;
+const TAG_REASM = 2;
+const TAG_LOOPBACK = 3;
+const TWO32 = 4294967296;
+const BROADCAST_IP = 0xffffffff;
+
+function isMulticast(ip: Ip4): boolean {
+  return ip >>> 28 === 0xe;
+}
+
+function makeAddress(ip: Ip4, prefix: number): IfAddress {
+  if (!(prefix >= 0 && prefix <= 32)) throw new RangeError(`prefix length ${prefix}`);
+  const mask = prefixToMask(prefix);
+  const network = (ip & mask) >>> 0;
+  const broadcast = prefix >= 31 ? ip >>> 0 : (network | ~mask) >>> 0;
+  return { ip: ip >>> 0, prefix, mask, network, broadcast };
+}
+
+/**
+ * The IPv4 stack of one device. See index.ts for the API in brief. Every per-frame path reads
+ * fields in place and allocates only the frame it sends.
+ */
+export class IpStack implements TimerTarget {
+  readonly name: string;
+  forwarding: boolean;
+  defaultTtl: number;
+  hooks: IpHooks | null;
+  readonly arpConfig: ArpConfig;
+  readonly icmpRate: IcmpRateLimit;
+  icmpQuoteBytes: number;
+  readonly interfaces: IpInterface[] = [];
+  readonly routes = new RouteTable();
+  readonly udp: UdpLayer;
+  readonly echo: EchoLayer;
+  readonly reassembler: Reassembler;
+  running = false;
+  readonly stats: StackStats = {
+    rxFrames: 0,
+    rxIgnored: 0,
+    ipInReceives: 0,
+    ipInHdrErrors: 0,
+    ipInBadChecksum: 0,
+    ipInAddrErrors: 0,
+    ipInDelivers: 0,
+    ipForwarded: 0,
+    ipNoRoute: 0,
+    ipTtlExceeded: 0,
+    ipFiltered: 0,
+    ipOutRequests: 0,
+    ipFragCreates: 0,
+    ipReassembled: 0,
+    arpDrops: 0,
+    arpRequestsSent: 0,
+    arpRepliesSent: 0,
+    arpConflicts: 0,
+    icmpInErrors: 0,
+    icmpErrorsSent: 0,
+    icmpRateLimited: 0,
+    echoRepliesSent: 0,
+  };
+
+  private readonly protocols: (ProtocolHandler | undefined)[] = new Array(256).fill(undefined);
+  private readonly portIfaces = new Map<Port, IpInterface[]>();
+  private ipId: number;
+  private icmpTokens: number;
+  private icmpRefillNs = 0;
+  private reasmTimer = -1;
+  private loopTimer = -1;
+  private readonly loopQueue: Uint8Array[] = [];
+  private readonly loopIface: number[] = [];
+  /** Scratch results of `lookup`, so that forwarding allocates nothing to route. */
+  private lkIface: IpInterface | null = null;
+  private lkNextHop = 0;
+  private readonly rx: RxInfo;
+
+  constructor(
+    readonly engine: Engine,
+    opts: StackOptions,
+  ) {
+    this.name = opts.name;
+    this.forwarding = opts.forwarding ?? false;
+    this.defaultTtl = opts.defaultTtl ?? 64;
+    this.hooks = opts.hooks ?? null;
+    this.arpConfig = { ...LINUX_ARP, ...opts.arp };
+    this.icmpRate = opts.icmpRateLimit ?? { perSecond: 1000, burst: 50 };
+    this.icmpTokens = this.icmpRate.burst;
+    this.icmpQuoteBytes = opts.icmpQuoteBytes ?? RFC1812_MAX_QUOTE;
+    this.reassembler = new Reassembler({ timeoutNs: opts.reassemblyTimeoutNs ?? 30e9 });
+    this.ipId = engine.rng.below(65536);
+    this.udp = new UdpLayer(this);
+    this.echo = new EchoLayer(this);
+    this.protocols[IPPROTO.UDP] = this.udp;
+    this.rx = { iface: null as unknown as IpInterface, srcIp: 0, dstIp: 0, srcMac: 0, ttl: 0, broadcast: false };
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  addInterface(port: Port, init: InterfaceInit): IpInterface {
+    const vlan = init.vlan ?? -1;
+    if (vlan !== -1 && !(vlan >= 1 && vlan <= 4094)) throw new RangeError(`VLAN id ${vlan}`);
+    const list = this.portIfaces.get(port) ?? [];
+    if (list.some((i) => i.vlan === vlan)) throw new Error(`${this.name}: ${port.name} already has ${vlan < 0 ? 'an untagged interface' : `VLAN ${vlan}`}`);
+    const name = init.name ?? (vlan < 0 ? port.name : `${port.name}.${vlan}`);
+    if (this.interfaces.some((i) => i.name === name)) throw new Error(`${this.name}: interface ${name} exists`);
+    const iface: IpInterface = {
+      index: this.interfaces.length,
+      name,
+      port,
+      vlan,
+      mac: init.mac,
+      mtu: init.mtu ?? 1500,
+      up: init.up ?? true,
+      addresses: [],
+      arp: new Map(),
+    };
+    this.interfaces.push(iface);
+    list.push(iface);
+    this.portIfaces.set(port, list);
+    return iface;
+  }
+
+  interface(name: string): IpInterface | undefined {
+    return this.interfaces.find((i) => i.name === name);
+  }
+
+  /** Replaces the addresses of `iface` (primary first); announces new ones with gratuitous ARP. */
+  setAddresses(iface: IpInterface, list: readonly { ip: Ip4; prefix: number }[]): void {
+    const old = iface.addresses;
+    iface.addresses = list.map((a) => makeAddress(a.ip, a.prefix));
+    this.addressesChanged(iface, old);
+  }
+
+  /** Adds an address (as primary when `primary`, else secondary); replaces one with the same IP. */
+  addAddress(iface: IpInterface, ip: Ip4, prefix: number, primary = false): void {
+    const old = iface.addresses;
+    const rest = old.filter((a) => a.ip !== ip >>> 0);
+    const a = makeAddress(ip, prefix);
+    iface.addresses = primary ? [a, ...rest] : [...rest, a];
+    this.addressesChanged(iface, old);
+  }
+
+  removeAddress(iface: IpInterface, ip: Ip4): boolean {
+    const old = iface.addresses;
+    iface.addresses = old.filter((a) => a.ip !== ip >>> 0);
+    if (iface.addresses.length === old.length) return false;
+    this.addressesChanged(iface, old);
+    return true;
+  }
+
+  private addressesChanged(iface: IpInterface, old: IfAddress[]): void {
+    this.rebuildConnected();
+    if (!this.running || !iface.up) return;
+    for (const a of iface.addresses) {
+      const before = old.find((o) => o.ip === a.ip);
+      if (before === undefined || before.prefix !== a.prefix) this.announce(iface, a.ip);
+    }
+  }
+
+  /** `no shutdown` / `shutdown`. Going down forgets the interface's neighbours; coming up announces its addresses. */
+  setUp(iface: IpInterface, up: boolean): void {
+    if (iface.up === up) return;
+    iface.up = up;
+    if (!up) this.flushArp(iface);
+    this.rebuildConnected();
+    if (up && this.running) for (const a of iface.addresses) this.announce(iface, a.ip);
+  }
+
+  setMtu(iface: IpInterface, mtu: number): void {
+    if (!(mtu >= 68 && mtu <= 65535)) throw new RangeError(`MTU ${mtu}`);
+    iface.mtu = mtu;
+  }
+
+  /** Static route; `ifIndex` absent resolves through the route to `via`. */
+  addRoute(init: RouteInit): Route {
+    const r = makeRoute(init);
+    if (r.ifIndex >= this.interfaces.length) throw new RangeError(`interface index ${r.ifIndex}`);
+    this.routes.add(r);
+    return r;
+  }
+
+  removeRoute(prefix: Ip4, prefixLength: number, via?: Ip4, ifIndex?: number): number {
+    return this.routes.remove(prefix, prefixLength, via, ifIndex);
+  }
+
+  /** Replaces the default route from `source` (static gateway or DHCP router); null removes it. */
+  setDefaultGateway(via: Ip4 | null, source: Route['source'] = 'static', ifIndex?: number): void {
+    this.routes.removeWhere((r) => r.prefixLength === 0 && r.source === source);
+    if (via !== null && via !== 0) this.addRoute({ prefix: 0, prefixLength: 0, via, source, ...(ifIndex !== undefined ? { ifIndex } : {}) });
+  }
+
+  registerProtocol(protocol: number, handler: ProtocolHandler): void {
+    if (protocol === IPPROTO.ICMP || protocol === IPPROTO.UDP) throw new Error(`protocol ${protocol} is built in`);
+    this.protocols[protocol] = handler;
+  }
+
+  /** A permanent neighbour (`arp` static entry). */
+  addStaticArp(iface: IpInterface, ip: Ip4, mac: Mac): void {
+    const e = this.newEntry(iface, ip >>> 0, 'permanent');
+    e.mac = mac;
+  }
+
+  private rebuildConnected(): void {
+    this.routes.removeWhere((r) => r.source === 'connected');
+    for (const iface of this.interfaces) {
+      if (!iface.up) continue;
+      for (const a of iface.addresses) {
+        this.routes.add(makeRoute({ prefix: a.network, prefixLength: a.prefix, ifIndex: iface.index, source: 'connected' }));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Powers the stack on and announces every address with a gratuitous ARP. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.icmpTokens = this.icmpRate.burst;
+    this.icmpRefillNs = this.engine.now;
+    for (const iface of this.interfaces) if (iface.up) for (const a of iface.addresses) this.announce(iface, a.ip);
+  }
+
+  /** Powers off: cancels timers, forgets neighbours (not permanent ones), fragments and loopback traffic. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const iface of this.interfaces) this.flushArp(iface);
+    if (this.reasmTimer >= 0) this.engine.cancel(this.reasmTimer);
+    this.reasmTimer = -1;
+    this.reassembler.entries.clear();
+    if (this.loopTimer >= 0) this.engine.cancel(this.loopTimer);
+    this.loopTimer = -1;
+    this.loopQueue.length = 0;
+    this.loopIface.length = 0;
+  }
+
+  private flushArp(iface: IpInterface): void {
+    for (const [ip, e] of iface.arp) {
+      if (e.timer >= 0) this.engine.cancel(e.timer);
+      e.timer = -1;
+      if (e.state !== 'permanent') iface.arp.delete(ip);
+    }
+  }
+
+  onTimer(tag: number, arg: unknown): void {
+    if (tag === TAG_ARP) this.arpTimer(arg as number);
+    else if (tag === TAG_REASM) this.reasmExpire();
+    else if (tag === TAG_LOOPBACK) this.loopbackDrain();
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** The interface holding `ip` as one of its addresses (up interfaces only). */
+  ifaceOwning(ip: Ip4): IpInterface | null {
+    for (const iface of this.interfaces) {
+      if (!iface.up) continue;
+      for (const a of iface.addresses) if (a.ip === ip) return iface;
+    }
+    return null;
+  }
+
+  isLocalAddress(ip: Ip4): boolean {
+    return this.ifaceOwning(ip >>> 0) !== null;
+  }
+
+  /** Longest-prefix match among usable routes; null when none. */
+  lookupRoute(dst: Ip4): { route: Route; iface: IpInterface; nextHop: Ip4 } | null {
+    const r = this.lookup(dst >>> 0);
+    return r === null ? null : { route: r, iface: this.lkIface!, nextHop: this.lkNextHop };
+  }
+
+  /** Neighbour cache rows, expired entries pruned. */
+  arpTable(iface?: IpInterface): ArpTableRow[] {
+    const now = this.engine.now;
+    const out: ArpTableRow[] = [];
+    for (const i of iface ? [iface] : this.interfaces) {
+      for (const e of i.arp.values()) {
+        if (this.expired(e, now)) {
+          this.deleteEntry(i, e);
+          continue;
+        }
+        let state = e.state;
+        if (state === 'reachable' && now - e.confirmedNs >= this.arpConfig.reachableNs) state = 'stale';
+        out.push({ iface: i.name, ip: e.ip, mac: e.mac, state, ageNs: now - e.confirmedNs });
+      }
+    }
+    return out;
+  }
+
+  /** The MAC known for `ip` on `iface` (any state but incomplete), or null. */
+  arpLookup(iface: IpInterface, ip: Ip4): Mac | null {
+    const e = iface.arp.get(ip >>> 0);
+    if (e === undefined || e.mac < 0 || this.expired(e, this.engine.now)) return null;
+    return e.mac;
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  /** The device's `onFrame` hands every frame of a port carrying IP interfaces here. */
+  onFrame(port: Port, frame: Uint8Array): void {
+    if (!this.running) return;
+    this.stats.rxFrames++;
+    if (frame.length < 14) {
+      this.stats.rxIgnored++;
+      return;
+    }
+    let type = u16(frame, 12);
+    let off = 14;
+    let vid = -1;
+    if (type === ETHERTYPE.VLAN) {
+      if (frame.length < 18) {
+        this.stats.rxIgnored++;
+        return;
+      }
+      vid = u16(frame, 14) & 0x0fff;
+      if (vid === 0) vid = -1; // a priority tag: the frame belongs to the untagged interface
+      type = u16(frame, 16);
+      off = 18;
+    }
+    const list = this.portIfaces.get(port);
+    let iface: IpInterface | null = null;
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        if (list[i]!.vlan === vid) {
+          iface = list[i]!;
+          break;
+        }
+      }
+    }
+    if (iface === null || !iface.up) {
+      this.stats.rxIgnored++;
+      return;
+    }
+    const dstMac = macAt(frame, 0);
+    const group = isGroupMac(dstMac);
+    if (!group && dstMac !== iface.mac) {
+      this.stats.rxIgnored++;
+      return;
+    }
+    if (type === ETHERTYPE.IPV4) this.ipInput(iface, frame, off, group);
+    else if (type === ETHERTYPE.ARP) this.arpInput(iface, frame, off);
+    else this.stats.rxIgnored++;
+  }
+
+  private ipInput(iface: IpInterface, frame: Uint8Array, off: number, linkGroup: boolean): void {
+    const st = this.stats;
+    st.ipInReceives++;
+    const avail = frame.length - off;
+    if (avail < IPV4_HEADER_LENGTH || frame[off]! >>> 4 !== 4) {
+      st.ipInHdrErrors++;
+      return;
+    }
+    const hl = (frame[off]! & 0x0f) << 2;
+    const total = u16(frame, off + 2);
+    if (hl < IPV4_HEADER_LENGTH || total < hl || total > avail) {
+      st.ipInHdrErrors++;
+      return;
+    }
+    if (!ipv4ChecksumOk(frame, off)) {
+      st.ipInBadChecksum++;
+      return;
+    }
+    let packet = frame.subarray(off, off + total);
+    const hooks = this.hooks;
+    if (hooks !== null) {
+      if (hooks.inputFilter !== undefined && !hooks.inputFilter(iface, packet)) {
+        st.ipFiltered++;
+        return;
+      }
+      if (hooks.preRouting !== undefined) {
+        const r = hooks.preRouting(iface, packet);
+        if (r === null) {
+          st.ipFiltered++;
+          return;
+        }
+        packet = r;
+      }
+    }
+    const dst = ipv4Dst(packet, 0);
+    const srcMac = macAt(frame, 6);
+    if (this.isLocalUnicast(dst)) {
+      this.deliverLocal(iface, packet, linkGroup, srcMac);
+      return;
+    }
+    if (dst === BROADCAST_IP || isMulticast(dst) || this.isBroadcastOn(iface, dst)) {
+      this.deliverLocal(iface, packet, true, srcMac);
+      return;
+    }
+    if (linkGroup) {
+      // A unicast address inside a link-layer broadcast: nobody routes those.
+      st.ipInAddrErrors++;
+      return;
+    }
+    if (this.forwarding) {
+      this.forward(iface, packet);
+      return;
+    }
+    if (iface.addresses.length === 0) {
+      // An interface still without an address takes unicast for its MAC: a DHCP server may
+      // unicast the OFFER to the address it offers (RFC 2131 4.1), as a raw socket would see it.
+      this.deliverLocal(iface, packet, false, srcMac);
+      return;
+    }
+    st.ipInAddrErrors++;
+  }
+
+  private isLocalUnicast(dst: Ip4): boolean {
+    const ifs = this.interfaces;
+    for (let i = 0; i < ifs.length; i++) {
+      const iface = ifs[i]!;
+      if (!iface.up) continue;
+      const as = iface.addresses;
+      for (let k = 0; k < as.length; k++) if (as[k]!.ip === dst) return true;
+    }
+    return false;
+  }
+
+  /** `dst` is the directed broadcast of a subnet on `iface`. */
+  private isBroadcastOn(iface: IpInterface, dst: Ip4): boolean {
+    const as = iface.addresses;
+    for (let k = 0; k < as.length; k++) {
+      const a = as[k]!;
+      if (a.prefix < 31 && a.broadcast === dst) return true;
+    }
+    return false;
+  }
+
+  private isDirectedBroadcastAnywhere(dst: Ip4): boolean {
+    for (const iface of this.interfaces) if (this.isBroadcastOn(iface, dst)) return true;
+    return false;
+  }
+
+  private deliverLocal(iface: IpInterface, packet: Uint8Array, broadcast: boolean, srcMac: Mac): void {
+    if (ipv4IsFragment(packet, 0)) {
+      let whole: Uint8Array | null;
+      try {
+        whole = this.reassembler.add(packet, 0, this.engine.now);
+      } catch (e) {
+        if (e instanceof DecodeError) return;
+        throw e;
+      }
+      if (whole === null) {
+        this.armReassemblyTimer();
+        return;
+      }
+      this.stats.ipReassembled++;
+      packet = whole;
+    }
+    this.stats.ipInDelivers++;
+    const hl = (packet[0]! & 0x0f) << 2;
+    const protocol = packet[9]!;
+    const rx = this.rx;
+    rx.iface = iface;
+    rx.srcIp = ipv4Src(packet, 0);
+    rx.dstIp = ipv4Dst(packet, 0);
+    rx.srcMac = srcMac;
+    rx.ttl = packet[8]!;
+    rx.broadcast = broadcast;
+    if (protocol === IPPROTO.ICMP) {
+      this.icmpInput(packet, hl, packet.length - hl, rx);
+      return;
+    }
+    const handler = this.protocols[protocol];
+    const taken = handler !== undefined && handler.input(packet, hl, packet.length - hl, rx);
+    if (!taken && !broadcast) {
+      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, protocol === IPPROTO.UDP ? UNREACH.PORT : UNREACH.PROTOCOL, packet, iface);
+    }
+  }
+
+  private armReassemblyTimer(): void {
+    if (this.reasmTimer >= 0) return;
+    let oldest = Infinity;
+    for (const e of this.reassembler.entries.values()) if (e.firstNs < oldest) oldest = e.firstNs;
+    if (oldest === Infinity) return;
+    this.reasmTimer = this.engine.schedule(oldest + this.reassembler.timeoutNs, this, TAG_REASM);
+  }
+
+  private reasmExpire(): void {
+    this.reasmTimer = -1;
+    for (const quote of this.reassembler.expire(this.engine.now)) {
+      this.sendIcmpError(ICMP_TYPE.TIME_EXCEEDED, 1, quote, this.ifaceOwning(ipv4Dst(quote, 0)));
+    }
+    this.armReassemblyTimer();
+  }
+
+  // ---------------------------------------------------------------- ICMP
+
+  private icmpInput(packet: Uint8Array, off: number, len: number, rx: RxInfo): void {
+    if (len < 8 || onesSum(packet, off, len) !== 0xffff) {
+      this.stats.icmpInErrors++;
+      return;
+    }
+    const type = packet[off]!;
+    if (type === ICMP_TYPE.ECHO_REQUEST) {
+      // Linux ignores broadcast pings (icmp_echo_ignore_broadcasts = 1), and so do we.
+      if (rx.broadcast) return;
+      const reply = echoReplyFrom(packet, off, len);
+      const route = this.routeOutput(rx.srcIp, { srcIp: rx.dstIp });
+      if (typeof route === 'string') return;
+      if (this.transmit(route, IPPROTO.ICMP, reply, {}) !== 'filtered') this.stats.echoRepliesSent++;
+      return;
+    }
+    if (type === ICMP_TYPE.ECHO_REPLY) {
+      this.echo.reply(u16(packet, off + 4), rx.srcIp, u16(packet, off + 6), packet.subarray(off + 8, off + len), rx);
+      return;
+    }
+    if (isIcmpError(type)) {
+      const report = this.reportFromQuote(type, packet[off + 1]!, rx.srcIp, false, packet, off + 8, len - 8, rx.ttl);
+      if (report !== null) {
+        report.nextHopMtu = type === ICMP_TYPE.DEST_UNREACHABLE && report.code === UNREACH.FRAG_NEEDED ? u16(packet, off + 6) : 0;
+        this.dispatchError(report, packet, off + 8);
+      }
+    }
+  }
+
+  private reportFromQuote(
+    type: number,
+    code: number,
+    from: Ip4,
+    local: boolean,
+    buf: Uint8Array,
+    quoteOff: number,
+    quoteLen: number,
+    ttl: number,
+  ): IcmpErrorReport | null {
+    let q;
+    try {
+      q = decodeQuotedIpv4(buf, quoteOff, quoteLen);
+    } catch (e) {
+      if (e instanceof DecodeError) return null;
+      throw e;
+    }
+    const t = q.transportOffset;
+    const haveL4 = q.transportLength >= 8;
+    let sp = 0;
+    let dp = 0;
+    if (haveL4) {
+      if (q.protocol === IPPROTO.ICMP) {
+        sp = u16(buf, t + 4);
+        dp = u16(buf, t + 6);
+      } else {
+        sp = u16(buf, t);
+        dp = u16(buf, t + 2);
+      }
+    }
+    return {
+      type,
+      code,
+      from,
+      local,
+      quotedSrc: q.src,
+      quotedDst: q.dst,
+      quotedProtocol: q.protocol,
+      quotedTtl: q.ttl,
+      quotedSrcPort: sp,
+      quotedDstPort: dp,
+      nextHopMtu: 0,
+      ttl,
+    };
+  }
+
+  private dispatchError(report: IcmpErrorReport, quote: Uint8Array, quoteOff: number): void {
+    const p = report.quotedProtocol;
+    if (p === IPPROTO.ICMP) {
+      const t = quoteOff + ((quote[quoteOff]! & 0x0f) << 2);
+      if (t < quote.length && quote[t] === ICMP_TYPE.ECHO_REQUEST) this.echo.error(report);
+      return;
+    }
+    const h = this.protocols[p];
+    if (h !== undefined && h.icmpError !== undefined) h.icmpError(report, quote, quoteOff + ((quote[quoteOff]! & 0x0f) << 2));
+  }
+
+  /**
+   * Sends an ICMP error about `offending` (a whole datagram or its first bytes) unless RFC 1122
+   * forbids it (errors about errors, non-first fragments, broadcasts) or the rate limit says no.
+   * The source is the address the datagram was sent to when that is ours (port unreachable),
+   * else the primary address of `ingress`, the interface facing the sender. Errors about our
+   * own datagrams go straight to the socket that sent them.
+   */
+  sendIcmpError(type: number, code: number, offending: Uint8Array, ingress: IpInterface | null, rest = 0): boolean {
+    if (!this.running || !icmpErrorAllowed(offending, 0)) return false;
+    const dst = ipv4Dst(offending, 0);
+    const src = ipv4Src(offending, 0);
+    if (this.isDirectedBroadcastAnywhere(dst)) return false;
+    if (this.isLocalUnicast(src)) {
+      const from = ingress !== null && ingress.addresses.length > 0 ? ingress.addresses[0]!.ip : src;
+      const report = this.reportFromQuote(type, code, from, true, offending, 0, offending.length, this.defaultTtl);
+      if (report !== null) {
+        if (type === ICMP_TYPE.DEST_UNREACHABLE && code === UNREACH.FRAG_NEEDED) report.nextHopMtu = rest & 0xffff;
+        this.dispatchError(report, offending, 0);
+      }
+      return true;
+    }
+    if (!this.takeIcmpToken()) {
+      this.stats.icmpRateLimited++;
+      return false;
+    }
+    let errSrc: Ip4 | undefined;
+    if (this.isLocalUnicast(dst)) errSrc = dst;
+    else if (ingress !== null && ingress.addresses.length > 0) errSrc = ingress.addresses[0]!.ip;
+    const msg = icmpError(type, code, offending, { rest, maxQuote: this.icmpQuoteBytes });
+    const route = this.routeOutput(src, errSrc === undefined ? {} : { srcIp: errSrc });
+    if (typeof route === 'string') return false;
+    this.transmit(route, IPPROTO.ICMP, msg, {});
+    this.stats.icmpErrorsSent++;
+    return true;
+  }
+
+  private takeIcmpToken(): boolean {
+    const now = this.engine.now;
+    const r = this.icmpRate;
+    this.icmpTokens = Math.min(r.burst, this.icmpTokens + ((now - this.icmpRefillNs) * r.perSecond) / 1e9);
+    this.icmpRefillNs = now;
+    if (this.icmpTokens < 1) return false;
+    this.icmpTokens -= 1;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- routing and forwarding
+
+  /** Sets lkIface/lkNextHop for the best usable route to dst. */
+  private lookup(dst: Ip4): Route | null {
+    const routes = this.routes.routes;
+    const ifs = this.interfaces;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      if (((dst & r.mask) >>> 0) !== r.prefix) continue;
+      if (r.ifIndex >= 0) {
+        const iface = ifs[r.ifIndex]!;
+        if (!iface.up) continue;
+        this.lkIface = iface;
+        this.lkNextHop = r.via !== 0 ? r.via : dst;
+        return r;
+      }
+      // Recursive: the interface is the one whose connected (or interface) route reaches `via`.
+      for (let k = 0; k < routes.length; k++) {
+        const c = routes[k]!;
+        if (c.ifIndex < 0 || c.via !== 0 || ((r.via & c.mask) >>> 0) !== c.prefix) continue;
+        const iface = ifs[c.ifIndex]!;
+        if (!iface.up) continue;
+        this.lkIface = iface;
+        this.lkNextHop = r.via;
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private forward(ingress: IpInterface, packet: Uint8Array): void {
+    const st = this.stats;
+    if (packet[8]! <= 1) {
+      st.ipTtlExceeded++;
+      this.sendIcmpError(ICMP_TYPE.TIME_EXCEEDED, 0, packet, ingress);
+      return;
+    }
+    const dst = ipv4Dst(packet, 0);
+    const src = ipv4Src(packet, 0);
+    if (src === 0 || isMulticast(src) || src === BROADCAST_IP) {
+      st.ipInAddrErrors++;
+      return;
+    }
+    const route = this.lookup(dst);
+    if (route === null) {
+      st.ipNoRoute++;
+      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, UNREACH.NET, packet, ingress);
+      return;
+    }
+    const egress = this.lkIface!;
+    const nextHop = this.lkNextHop;
+    if (route.via === 0 && this.isBroadcastOn(egress, dst)) {
+      // IOS's `no ip directed-broadcast` (the default since 12.0): smurf amplifiers no more.
+      st.ipInAddrErrors++;
+      return;
+    }
+    const len = packet.length;
+    const hdr = egress.vlan < 0 ? 14 : 18;
+    let frame: Uint8Array | null = new Uint8Array(hdr + len < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + len);
+    frame.set(packet, hdr);
+    decrementTtl(frame, hdr);
+    let out = frame.subarray(hdr, hdr + len);
+    const hooks = this.hooks;
+    if (hooks !== null && hooks.postRouting !== undefined) {
+      const r = hooks.postRouting(ingress, egress, out);
+      if (r === null) {
+        st.ipFiltered++;
+        return;
+      }
+      if (r !== out) {
+        out = r;
+        frame = null;
+      }
+    }
+    if (out.length > egress.mtu && ipv4Df(out, 0)) {
+      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, UNREACH.FRAG_NEEDED, packet, ingress, egress.mtu);
+      return;
+    }
+    st.ipForwarded++;
+    this.ipOutput(egress, nextHop, out, frame, ingress.index, false);
+  }
+
+  // ---------------------------------------------------------------- send
+
+  /**
+   * Chooses interface, next hop and source address for a datagram we originate. `srcIp` may be
+   * 0 (a DHCP client). `iface` pins the interface (SO_BINDTODEVICE): needed for 255.255.255.255.
+   */
+  routeOutput(dst: Ip4, opts: { srcIp?: Ip4 | undefined; iface?: IpInterface | undefined } = {}): OutputRoute | SendStatus {
+    if (!this.running) return 'down';
+    dst = dst >>> 0;
+    const owner = this.ifaceOwning(dst);
+    if (owner !== null) return { iface: owner, nextHop: dst, src: opts.srcIp ?? dst, dst, local: true, broadcast: false };
+    let iface: IpInterface | null = null;
+    let nextHop = dst;
+    if (dst === BROADCAST_IP || isMulticast(dst)) {
+      if (opts.iface !== undefined) iface = opts.iface;
+      else if (this.lookup(dst) !== null) iface = this.lkIface;
+      else iface = this.interfaces.find((i) => i.up && i.addresses.length > 0) ?? null;
+      if (iface === null) return 'no-route';
+      if (!iface.up) return 'down';
+      return { iface, nextHop: dst, src: opts.srcIp ?? iface.addresses[0]?.ip ?? 0, dst, local: false, broadcast: true };
+    }
+    if (opts.iface !== undefined) {
+      iface = opts.iface;
+      if (this.lookup(dst) !== null && this.lkIface === iface) nextHop = this.lkNextHop;
+    } else {
+      if (this.lookup(dst) === null) return 'no-route';
+      iface = this.lkIface!;
+      nextHop = this.lkNextHop;
+    }
+    if (!iface.up) return 'down';
+    const broadcast = this.isBroadcastOn(iface, dst);
+    return { iface, nextHop, src: opts.srcIp ?? this.sourceFor(iface, nextHop), dst, local: false, broadcast };
+  }
+
+  /** The address of `iface` on the subnet of `nextHop`, else its primary, else 0. */
+  private sourceFor(iface: IpInterface, nextHop: Ip4): Ip4 {
+    for (const a of iface.addresses) if (((nextHop & a.mask) >>> 0) === a.network) return a.ip;
+    return iface.addresses[0]?.ip ?? 0;
+  }
+
+  /**
+   * Sends a datagram we originate along `route` (from routeOutput): builds the IPv4 header,
+   * runs the post-routing hook, fragments when larger than the MTU (or refuses with DF), and
+   * resolves the next hop.
+   */
+  transmit(route: OutputRoute, protocol: number, payload: Uint8Array, opts: SendOptions): SendStatus {
+    if (!this.running) return 'down';
+    const iface = route.iface;
+    if (!iface.up) return 'down';
+    const total = IPV4_HEADER_LENGTH + payload.length;
+    if (total > IPV4_MAX_LENGTH) return 'too-big';
+    const df = opts.df ?? false;
+    if (df && total > iface.mtu && !route.local) return 'too-big';
+    const hdr = iface.vlan < 0 ? 14 : 18;
+    let frame: Uint8Array | null = new Uint8Array(hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total);
+    const id = opts.id ?? this.ipId;
+    if (opts.id === undefined) this.ipId = (this.ipId + 1) & 0xffff;
+    encodeIpv4(
+      {
+        dscp: (opts.tos ?? 0) >>> 2,
+        ecn: (opts.tos ?? 0) & 3,
+        totalLength: total,
+        id,
+        df,
+        mf: false,
+        fragmentOffset: 0,
+        ttl: opts.ttl ?? this.defaultTtl,
+        protocol,
+        src: route.src,
+        dst: route.dst,
+      },
+      frame,
+      hdr,
+    );
+    frame.set(payload, hdr + IPV4_HEADER_LENGTH);
+    let packet = frame.subarray(hdr, hdr + total);
+    this.stats.ipOutRequests++;
+    if (route.local) {
+      this.loopback(iface, packet);
+      return 'sent';
+    }
+    const hooks = this.hooks;
+    if (hooks !== null && hooks.postRouting !== undefined) {
+      const r = hooks.postRouting(null, iface, packet);
+      if (r === null) {
+        this.stats.ipFiltered++;
+        return 'filtered';
+      }
+      if (r !== packet) {
+        packet = r;
+        frame = null;
+      }
+    }
+    return this.ipOutput(iface, route.nextHop, packet, frame, -1, route.broadcast);
+  }
+
+  private loopback(iface: IpInterface, packet: Uint8Array): void {
+    this.loopQueue.push(packet);
+    this.loopIface.push(iface.index);
+    if (this.loopTimer < 0) this.loopTimer = this.engine.schedule(this.engine.now, this, TAG_LOOPBACK);
+  }
+
+  private loopbackDrain(): void {
+    this.loopTimer = -1;
+    const n = this.loopQueue.length;
+    const packets = this.loopQueue.splice(0, n);
+    const ifaces = this.loopIface.splice(0, n);
+    for (let i = 0; i < n; i++) {
+      const p = packets[i]!;
+      const dst = ipv4Dst(p, 0);
+      this.deliverLocal(this.interfaces[ifaces[i]!]!, p, dst === BROADCAST_IP || isMulticast(dst), 0);
+    }
+  }
+
+  /**
+   * Puts an IPv4 datagram on `iface` towards `nextHop`. `frame`, when given, is a buffer whose
+   * bytes after the Ethernet header are `packet`; the header is written into it in place.
+   */
+  private ipOutput(iface: IpInterface, nextHop: Ip4, packet: Uint8Array, frame: Uint8Array | null, ingress: number, broadcast: boolean): SendStatus {
+    if (packet.length <= iface.mtu) return this.neighOutput(iface, nextHop, packet, frame, ingress, broadcast);
+    let pieces: Uint8Array[];
+    try {
+      pieces = fragment(packet, iface.mtu);
+    } catch (e) {
+      if (e instanceof EncodeError || e instanceof DecodeError) return 'too-big';
+      throw e;
+    }
+    this.stats.ipFragCreates += pieces.length;
+    let status: SendStatus = 'sent';
+    for (const p of pieces) status = this.neighOutput(iface, nextHop, p, null, ingress, broadcast);
+    return status;
+  }
+
+  private neighOutput(iface: IpInterface, nextHop: Ip4, packet: Uint8Array, frame: Uint8Array | null, ingress: number, broadcast: boolean): SendStatus {
+    let mac: Mac;
+    if (broadcast || nextHop === BROADCAST_IP) mac = MAC_BROADCAST;
+    else if (isMulticast(nextHop)) mac = 0x01005e000000 + (nextHop & 0x7fffff);
+    else {
+      mac = this.resolve(iface, nextHop);
+      if (mac < 0) {
+        this.enqueue(iface, nextHop, packet, ingress);
+        return 'queued';
+      }
+    }
+    this.sendFrame(iface, mac, packet, frame);
+    return 'sent';
+  }
+
+  private sendFrame(iface: IpInterface, dstMac: Mac, packet: Uint8Array, frame: Uint8Array | null): void {
+    const hdr = iface.vlan < 0 ? 14 : 18;
+    if (frame === null || packet.buffer !== frame.buffer || packet.byteOffset !== frame.byteOffset + hdr) {
+      frame = new Uint8Array(hdr + packet.length < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + packet.length);
+      frame.set(packet, hdr);
+    }
+    this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.IPV4);
+    iface.port.send(frame);
+  }
+
+  private writeEthHeader(iface: IpInterface, frame: Uint8Array, dstMac: Mac, etherType: number): void {
+    putMac(frame, 0, dstMac);
+    putMac(frame, 6, iface.mac);
+    if (iface.vlan < 0) put16(frame, 12, etherType);
+    else {
+      put16(frame, 12, ETHERTYPE.VLAN);
+      put16(frame, 14, iface.vlan);
+      put16(frame, 16, etherType);
+    }
+  }
+
+  // ---------------------------------------------------------------- ARP
+
+  private arpInput(iface: IpInterface, frame: Uint8Array, off: number): void {
+    if (frame.length - off < ARP_LENGTH) {
+      this.stats.rxIgnored++;
+      return;
+    }
+    if (u16(frame, off) !== 1 || u16(frame, off + 2) !== ETHERTYPE.IPV4 || frame[off + 4] !== 6 || frame[off + 5] !== 4) {
+      this.stats.rxIgnored++;
+      return;
+    }
+    const op = u16(frame, off + 6);
+    const senderMac = macAt(frame, off + 8);
+    const senderIp = u32(frame, off + 14);
+    const targetIp = u32(frame, off + 24);
+    if (senderMac === iface.mac || isGroupMac(senderMac)) return;
+    if (op !== ARP_REQUEST && op !== ARP_REPLY) return;
+    let mine = false;
+    for (const a of iface.addresses) if (a.ip === targetIp) mine = true;
+    if (senderIp !== 0) {
+      for (const a of iface.addresses) {
+        if (a.ip === senderIp) {
+          // Someone else claims our address; keep it and do not learn the impostor.
+          this.stats.arpConflicts++;
+          return;
+        }
+      }
+      const e = iface.arp.get(senderIp);
+      // RFC 826 merge: update a neighbour we know; learn a new one only when the packet is for us.
+      if (e !== undefined) this.neighbourUpdate(iface, e, senderMac, op === ARP_REPLY && mine);
+      else if (mine) {
+        const n = this.newEntry(iface, senderIp, op === ARP_REPLY ? 'reachable' : 'stale');
+        n.mac = senderMac;
+        if (op !== ARP_REPLY) n.confirmedNs = this.engine.now - this.arpConfig.reachableNs;
+      }
+    }
+    if (op === ARP_REQUEST && mine) {
+      this.sendArp(iface, ARP_REPLY, senderMac, targetIp, senderMac, senderIp);
+      this.stats.arpRepliesSent++;
+    }
+  }
+
+  private neighbourUpdate(iface: IpInterface, e: ArpEntry, mac: Mac, confirmed: boolean): void {
+    if (e.state === 'permanent') return;
+    const now = this.engine.now;
+    const changed = e.mac !== mac;
+    e.mac = mac;
+    e.touchedNs = now;
+    if (confirmed) {
+      e.state = 'reachable';
+      e.confirmedNs = now;
+      this.cancelEntryTimer(e);
+    } else if (e.state === 'incomplete' || changed) {
+      e.state = 'stale';
+      e.confirmedNs = now - this.arpConfig.reachableNs;
+      this.cancelEntryTimer(e);
+    }
+    if (e.queue.length > 0) {
+      const q = e.queue.splice(0);
+      e.queueIngress.length = 0;
+      for (const p of q) this.sendFrame(iface, mac, p, null);
+    }
+  }
+
+  private newEntry(iface: IpInterface, ip: Ip4, state: ArpState): ArpEntry {
+    const old = iface.arp.get(ip);
+    if (old !== undefined) this.cancelEntryTimer(old);
+    const now = this.engine.now;
+    const e: ArpEntry = { ip, mac: -1, state, confirmedNs: now, touchedNs: now, probes: 0, timer: -1, queue: [], queueIngress: [] };
+    iface.arp.set(ip, e);
+    return e;
+  }
+
+  private cancelEntryTimer(e: ArpEntry): void {
+    if (e.timer >= 0) this.engine.cancel(e.timer);
+    e.timer = -1;
+  }
+
+  private deleteEntry(iface: IpInterface, e: ArpEntry): void {
+    this.cancelEntryTimer(e);
+    if (iface.arp.get(e.ip) === e) iface.arp.delete(e.ip);
+  }
+
+  /** A stale entry nobody used for staleNs is gone, as Linux's garbage collector would have it. */
+  private expired(e: ArpEntry, now: number): boolean {
+    if (e.state !== 'reachable' && e.state !== 'stale') return false;
+    const staleSince = Math.max(e.confirmedNs + this.arpConfig.reachableNs, e.touchedNs);
+    return now - staleSince >= this.arpConfig.staleNs;
+  }
+
+  /** The MAC for `ip` on `iface`, or -1 after starting (or continuing) resolution. */
+  private resolve(iface: IpInterface, ip: Ip4): Mac {
+    const now = this.engine.now;
+    let e = iface.arp.get(ip);
+    if (e !== undefined && this.expired(e, now)) {
+      this.deleteEntry(iface, e);
+      e = undefined;
+    }
+    if (e === undefined) {
+      e = this.newEntry(iface, ip, 'incomplete');
+      this.sendArpRequest(iface, e, MAC_BROADCAST);
+      e.probes = 1;
+      e.timer = this.engine.after(this.arpConfig.retransNs, this, TAG_ARP, iface.index * TWO32 + ip);
+      return -1;
+    }
+    if (e.state === 'incomplete') return -1;
+    if (e.state === 'reachable' && now - e.confirmedNs < this.arpConfig.reachableNs) return e.mac;
+    if (e.state === 'reachable' || e.state === 'stale') {
+      // Stale, and now in use: keep sending to it, and check it unless confirmed within delayNs (Linux's DELAY state).
+      e.state = 'delay';
+      e.touchedNs = now;
+      this.cancelEntryTimer(e);
+      e.timer = this.engine.after(this.arpConfig.delayNs, this, TAG_ARP, iface.index * TWO32 + ip);
+    }
+    return e.mac;
+  }
+
+  private enqueue(iface: IpInterface, ip: Ip4, packet: Uint8Array, ingress: number): void {
+    const e = iface.arp.get(ip)!;
+    e.queue.push(packet);
+    e.queueIngress.push(ingress);
+    if (e.queue.length > this.arpConfig.queueLength) {
+      e.queue.shift();
+      e.queueIngress.shift();
+      this.stats.arpDrops++;
+    }
+  }
+
+  private arpTimer(key: number): void {
+    const iface = this.interfaces[Math.floor(key / TWO32)];
+    if (iface === undefined) return;
+    const e = iface.arp.get(key % TWO32);
+    if (e === undefined) return;
+    e.timer = -1;
+    const cfg = this.arpConfig;
+    const now = this.engine.now;
+    switch (e.state) {
+      case 'incomplete':
+        if (e.probes < cfg.requests) {
+          this.sendArpRequest(iface, e, MAC_BROADCAST);
+          e.probes++;
+          e.timer = this.engine.after(cfg.retransNs, this, TAG_ARP, key);
+          return;
+        }
+        this.arpFailed(iface, e);
+        return;
+      case 'delay':
+      case 'probe':
+        if (e.state === 'delay') {
+          if (now - e.confirmedNs < cfg.reachableNs) {
+            e.state = 'reachable';
+            return;
+          }
+          e.state = 'probe';
+          e.probes = 0;
+        }
+        if (e.probes < cfg.unicastProbes) {
+          this.sendArpRequest(iface, e, e.mac);
+          e.probes++;
+          e.timer = this.engine.after(cfg.retransNs, this, TAG_ARP, key);
+          return;
+        }
+        this.deleteEntry(iface, e);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Resolution gave up: every waiting datagram earns its sender a host unreachable (Linux's arp_error_report). */
+  private arpFailed(iface: IpInterface, e: ArpEntry): void {
+    this.deleteEntry(iface, e);
+    const q = e.queue.splice(0);
+    const ingress = e.queueIngress.splice(0);
+    this.stats.arpDrops += q.length;
+    for (let i = 0; i < q.length; i++) {
+      const from = ingress[i]! >= 0 ? this.interfaces[ingress[i]!]! : iface;
+      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, UNREACH.HOST, q[i]!, from);
+    }
+  }
+
+  private sendArpRequest(iface: IpInterface, e: ArpEntry, dstMac: Mac): void {
+    this.sendArp(iface, ARP_REQUEST, dstMac, this.sourceFor(iface, e.ip), 0, e.ip);
+    this.stats.arpRequestsSent++;
+  }
+
+  /** Gratuitous ARP (RFC 5227 announcement): a broadcast request for our own address. */
+  announce(iface: IpInterface, ip: Ip4): void {
+    if (!this.running || !iface.up) return;
+    this.sendArp(iface, ARP_REQUEST, MAC_BROADCAST, ip, 0, ip);
+  }
+
+  private sendArp(iface: IpInterface, op: number, dstMac: Mac, senderIp: Ip4, targetMac: Mac, targetIp: Ip4): void {
+    const hdr = iface.vlan < 0 ? 14 : 18;
+    const frame = new Uint8Array(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
+    this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.ARP);
+    encodeArp({ op, senderMac: iface.mac, senderIp, targetMac, targetIp }, frame, hdr);
+    iface.port.send(frame);
+  }
+}
