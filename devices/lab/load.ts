@@ -1,0 +1,184 @@
+/**
+ * lab.yaml text -> a validated, normalized `Lab`, or every error as `file:line:column: field: what is wrong`.
+ * No file I/O here: the CLI and the server read the file and pass its text and name.
+ */
+import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { type Lab, type LabFile, type LabIssue, type PathSegment, formatPath, validateLab } from './schema.js';
+
+export interface LabError {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  /** The field at fault (`nodes.pc1.interfaces.eth0.ip`); `(syntax)` for YAML syntax errors. */
+  field: string;
+  message: string;
+}
+
+export interface LoadOptions {
+  /** The lab's folder name, when loaded from labs/<lab>/lab.yaml: the file's name: must equal it. */
+  folderName?: string;
+}
+
+export type LoadResult =
+  | {
+      ok: true;
+      lab: Lab;
+      /** The parsed YAML, comments and all, for a server that edits the file in place. */
+      document: Document;
+    }
+  | { ok: false; errors: LabError[] };
+
+/**
+ * Parses and validates a lab file. A file with any error is refused as a whole; every error is
+ * reported, sorted by position. Duplicate keys are errors (YAML says keys are unique; a silent
+ * "last one wins" would hide a mistake).
+ */
+export function loadLabText(text: string, fileName: string, opts: LoadOptions = {}): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const errors: LabError[] = [];
+  const at = (offset: number, field: string, message: string) => {
+    const pos = lines.linePos(offset);
+    errors.push({ file: fileName, line: pos.line, column: pos.col, field, message });
+  };
+
+  let syntaxBroken = false;
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    if (e.code === 'DUPLICATE_KEY') {
+      const found = pathAtOffset(doc, e.pos[0]);
+      const first = found?.first;
+      const where = first !== undefined ? ` (first at line ${lines.linePos(first).line})` : '';
+      at(e.pos[0], found ? formatPath(found.path) : '(syntax)', `duplicate key${where}`);
+    } else {
+      syntaxBroken = true;
+      at(e.pos[0], '(syntax)', e.message.replace(/\s+/g, ' ').trim());
+    }
+  }
+  if (syntaxBroken) return { ok: false, errors: sortErrors(errors) };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    at(0, '(syntax)', e instanceof Error ? e.message : String(e));
+    return { ok: false, errors: sortErrors(errors) };
+  }
+
+  const result = validateLab(data, opts);
+  if (!result.ok) for (const issue of result.issues) at(issueOffset(doc, issue), formatPath(issue.path), issue.message);
+  if (errors.length > 0 || !result.ok) return { ok: false, errors: sortErrors(dedupe(errors)) };
+  return { ok: true, lab: result.lab, document: doc };
+}
+
+export function formatLabError(e: LabError): string {
+  return `${e.file}:${e.line}:${e.column}: ${e.field}: ${e.message}`;
+}
+
+/** One error per line. */
+export function formatLabErrors(errors: readonly LabError[]): string {
+  return errors.map(formatLabError).join('\n');
+}
+
+/** A lab file's text from its file model (comments are not kept: edit `document` to keep them). */
+export function labFileToYaml(file: LabFile): string {
+  return stringify(file, { lineWidth: 0 });
+}
+
+function sortErrors(errors: LabError[]): LabError[] {
+  return errors.map((e, i) => ({ e, i })).sort((a, b) => a.e.line - b.e.line || a.e.column - b.e.column || a.i - b.i).map((x) => x.e);
+}
+
+function dedupe(errors: LabError[]): LabError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = formatLabError(e);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+/**
+ * Where an issue is in the source: the offending key or value when the path exists; when it
+ * does not (a missing required key), the key of the deepest mapping that does, so the user is
+ * sent to the node or network that lacks it.
+ */
+function issueOffset(doc: Document, issue: LabIssue): number {
+  let node: unknown = doc.contents;
+  let lastKeyOffset: number | undefined;
+  let keyOffset: number | undefined;
+  let reached = 0;
+  for (const seg of issue.path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    keyOffset = undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => keyText(p.key) === String(seg));
+      if (!pair) break;
+      keyOffset = (pair.key as YamlNode | null)?.range?.[0];
+      if (keyOffset !== undefined) lastKeyOffset = keyOffset;
+      node = pair.value ?? undefined;
+      if (node === undefined) {
+        reached++;
+        break;
+      }
+    } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+      node = node.items[seg];
+      lastKeyOffset = (node as YamlNode | null)?.range?.[0] ?? lastKeyOffset;
+    } else break;
+    reached++;
+  }
+  const complete = reached === issue.path.length;
+  if (complete && issue.at === 'key' && keyOffset !== undefined) return keyOffset;
+  if (complete) {
+    const start = (node as YamlNode | undefined)?.range?.[0];
+    if (start !== undefined) return start;
+  }
+  return lastKeyOffset ?? (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
+}
+
+/**
+ * The path to the key at `offset` (a duplicate key), and where that key first appears in its
+ * mapping.
+ */
+function pathAtOffset(doc: Document, offset: number): { path: PathSegment[]; first: number | undefined } | undefined {
+  const path: PathSegment[] = [];
+  let node: unknown = doc.contents;
+  for (;;) {
+    if (isMap(node)) {
+      let next: unknown;
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const k = pair.key as YamlNode | null;
+        const name = keyText(k);
+        if (k?.range && offset >= k.range[0] && offset < k.range[1] && name !== undefined) {
+          const first = node.items.find((p) => keyText(p.key) === name);
+          path.push(name);
+          return { path, first: first && first !== pair ? (first.key as YamlNode).range?.[0] : undefined };
+        }
+        const v = pair.value as YamlNode | null;
+        if (v?.range && offset >= v.range[0] && offset < v.range[2] && name !== undefined) {
+          path.push(name);
+          next = v;
+          break;
+        }
+      }
+      if (next === undefined) return undefined;
+      node = next;
+    } else if (isSeq(node)) {
+      const i = node.items.findIndex((it) => {
+        const r = (it as YamlNode | null)?.range;
+        return r !== undefined && offset >= r[0] && offset < r[2];
+      });
+      if (i < 0) return undefined;
+      path.push(i);
+      node = node.items[i];
+    } else return undefined;
+  }
+}
