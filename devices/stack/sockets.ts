@@ -37,6 +37,8 @@ export const EPHEMERAL_HIGH = 65535;
 
 export class UdpSocket {
   open = true;
+  /** The next socket on the same port bound to another interface (SO_BINDTODEVICE lets several share a port). */
+  next: UdpSocket | null = null;
   rxDatagrams = 0;
   txDatagrams = 0;
 
@@ -78,12 +80,20 @@ export class UdpLayer implements ProtocolHandler {
 
   constructor(readonly stack: IpStack) {}
 
-  /** Binds `port` (0: an ephemeral port in 49152..65535 picked with the engine's RNG). Throws when taken. */
+  /**
+   * Binds `port` (0: an ephemeral port in 49152..65535 picked with the engine's RNG). Sockets
+   * bound to different interfaces may share a port; otherwise a taken port throws.
+   */
   bind(owner: UdpOwner, port = 0, opts: UdpBindOptions = {}): UdpSocket {
     if (port === 0) port = this.ephemeralPort();
     if (!(port > 0 && port <= 65535)) throw new RangeError(`UDP port ${port}`);
-    if (this.sockets.has(port)) throw new Error(`${this.stack.name}: UDP port ${port} is in use`);
-    const s = new UdpSocket(this, port, owner, (opts.localIp ?? 0) >>> 0, opts.iface ?? null);
+    const iface = opts.iface ?? null;
+    const first = this.sockets.get(port);
+    for (let t: UdpSocket | null = first ?? null; t !== null; t = t.next) {
+      if (iface === null || t.iface === null || t.iface === iface) throw new Error(`${this.stack.name}: UDP port ${port} is in use`);
+    }
+    const s = new UdpSocket(this, port, owner, (opts.localIp ?? 0) >>> 0, iface);
+    s.next = first ?? null;
     this.sockets.set(port, s);
     return s;
   }
@@ -102,7 +112,20 @@ export class UdpLayer implements ProtocolHandler {
   }
 
   release(s: UdpSocket): void {
-    if (this.sockets.get(s.port) === s) this.sockets.delete(s.port);
+    let t: UdpSocket | null = this.sockets.get(s.port) ?? null;
+    if (t === s) {
+      if (s.next === null) this.sockets.delete(s.port);
+      else this.sockets.set(s.port, s.next);
+      return;
+    }
+    while (t !== null && t.next !== s) t = t.next;
+    if (t) t.next = s.next;
+  }
+
+  /** The socket that takes a datagram to `port` arriving on `iface`. */
+  private find(port: number, iface: IpInterface | null): UdpSocket | null {
+    for (let t = this.sockets.get(port) ?? null; t !== null; t = t.next) if (t.iface === null || t.iface === iface) return t;
+    return null;
   }
 
   input(packet: Uint8Array, offset: number, length: number, info: RxInfo): boolean {
@@ -122,8 +145,8 @@ export class UdpLayer implements ProtocolHandler {
         return true;
       }
     }
-    const s = this.sockets.get(u16(packet, offset + 2));
-    if (s === undefined || (s.iface !== null && s.iface !== info.iface) || (s.localIp !== 0 && s.localIp !== info.dstIp && !info.broadcast)) {
+    const s = this.find(u16(packet, offset + 2), info.iface);
+    if (s === null || (s.localIp !== 0 && s.localIp !== info.dstIp && !info.broadcast)) {
       this.noPorts++;
       return false;
     }
@@ -133,8 +156,8 @@ export class UdpLayer implements ProtocolHandler {
   }
 
   icmpError(report: IcmpErrorReport): void {
-    const s = this.sockets.get(report.quotedSrcPort);
-    if (s !== undefined && s.owner.onIcmpError) s.owner.onIcmpError(s, report);
+    const s = this.find(report.quotedSrcPort, report.iface);
+    if (s !== null && s.owner.onIcmpError) s.owner.onIcmpError(s, report);
   }
 }
 

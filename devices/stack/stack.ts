@@ -657,7 +657,7 @@ export class IpStack implements TimerTarget {
       return;
     }
     if (isIcmpError(type)) {
-      const report = this.reportFromQuote(type, packet[off + 1]!, rx.srcIp, false, packet, off + 8, len - 8, rx.ttl);
+      const report = this.reportFromQuote(type, packet[off + 1]!, rx.srcIp, false, rx.iface, packet, off + 8, len - 8, rx.ttl);
       if (report !== null) {
         report.nextHopMtu = type === ICMP_TYPE.DEST_UNREACHABLE && report.code === UNREACH.FRAG_NEEDED ? u16(packet, off + 6) : 0;
         this.dispatchError(report, packet, off + 8);
@@ -670,6 +670,7 @@ export class IpStack implements TimerTarget {
     code: number,
     from: Ip4,
     local: boolean,
+    iface: IpInterface | null,
     buf: Uint8Array,
     quoteOff: number,
     quoteLen: number,
@@ -700,6 +701,7 @@ export class IpStack implements TimerTarget {
       code,
       from,
       local,
+      iface,
       quotedSrc: q.src,
       quotedDst: q.dst,
       quotedProtocol: q.protocol,
@@ -736,7 +738,7 @@ export class IpStack implements TimerTarget {
     if (this.isDirectedBroadcastAnywhere(dst)) return false;
     if (this.isLocalUnicast(src)) {
       const from = ingress !== null && ingress.addresses.length > 0 ? ingress.addresses[0]!.ip : src;
-      const report = this.reportFromQuote(type, code, from, true, offending, 0, offending.length, this.defaultTtl);
+      const report = this.reportFromQuote(type, code, from, true, ingress, offending, 0, offending.length, this.defaultTtl);
       if (report !== null) {
         if (type === ICMP_TYPE.DEST_UNREACHABLE && code === UNREACH.FRAG_NEEDED) report.nextHopMtu = rest & 0xffff;
         this.dispatchError(report, offending, 0);

@@ -102,6 +102,8 @@ export interface IcmpErrorReport {
   from: Ip4;
   /** True when our own stack produced it (ARP failed, no route) rather than the network. */
   local: boolean;
+  /** The interface the error arrived on (for a local error: the one the datagram was leaving by). */
+  iface: IpInterface | null;
   /** From the quoted header. */
   quotedSrc: Ip4;
   quotedDst: Ip4;
