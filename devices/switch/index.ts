@@ -327,9 +327,16 @@ export class Switch implements Device, StpHost {
     return !(peer !== null && (peer.owner as Partial<Device>).kind === 'hub');
   }
 
+  /**
+   * Carrier, as a real port would sense it: cabled, cable not pulled, both ends administratively
+   * up, and the device at the other end powered on (a powered-off neighbour is a dark link).
+   */
   private portEnabled(i: number): boolean {
     const p = this.ports[i]!;
-    return p.up && p.link !== null && !p.link.suspended;
+    const link = p.link;
+    if (!p.up || link === null || link.suspended) return false;
+    const peer = p.peer!;
+    return peer.up && (peer.owner as Partial<Device>).running !== false;
   }
 
   private portsEnabled(): boolean[] {

@@ -486,7 +486,7 @@ export class Rstp {
         const p = b.ports[i]!;
         this.protocolMigration(p);
         this.bridgeDetection(p);
-        this.roleTransitions(i, p);
+        this.roleTransitions(p);
         this.topologyChange(i, p);
       }
       if (!this.dirty) break;
@@ -641,7 +641,7 @@ export class Rstp {
   }
 
   /** Port Role Transitions (17.29) and the Port State Transition they drive (17.30). */
-  private roleTransitions(i: number, p: StpPortState): void {
+  private roleTransitions(p: StpPortState): void {
     const b = this.state;
     switch (p.role) {
       case ROLE.DISABLED:
@@ -740,7 +740,6 @@ export class Rstp {
         break;
       }
     }
-    void i;
   }
 
   /** Topology Change state machine (17.31). */
@@ -874,9 +873,11 @@ export class Rstp {
       bpdu = this.configBpdu(p, BPDU_TYPE.RST);
     } else if (p.role === ROLE.DESIGNATED) {
       bpdu = this.configBpdu(p, BPDU_TYPE.CONFIG);
-    } else if (p.role === ROLE.ROOT) {
+    } else if (p.role === ROLE.ROOT && p.tcWhile !== 0) {
+      // An 802.1D root port speaks only to report a topology change, until it is acknowledged.
       bpdu = { type: BPDU_TYPE.TCN, protocolId: 0, version: STP_VERSION.STP };
     } else {
+      p.newInfo = false;
       return;
     }
     if (bpdu.type !== BPDU_TYPE.TCN) p.tcAck = false;

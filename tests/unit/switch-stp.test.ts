@@ -1,0 +1,544 @@
+/**
+ * Spanning tree in virtual time: root election, rapid convergence (proposal/agreement, edge
+ * ports), a looped triangle that converges to one blocked port, the storm without it, failover
+ * when a link is pulled or a bridge dies, topology-change flushing, 802.1D fallback against a
+ * Linux bridge's real BPDUs, and BPDU bytes that decode (ours and tshark's decoder).
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Capture, Engine, Link, Port, type EngineOptions, type FrameSink } from '../../devices/engine/index.js';
+import { createSwitch, portMac, type Switch, type SwitchOptions } from '../../devices/switch/index.js';
+import { createHub } from '../../devices/hub/index.js';
+import {
+  BPDU_TYPE,
+  ETHERTYPE,
+  MAC_BROADCAST,
+  PORT_ROLE,
+  STP_MULTICAST,
+  buildEthernetFrame,
+  buildStpFrame,
+  decodeStpFrame,
+  ethDst,
+  fromHex,
+  isStpFrame,
+  parseMac,
+  type ConfigBpdu,
+  type Mac,
+} from '../../devices/wire/index.js';
+import { concat } from '../helpers/pcapng.js';
+import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
+
+const SECOND = 1e9;
+
+// A Configuration BPDU from a Linux kernel bridge (802.1D), from ../shared/captures/vlan-stp.pcap:
+// root = bridge = 32768/02:00:00:00:b0:00, port 0x8001, max age 20, hello 2, forward delay 4.
+const LINUX_BPDU = fromHex('0180c200000002000000b00100264242030000000000800002000000b00000000000800002000000b00080010000140002000400');
+const LINUX_BPDU_TC = fromHex('0180c200000002000000b00100264242030000000001800002000000b00000000000800002000000b00080010000140002000400');
+
+
+class Station implements FrameSink {
+  readonly port: Port;
+  readonly got: Uint8Array[] = [];
+  constructor(
+    readonly name: string,
+    readonly mac: Mac = 0,
+  ) {
+    this.port = new Port(this, name);
+  }
+  onFrame(_port: Port, frame: Uint8Array): void {
+    this.got.push(frame);
+  }
+  send(frame: Uint8Array): void {
+    this.port.send(frame);
+  }
+  /** Data frames received since the last call (BPDUs are set aside in `bpdus`). */
+  take(): Uint8Array[] {
+    return this.got.splice(0).filter((f) => !isStpFrame(f, 0));
+  }
+  bpdus(): ConfigBpdu[] {
+    return this.got.filter((f) => isStpFrame(f, 0)).map((f) => decodeStpFrame(f).bpdu as ConfigBpdu);
+  }
+}
+
+function mac(s: string): Mac {
+  const m = parseMac(s);
+  if (m === null) throw new Error(s);
+  return m;
+}
+
+let seq = 0;
+function data(dst: Mac, src: Mac): Uint8Array {
+  const payload = new Uint8Array(46);
+  payload[0] = ++seq & 0xff;
+  return buildEthernetFrame({ dst, src, tags: [], etherType: ETHERTYPE.IPV4 }, payload);
+}
+
+function bridge(engine: Engine, name: string, id: number, opts: Partial<SwitchOptions> = {}): Switch {
+  return createSwitch(engine, { name, ports: 4, mac: 0x02_00_00_00_00_00 + id * 0x100, ...opts });
+}
+
+interface Triangle {
+  engine: Engine;
+  s: [Switch, Switch, Switch];
+  h: [Station, Station, Station];
+  l12: Link;
+  l23: Link;
+  l13: Link;
+}
+
+/**
+ * s1 (lowest id) - s2 - s3 in a ring: s1.e1-s2.e1, s2.e2-s3.e1, s1.e2-s3.e2; host hN on sN.e0.
+ */
+function triangle(opts: Partial<SwitchOptions> = {}, engineOpts: EngineOptions = {}): Triangle {
+  const engine = new Engine({ mode: 'virtual', ...engineOpts });
+  const s: [Switch, Switch, Switch] = [bridge(engine, 's1', 1, opts), bridge(engine, 's2', 2, opts), bridge(engine, 's3', 3, opts)];
+  const h: [Station, Station, Station] = [1, 2, 3].map((k) => new Station(`h${k}`, mac(`02:00:00:00:aa:0${k}`))) as [Station, Station, Station];
+  h.forEach((host, k) => new Link(engine, `h${k + 1}`, host.port, s[k]!.ports[0]!));
+  const l12 = new Link(engine, 's1-s2', s[0].ports[1]!, s[1].ports[1]!);
+  const l23 = new Link(engine, 's2-s3', s[1].ports[2]!, s[2].ports[1]!);
+  const l13 = new Link(engine, 's1-s3', s[0].ports[2]!, s[2].ports[2]!);
+  for (const sw of s) sw.start();
+  return { engine, s, h, l12, l23, l13 };
+}
+
+/** "switch:port" of every port spanning tree keeps from forwarding while its link is up. */
+function blockedPorts(switches: Switch[]): string[] {
+  const out: string[] = [];
+  for (const sw of switches) {
+    for (const p of sw.stpStatus().ports) {
+      if (p.role === 'alternate' || p.role === 'backup') {
+        expect(p.state).toBe('discarding');
+        out.push(`${sw.name}:${p.name}`);
+      }
+    }
+  }
+  return out;
+}
+
+function role(sw: Switch, port: string): { role: string; state: string } {
+  const p = sw.stpStatus().ports.find((q) => q.name === port)!;
+  return { role: p.role, state: p.state };
+}
+
+describe('spanning tree: two bridges', () => {
+  it('elects the lower bridge id and forwards between RSTP bridges in well under a second', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const s1 = bridge(engine, 's1', 1);
+    const s2 = bridge(engine, 's2', 2);
+    new Link(engine, 'trunk', s1.ports[3]!, s2.ports[3]!);
+    s2.start();
+    s1.start();
+    engine.runFor(0.1 * SECOND);
+    expect(s1.stpStatus()).toMatchObject({ isRoot: true, rootId: '32768.02:00:00:00:01:00', rootPort: null, rootCost: 0 });
+    expect(s2.stpStatus()).toMatchObject({ isRoot: false, rootId: '32768.02:00:00:00:01:00', rootPort: 'e3', rootCost: 20000 });
+    expect(role(s1, 'e3')).toEqual({ role: 'designated', state: 'forwarding' });
+    expect(role(s2, 'e3')).toEqual({ role: 'root', state: 'forwarding' });
+  });
+
+  it('brings host-facing ports to forwarding within a few seconds, and admin edge ports at once', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 1, { interfaces: { e1: { edge: true } } });
+    const a = new Station('a', mac('02:00:00:00:aa:01'));
+    const b = new Station('b', mac('02:00:00:00:aa:02'));
+    const c = new Station('c', mac('02:00:00:00:aa:03'));
+    new Link(engine, 'a', a.port, sw.ports[0]!);
+    new Link(engine, 'b', b.port, sw.ports[1]!);
+    new Link(engine, 'c', c.port, sw.ports[2]!);
+    sw.start();
+    engine.runFor(1);
+    expect(role(sw, 'e1')).toEqual({ role: 'designated', state: 'forwarding' });
+    expect(role(sw, 'e0')).toEqual({ role: 'designated', state: 'discarding' });
+    a.send(data(MAC_BROADCAST, a.mac));
+    engine.runFor(1000);
+    expect(b.take()).toHaveLength(0);
+    expect(sw.portCounters()[0]!.stpDrops).toBe(1);
+    engine.runUntil(3.5 * SECOND);
+    expect(sw.stpStatus().ports.slice(0, 3).map((p) => [p.state, p.edge])).toEqual([
+      ['forwarding', true],
+      ['forwarding', true],
+      ['forwarding', true],
+    ]);
+    // The uncabled port stays disabled.
+    expect(role(sw, 'e3')).toEqual({ role: 'disabled', state: 'discarding' });
+    a.send(data(MAC_BROADCAST, a.mac));
+    engine.runFor(1000);
+    expect(b.take()).toHaveLength(1);
+    expect(c.take()).toHaveLength(1);
+  });
+
+  it('makes the bridge with the lowest priority root, whatever its MAC', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const s1 = bridge(engine, 's1', 1);
+    const s2 = bridge(engine, 's2', 2);
+    const s9 = bridge(engine, 's9', 9, { stpPriority: 4096 });
+    new Link(engine, 'a', s1.ports[1]!, s2.ports[1]!);
+    new Link(engine, 'b', s2.ports[2]!, s9.ports[2]!);
+    for (const sw of [s1, s2, s9]) sw.start();
+    engine.runFor(1 * SECOND);
+    for (const sw of [s1, s2, s9]) expect(sw.stpStatus().rootId).toBe('4096.02:00:00:00:09:00');
+    expect(s9.stpStatus().isRoot).toBe(true);
+    expect(s2.stpStatus()).toMatchObject({ rootPort: 'e2', rootCost: 20000 });
+    expect(s1.stpStatus()).toMatchObject({ rootPort: 'e1', rootCost: 40000 });
+    expect(blockedPorts([s1, s2, s9])).toEqual([]);
+  });
+});
+
+describe('spanning tree: a looped triangle', () => {
+  it('converges to exactly one blocked port, and a broadcast arrives once at each host', () => {
+    const { engine, s, h } = triangle();
+    engine.runFor(0.5 * SECOND);
+    // The inter-switch ports agree within the first instant; hosts wait for edge detection.
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    expect(role(s[2], 'e2')).toEqual({ role: 'root', state: 'forwarding' });
+    expect(role(s[1], 'e2')).toEqual({ role: 'designated', state: 'forwarding' });
+    engine.runUntil(4 * SECOND);
+    h[0].send(data(MAC_BROADCAST, h[0].mac));
+    engine.runFor(1 * SECOND);
+    expect(h.map((x) => x.take().length)).toEqual([0, 1, 1]);
+    // Still the same seconds later: the frame is not going round the loop.
+    engine.runFor(10 * SECOND);
+    expect(h.map((x) => x.take().length)).toEqual([0, 0, 0]);
+    expect(engine.stormTicks).toBe(0);
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    // Unicast both ways after learning.
+    h[2].send(data(h[0].mac, h[2].mac));
+    engine.runFor(1000);
+    expect(h.map((x) => x.take().length)).toEqual([1, 0, 0]);
+  });
+
+  it('without spanning tree the same loop storms; the engine survives and the test finishes', () => {
+    const { engine, h, s } = triangle({ stp: false }, { maxDeliveriesPerInstant: 20_000, stormTickNs: 1_000_000 });
+    h[0].send(data(MAC_BROADCAST, h[0].mac));
+    engine.runFor(20_000_000);
+    expect(engine.stormTicks).toBeGreaterThan(5);
+    // The broadcast keeps circling both ways, so every host sees it again and again.
+    for (const x of h) expect(x.take().length).toBeGreaterThan(100);
+    expect(s[0].counters().flooded).toBeGreaterThan(1000);
+  });
+
+  it('a storm that multiplies fills the delivery queue, and frames are dropped and counted', () => {
+    const engine = new Engine({ mode: 'virtual', maxQueue: 4096, maxDeliveriesPerInstant: 50_000, stormTickNs: 1_000_000 });
+    const s1 = bridge(engine, 's1', 1, { stp: false });
+    const s2 = bridge(engine, 's2', 2, { stp: false });
+    // Three parallel cables: each copy coming in becomes two going out.
+    for (let k = 1; k <= 3; k++) new Link(engine, `p${k}`, s1.ports[k]!, s2.ports[k]!);
+    for (const sw of [s1, s2]) sw.start();
+    const host = new Station('h', mac('02:00:00:00:aa:01'));
+    new Link(engine, 'h', host.port, s1.ports[0]!);
+    host.send(data(MAC_BROADCAST, host.mac));
+    engine.runFor(5_000_000);
+    expect(engine.queueDrops).toBeGreaterThan(0);
+  });
+
+  it('fails over to the alternate port when the root link is pulled, and back when it returns', () => {
+    const { engine, s, h, l13 } = triangle();
+    engine.runUntil(4 * SECOND);
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    l13.suspend();
+    engine.runFor(1.5 * SECOND);
+    expect(s[2].stpStatus()).toMatchObject({ rootPort: 'e1', rootCost: 40000 });
+    expect(role(s[2], 'e1')).toEqual({ role: 'root', state: 'forwarding' });
+    expect(blockedPorts(s)).toEqual([]);
+    h[0].send(data(MAC_BROADCAST, h[0].mac));
+    engine.runFor(1000);
+    expect(h.map((x) => x.take().length)).toEqual([0, 1, 1]);
+
+    l13.resume();
+    engine.runFor(2 * SECOND);
+    expect(s[2].stpStatus()).toMatchObject({ rootPort: 'e2', rootCost: 20000 });
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    h[1].send(data(MAC_BROADCAST, h[1].mac));
+    engine.runFor(1 * SECOND);
+    expect(h.map((x) => x.take().length)).toEqual([1, 0, 1]);
+  });
+
+  it('fails over when the root bridge is powered off: its links go dark', () => {
+    const { engine, s, h } = triangle();
+    engine.runUntil(4 * SECOND);
+    s[0].stop();
+    engine.runFor(1.5 * SECOND);
+    expect(s[1].stpStatus()).toMatchObject({ isRoot: true, rootId: '32768.02:00:00:00:02:00' });
+    expect(s[2].stpStatus()).toMatchObject({ rootId: '32768.02:00:00:00:02:00', rootPort: 'e1', rootCost: 20000 });
+    expect(role(s[2], 'e1').state).toBe('forwarding');
+    expect(role(s[1], 'e1').role).toBe('disabled');
+    h[1].send(data(MAC_BROADCAST, h[1].mac));
+    engine.runFor(1 * SECOND);
+    expect(h.map((x) => x.take().length)).toEqual([0, 0, 1]);
+  });
+
+  it('ages out a root that falls silent on a live link after three hello times', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 1);
+    const peer = new Station('peer');
+    new Link(engine, 'l', peer.port, sw.ports[0]!);
+    sw.start();
+    // The Linux bridge is root (02:00:00:00:b0:00 < ours only by priority 0 here).
+    const superior = LINUX_BPDU.slice();
+    superior[17 + 5] = 0x00; // root priority 0
+    superior[17 + 17] = 0x00; // bridge priority 0
+    for (let t = 0; t <= 10; t += 2) {
+      engine.runUntil(t * SECOND);
+      peer.send(superior);
+    }
+    engine.runFor(1000);
+    expect(sw.stpStatus()).toMatchObject({ rootId: '0.02:00:00:00:b0:00', rootPort: 'e0' });
+    // The peer stops sending (its STP was switched off); the cable stays in.
+    engine.runFor(5 * SECOND);
+    expect(sw.stpStatus().rootId).toBe('0.02:00:00:00:b0:00');
+    engine.runFor(2 * SECOND);
+    expect(sw.stpStatus()).toMatchObject({ isRoot: true, rootPort: null, rootId: '32768.02:00:00:00:01:00' });
+    expect(role(sw, 'e0').role).toBe('designated');
+  });
+
+  it('reconverges at once when a port is shut down administratively', () => {
+    const { engine, s } = triangle();
+    engine.runUntil(4 * SECOND);
+    s[2].setPortUp('e2', false);
+    engine.runFor(1000);
+    expect(role(s[2], 'e2').role).toBe('disabled');
+    expect(role(s[2], 'e1')).toEqual({ role: 'root', state: 'forwarding' });
+  });
+
+  it('flushes addresses learned on other ports when the topology changes', () => {
+    const { engine, s, h, l13 } = triangle();
+    engine.runUntil(4 * SECOND);
+    h[0].send(data(MAC_BROADCAST, h[0].mac));
+    h[2].send(data(MAC_BROADCAST, h[2].mac));
+    engine.runFor(1000);
+    for (const x of h) x.take();
+    expect(s[2].macTable().map((r) => [r.mac, r.port])).toEqual([
+      ['02:00:00:00:aa:01', 'e2'],
+      ['02:00:00:00:aa:03', 'e0'],
+    ]);
+    const before = s[1].stpStatus().topologyChanges;
+    l13.suspend();
+    engine.runFor(1.5 * SECOND);
+    // h1 is now reached through s2: its stale entry went, the edge port's host stayed.
+    expect(s[2].macTable().map((r) => [r.mac, r.port])).toEqual([['02:00:00:00:aa:03', 'e0']]);
+    expect(s[1].stpStatus().topologyChanges).toBeGreaterThan(before);
+    // So the next frame to h1 is flooded along the new path (s2 flushed its root port too).
+    h[2].send(data(h[0].mac, h[2].mac));
+    engine.runFor(1000);
+    expect(h.map((x) => x.take().length)).toEqual([1, 1, 0]);
+  });
+
+  it('forgets its tree on stop and builds it again on start', () => {
+    const { engine, s } = triangle();
+    engine.runUntil(4 * SECOND);
+    s[2].stop();
+    expect(s[2].stpStatus().ports.every((p) => p.state === 'discarding')).toBe(true);
+    expect(s[2].macTable()).toEqual([]);
+    engine.runFor(8 * SECOND);
+    s[2].start();
+    engine.runFor(0.5 * SECOND);
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    expect(s[2].stpStatus()).toMatchObject({ rootPort: 'e2', rootId: '32768.02:00:00:00:01:00' });
+  });
+});
+
+describe('spanning tree: shared segments and 802.1D neighbours', () => {
+  it('blocks the second of two ports on one hub as a backup port', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 1);
+    const hub = createHub(engine, { name: 'hub' });
+    new Link(engine, 'a', sw.ports[1]!, hub.ports[0]!);
+    new Link(engine, 'b', sw.ports[2]!, hub.ports[1]!);
+    const host = new Station('h', mac('02:00:00:00:aa:01'));
+    new Link(engine, 'c', host.port, hub.ports[2]!);
+    hub.start();
+    sw.start();
+    engine.runFor(40 * SECOND);
+    expect(role(sw, 'e1')).toEqual({ role: 'designated', state: 'forwarding' });
+    expect(role(sw, 'e2')).toEqual({ role: 'backup', state: 'discarding' });
+    host.take();
+    host.send(data(MAC_BROADCAST, host.mac));
+    engine.runFor(1 * SECOND);
+    expect(host.take()).toHaveLength(0);
+    expect(engine.stormTicks).toBe(0);
+  });
+
+  it('talks 802.1D to a Linux bridge that is root: follows it, and sends it TCNs until acknowledged', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 0xc0);
+    const linux = new Station('linux');
+    new Link(engine, 'to-linux', linux.port, sw.ports[0]!);
+    const s2 = bridge(engine, 's2', 0xc1);
+    sw.start();
+    for (let t = 0; t <= 8; t += 2) {
+      engine.runUntil(t * SECOND);
+      linux.send(LINUX_BPDU);
+    }
+    engine.runFor(0.5 * SECOND);
+    expect(sw.stpStatus()).toMatchObject({ rootId: '32768.02:00:00:00:b0:00', rootPort: 'e0', rootCost: 20000, forwardDelay: 4 });
+    expect(sw.stpStatus().ports[0]).toMatchObject({ role: 'root', state: 'forwarding', protocol: 'stp' });
+    // Until then it offered RST BPDUs; a root port in 802.1D mode stays silent.
+    const sent = linux.bpdus();
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((b) => b.type === BPDU_TYPE.RST)).toBe(true);
+    linux.got.length = 0;
+
+    // A new bridge behind us makes a topology change: we report it to the 802.1D root with TCNs.
+    new Link(engine, 's1-s2', sw.ports[1]!, s2.ports[1]!);
+    s2.start();
+    for (let t = 9; t <= 13; t += 2) {
+      engine.runUntil(t * SECOND);
+      linux.send(LINUX_BPDU);
+    }
+    const tcns = linux.got.filter((f) => isStpFrame(f, 0) && decodeStpFrame(f).bpdu.type === BPDU_TYPE.TCN);
+    expect(tcns.length).toBeGreaterThan(0);
+    expect(tcns[0]!.length).toBe(60);
+    // The root acknowledges (TCA) and sets TC; we stop sending TCNs.
+    const ack = LINUX_BPDU_TC.slice();
+    ack[21] = 0x81; // TC | TCA
+    linux.send(ack);
+    engine.runFor(1000);
+    linux.got.length = 0;
+    for (let t = 14; t <= 20; t += 2) {
+      engine.runUntil(t * SECOND);
+      linux.send(LINUX_BPDU_TC);
+    }
+    expect(linux.got.filter((f) => isStpFrame(f, 0))).toEqual([]);
+    expect(s2.stpStatus().rootId).toBe('32768.02:00:00:00:b0:00');
+  });
+
+  it('answers an 802.1D bridge with Configuration BPDUs when it is the root itself', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 0xc0, { stpPriority: 4096 });
+    const linux = new Station('linux');
+    new Link(engine, 'to-linux', linux.port, sw.ports[0]!);
+    sw.start();
+    for (let t = 0; t <= 10; t += 2) {
+      engine.runUntil(t * SECOND);
+      linux.send(LINUX_BPDU);
+    }
+    engine.runFor(1 * SECOND);
+    linux.got.length = 0;
+    engine.runFor(4 * SECOND);
+    const sent = linux.bpdus();
+    expect(sent.length).toBe(2);
+    for (const b of sent) {
+      expect(b).toMatchObject({ type: BPDU_TYPE.CONFIG, version: 0, rootId: { priority: 4096, mac: sw.mac }, rootPathCost: 0, portId: 0x8001 });
+      expect(b.flags).toEqual({ tc: false, proposal: false, role: 0, learning: false, forwarding: false, agreement: false, tca: false });
+    }
+    // 802.1D timers: discarding, then learning after one forward delay, forwarding after two.
+    expect(sw.stpStatus().ports[0]).toMatchObject({ role: 'designated', protocol: 'stp' });
+    engine.runFor(30 * SECOND);
+    expect(sw.stpStatus().ports[0]).toMatchObject({ role: 'designated', state: 'forwarding', protocol: 'stp' });
+  });
+});
+
+describe('spanning tree: BPDU bytes', () => {
+  it('sends RST BPDUs every hello time, from the port MAC to 01:80:c2:00:00:00, that decode to what it means', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 1, { stpPriority: 8192 });
+    const peer = new Station('peer');
+    new Link(engine, 'l', peer.port, sw.ports[2]!);
+    sw.start();
+    engine.runUntil(10.5 * SECOND);
+    const frames = peer.got.filter((f) => isStpFrame(f, 0));
+    // One at start, then one per 2 s hello (the edge transition adds none: edges send no TC).
+    expect(frames.length).toBe(6);
+    for (const f of frames) {
+      expect(f.length).toBe(60);
+      expect(ethDst(f, 0)).toBe(STP_MULTICAST);
+      const { eth, bpdu } = decodeStpFrame(f);
+      expect(eth.src).toBe(portMac(sw.mac, 2));
+      expect(eth.etherType).toBe(39);
+      expect(bpdu).toMatchObject({
+        type: BPDU_TYPE.RST,
+        version: 2,
+        rootId: { priority: 8192, mac: sw.mac },
+        rootPathCost: 0,
+        bridgeId: { priority: 8192, mac: sw.mac },
+        portId: 0x8003,
+        messageAge: 0,
+        maxAge: 20,
+        helloTime: 2,
+        forwardDelay: 15,
+      });
+    }
+    const first = decodeStpFrame(frames[0]!).bpdu as ConfigBpdu;
+    expect(first.flags).toMatchObject({ proposal: true, role: PORT_ROLE.DESIGNATED, learning: false, forwarding: false });
+    const last = decodeStpFrame(frames.at(-1)!).bpdu as ConfigBpdu;
+    expect(last.flags).toMatchObject({ proposal: false, role: PORT_ROLE.DESIGNATED, learning: true, forwarding: true, agreement: false, tc: false });
+    // Our encoder and the codec agree byte for byte.
+    expect(frames.at(-1)).toEqual(buildStpFrame(last, portMac(sw.mac, 2)));
+  });
+
+  it('ignores malformed BPDUs, counting them', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const sw = bridge(engine, 's1', 1);
+    const peer = new Station('peer');
+    new Link(engine, 'l', peer.port, sw.ports[0]!);
+    sw.start();
+    const bad = LINUX_BPDU.slice();
+    bad[17] = 0x01; // protocol id 1
+    peer.send(bad);
+    peer.send(LINUX_BPDU.slice(0, 30)); // truncated
+    engine.runFor(1000);
+    expect(sw.portCounters()[0]!.malformed).toBe(2);
+    expect(sw.stpStatus().isRoot).toBe(true);
+  });
+
+  const tshark = tsharkAvailable();
+  it('writes BPDUs (RST, Configuration, TCN, with TC, proposal and agreement) that tshark decodes without a warning', () => {
+    if (!tshark.ok) {
+      console.warn(`tshark check skipped: ${tshark.reason}`);
+      expect(process.env.CI, 'tshark must be installed in CI').not.toBe('true');
+      return;
+    }
+    const chunks: Uint8Array[] = [];
+    const { engine, l12, l13, l23 } = (() => {
+      const t = triangle();
+      return { engine: t.engine, l12: t.l12, l13: t.l13, l23: t.l23 };
+    })();
+    const cap = new Capture(engine, { sink: (c) => chunks.push(c) });
+    // Attach after start: the BPDUs sent at start are still queued, so they are captured too.
+    for (const l of [l12, l13, l23]) cap.attachLink(l);
+    engine.runUntil(4 * SECOND);
+    l13.suspend();
+    engine.runFor(3 * SECOND);
+    l13.resume();
+    engine.runFor(3 * SECOND);
+    // An 802.1D neighbour as well, for Configuration and TCN BPDUs.
+    const e2 = new Engine({ mode: 'virtual' });
+    const sw = bridge(e2, 'stp', 0xc0);
+    const linux = new Station('linux');
+    const link = new Link(e2, 'to-linux', linux.port, sw.ports[0]!);
+    const cap2 = new Capture(e2, { sink: (c) => chunks2.push(c) });
+    const chunks2: Uint8Array[] = [];
+    cap2.attachLink(link);
+    const sw2 = bridge(e2, 'stp2', 0xc1);
+    sw.start();
+    for (let t = 0; t <= 8; t += 2) {
+      e2.runUntil(t * SECOND);
+      linux.send(LINUX_BPDU);
+    }
+    new Link(e2, 'x', sw.ports[1]!, sw2.ports[1]!);
+    sw2.start();
+    e2.runFor(5 * SECOND);
+    cap.close();
+    cap2.close();
+
+    const dir = mkdtempSync(join(tmpdir(), 'wirelab-stp-'));
+    try {
+      const f1 = join(dir, 'rstp.pcapng');
+      const f2 = join(dir, 'stp.pcapng');
+      writeFileSync(f1, concat(chunks));
+      writeFileSync(f2, concat(chunks2));
+      expect(tsharkProblems(f1)).toEqual([]);
+      expect(tsharkProblems(f2)).toEqual([]);
+      const rows = [...tsharkFields(f1, ['stp.type', 'stp.flags']), ...tsharkFields(f2, ['stp.type', 'stp.flags'])];
+      const types = new Set(rows.map((r) => r[0]));
+      expect(types).toEqual(new Set(['0x02', '0x00', '0x80']));
+      const flags = rows.filter((r) => r[0] === '0x02').map((r) => parseInt(r[1]!, 16));
+      expect(flags.some((f) => f & 0x01)).toBe(true); // topology change
+      expect(flags.some((f) => f & 0x02)).toBe(true); // proposal
+      expect(flags.some((f) => f & 0x40)).toBe(true); // agreement
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
