@@ -373,6 +373,20 @@ export class Nat {
     this.flags[s] = f;
   }
 
+  /** Whether `ip` is the inside global address of a static entry. */
+  isStaticGlobal(ip: Ip4): boolean {
+    return this.staticByOutside(ip) >= 0;
+  }
+
+  /**
+   * Whether a datagram arriving outside may need translating (its destination is an inside
+   * global address): the router copies a received frame only then.
+   */
+  concerns(b: Uint8Array, ip: number): boolean {
+    const dst = u32(b, ip + 16);
+    return dst === this.overloadAddress || this.staticByOutside(dst) >= 0;
+  }
+
   /**
    * Translates a datagram going from an inside interface out of an outside one (after routing).
    * `ip` is the offset of the IPv4 header in `b`, which the caller owns. Returns NAT_TRANSLATED,
