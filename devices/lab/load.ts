@@ -53,7 +53,8 @@ export function loadLabText(text: string, fileName: string, opts: LoadOptions = 
       at(e.pos[0], found ? formatPath(found.path) : '(syntax)', `duplicate key${where}`);
     } else {
       syntaxBroken = true;
-      at(e.pos[0], '(syntax)', e.message.replace(/\s+/g, ' ').trim());
+      const message = e.code === 'MULTIPLE_DOCS' ? 'a lab file holds one YAML document; this one has a second after ---' : e.message;
+      at(e.pos[0], '(syntax)', message.replace(/\s+/g, ' ').trim());
     }
   }
   if (syntaxBroken) return { ok: false, errors: sortErrors(errors) };
@@ -174,7 +175,7 @@ function pathAtOffset(doc: Document, offset: number): { path: PathSegment[]; fir
     } else if (isSeq(node)) {
       const i = node.items.findIndex((it) => {
         const r = (it as YamlNode | null)?.range;
-        return r !== undefined && offset >= r[0] && offset < r[2];
+        return r != null && offset >= r[0] && offset < r[2];
       });
       if (i < 0) return undefined;
       path.push(i);

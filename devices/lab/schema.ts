@@ -319,6 +319,14 @@ export const SwitchNodeSchema = strict({
   ...common,
 });
 
+/** IOS list names: numbers (1-99 and 1300-1999 are standard lists) or words. */
+const AclNameText = textValue('an access list name', matching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'an access list name is letters, digits, _ and -'));
+/**
+ * One IOS rule: `permit 10.1.0.0 0.0.0.255`, `deny tcp any host 10.2.0.10 eq 23`. Only its
+ * action is checked here; the router parses the rest when it is built.
+ */
+const AclRuleText = textValue('an access list rule', matching(/^\s*(permit|deny)\s+\S/i, 'a rule is "permit ..." or "deny ..." as IOS writes it'));
+
 export const RouterInterfaceSchema = strict({
   network: NodeNameSchema.optional(),
   ip: CidrText.optional(),
@@ -326,8 +334,18 @@ export const RouterInterfaceSchema = strict({
   shutdown: flag('shutdown').optional(),
   /** 802.1Q VLAN of a sub-interface (g0/2.20). */
   vlan: Vlan.optional(),
+  /** Access lists filtering what comes in and goes out (`ip access-group NAME in|out`). */
+  'acl-in': AclNameText.optional(),
+  'acl-out': AclNameText.optional(),
 });
-export const RouteSchema = strict({ to: SubnetText, via: IpText });
+export const RouteSchema = strict({
+  to: SubnetText,
+  via: IpText,
+  /** Out of this interface too (a fully specified route). */
+  interface: RouterIfaceName.optional(),
+  /** Administrative distance; above 1 makes a floating static route. */
+  distance: wholeNumber('distance', 1, 255).optional(),
+});
 export const DhcpPoolSchema = strict({
   name: textValue('a pool name', matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a pool name is letters, digits, _ . -')).optional(),
   /** The pool serves this interface's subnet ... */
@@ -365,6 +383,8 @@ export const RouterNodeSchema = strict({
   'dhcp-server': strict({ pools: listOf(DhcpPoolSchema, 'pools') }).optional(),
   /** Interface -> the DHCP server its clients' requests are relayed to. */
   'dhcp-relay': z.record(RouterIfaceName, IpText).optional(),
+  /** Access lists by name, each a list of IOS rules checked in order (implicit deny at the end). */
+  acls: z.record(AclNameText, listOf(AclRuleText, 'an access list').min(1, { error: 'an access list needs at least one rule' })).optional(),
   nat: RouterNatSchema.optional(),
   ...common,
 });
@@ -420,9 +440,11 @@ export const LinkLongSchema = strict({
 /** `[a:eth0, b:e1]`, or `{ endpoints: [a:eth0, b:e1], delay: 5ms, ... }`. */
 export const LinkSchema = z.union([endpointPair, LinkLongSchema], {
   error: (iss) =>
-    iss.code === 'invalid_union' && iss.input !== undefined
-      ? `a link is [a:eth0, b:e1] or { endpoints: [a:eth0, b:e1], delay: ..., loss: ... }; not ${describeValue(iss.input)}`
-      : undefined,
+    iss.code !== 'invalid_union' || iss.input === undefined
+      ? undefined
+      : Array.isArray(iss.input)
+        ? `a link has two endpoints, like [pc1:eth0, sw1:e1]; this one has ${iss.input.length}`
+        : `a link is [a:eth0, b:e1] or { endpoints: [a:eth0, b:e1], delay: ..., loss: ... }; not ${describeValue(iss.input)}`,
 });
 
 // ---------------------------------------------------------------- checks
@@ -739,6 +761,8 @@ export interface LabSwitchPort extends LabIfaceBase {
 export interface LabRouterIface extends LabIfaceBase {
   ip: Cidr | undefined;
   shutdown: boolean;
+  aclIn: string | undefined;
+  aclOut: string | undefined;
 }
 /** An 802.1Q sub-interface: not a port; it rides on its parent's cable and MAC. */
 export interface LabRouterSubIface {
@@ -748,6 +772,8 @@ export interface LabRouterSubIface {
   ip: Cidr | undefined;
   mac: Mac;
   shutdown: boolean;
+  aclIn: string | undefined;
+  aclOut: string | undefined;
 }
 export interface LabReservation {
   ip: Ip4;
@@ -772,6 +798,10 @@ export interface LabDhcpPool {
 export interface LabRoute {
   to: Cidr;
   via: Ip4;
+  /** Out of this interface (otherwise the one facing via). */
+  iface: string | undefined;
+  /** Administrative distance, 1 for a static route unless given. */
+  distance: number;
 }
 
 interface LabNodeBase {
@@ -807,6 +837,8 @@ export interface LabRouter extends LabNodeBase {
   dhcpPools: LabDhcpPool[];
   dhcpRelays: { iface: string; server: Ip4 }[];
   nat: { inside: string[]; outside: string; overload: boolean; static: { inside: Ip4; outside: Ip4 }[] } | undefined;
+  /** Access lists by name: IOS rule text, as the router's Acl takes it. */
+  acls: Record<string, string[]>;
 }
 export interface LabHub extends LabNodeBase {
   kind: 'hub';
@@ -1042,13 +1074,13 @@ class Normalizer {
     for (const [name, spec] of this.nodeSpecs.valid) this.nodes[name] = this.node(name, spec);
     this.assignConsoles();
     const vmnets: [string, NetworkSpec & { type: 'nat' | 'host-only' }][] = [];
+    for (const [name, spec] of this.nets.valid) if (spec.type === 'nat' || spec.type === 'host-only') vmnets.push([name, spec]);
+    const autoSubnets = this.chooseSubnets(vmnets);
     for (const [name, spec] of this.nets.valid) {
-      if (spec.type === 'nat' || spec.type === 'host-only') vmnets.push([name, spec]);
+      if (spec.type === 'nat' || spec.type === 'host-only') this.networks[name] = this.vmnet(name, spec, autoSubnets.get(name));
       else if (spec.type === 'bridged') this.networks[name] = { name, type: 'bridged', ui: spec.ui, attached: [], interface: spec.interface };
       else this.networks[name] = { name, type: 'segment', ui: spec.ui, attached: [] };
     }
-    const autoSubnets = this.chooseSubnets(vmnets);
-    for (const [name, spec] of vmnets) this.networks[name] = this.vmnet(name, spec, autoSubnets.get(name));
     const links = this.links();
     this.resolveReservations();
     this.checkMacs();
@@ -1269,7 +1301,7 @@ class Normalizer {
       if (cidr) this.hostAddress(cidr, [...path, 'ip']);
       if (d?.vlan !== undefined) this.issue([...path, 'vlan'], `vlan: is for sub-interfaces such as ${ifn}.${d.vlan}; ${ifn} itself is untagged`);
       this.joinNetwork(name, ifn, d?.network, path);
-      return Object.assign(port, { ip: cidr, shutdown: d?.shutdown ?? false });
+      return Object.assign(port, { ip: cidr, shutdown: d?.shutdown ?? false, aclIn: d?.['acl-in'], aclOut: d?.['acl-out'] });
     });
     const subinterfaces: LabRouterSubIface[] = [];
     const vlansByParent = new Map<string, Set<number>>();
@@ -1294,7 +1326,16 @@ class Normalizer {
       used.add(d.vlan);
       const cidr = d.ip === undefined ? undefined : must(parseCidr(d.ip));
       if (cidr) this.hostAddress(cidr, [...path, 'ip']);
-      subinterfaces.push({ name: ifn, parent: parentName, vlan: d.vlan, ip: cidr, mac: parent.mac, shutdown: d.shutdown ?? false });
+      subinterfaces.push({
+        name: ifn,
+        parent: parentName,
+        vlan: d.vlan,
+        ip: cidr,
+        mac: parent.mac,
+        shutdown: d.shutdown ?? false,
+        aclIn: d['acl-in'],
+        aclOut: d['acl-out'],
+      });
     }
     // IOS refuses an address whose subnet overlaps another interface's.
     const l3: { name: string; ip: Cidr | undefined }[] = [...interfaces, ...subinterfaces];
@@ -1306,12 +1347,24 @@ class Normalizer {
     const l3ByName = new Map(l3.map((i) => [i.name, i]));
     const ifaceRef = (ifn: string, path: PathSegment[], needIp: boolean, at: 'key' | 'value' = 'value') => {
       const i = l3ByName.get(ifn);
-      if (!i) this.issue(path, `${name} has no interface ${ifn}${this.suggest(ifn, l3ByName.keys())}`, at);
+      if (!i) this.issue(path, `${name} has no interface ${ifn}; it has ${describeNames([...l3ByName.keys()])}`, at);
       else if (needIp && !i.ip) this.issue(path, `${ifn} has no ip:`, at);
       return i;
     };
 
-    const routes = (spec.routes ?? []).map((r) => ({ to: must(parseSubnet(r.to)), via: must(parseIp(r.via)) }));
+    const routes = (spec.routes ?? []).map((r, i): LabRoute => {
+      if (r.interface !== undefined) ifaceRef(r.interface, [...P, 'routes', i, 'interface'], false);
+      return { to: must(parseSubnet(r.to)), via: must(parseIp(r.via)), iface: r.interface, distance: r.distance ?? 1 };
+    });
+    const acls = spec.acls ?? {};
+    for (const [ifn, d] of Object.entries(declared)) {
+      for (const key of ['acl-in', 'acl-out'] as const) {
+        const acl = d[key];
+        if (acl !== undefined && !(acl in acls)) {
+          this.issue([...IP, ifn, key], `no access list named ${JSON.stringify(acl)}${Object.keys(acls).length ? `; acls: has ${Object.keys(acls).join(', ')}` : ' (define it under acls:)'}`);
+        }
+      }
+    }
 
     const dhcpPools: LabDhcpPool[] = [];
     (spec['dhcp-server']?.pools ?? []).forEach((p, i) => {
@@ -1372,7 +1425,7 @@ class Normalizer {
         static: (spec.nat.static ?? []).map((s) => ({ inside: must(parseIp(s.inside)), outside: must(parseIp(s.outside)) })),
       };
     }
-    return { kind: 'router', interfaces, subinterfaces, routes, dhcpPools, dhcpRelays, nat };
+    return { kind: 'router', interfaces, subinterfaces, routes, dhcpPools, dhcpRelays, nat, acls: structuredClone(acls) };
   }
 
   private assignConsoles(): void {
@@ -1441,7 +1494,7 @@ class Normalizer {
       if (hit !== undefined) {
         this.issue(
           [...P, 'dhcp', 'range'],
-          `the range includes ${ip(hit)}; ${ip(hostIp)} (host), ${ip(gatewayIp)} (NAT gateway) and ${ip(serverIp)} (DHCP server) are never leased`,
+          `the range includes ${ip(hit)}; ${ip(hostIp)} (host), ${ip(gatewayIp)} (gateway) and ${ip(serverIp)} (DHCP server) are never leased`,
         );
       }
     }
@@ -1509,7 +1562,7 @@ class Normalizer {
       const a = must(parseIp(r.ip));
       const ipPath = [...path, i, 'ip'];
       if (!isHostAddress(subnet, a)) this.issue(ipPath, `${r.ip} is not a host address in ${where}`);
-      else if (reserved.includes(a)) this.issue(ipPath, `${r.ip} belongs to the network itself (host .1, NAT gateway .2, DHCP server .254)`);
+      else if (reserved.includes(a)) this.issue(ipPath, `${r.ip} belongs to the network itself (.1 host, .2 gateway, .254 DHCP server)`);
       else if (ips.has(a)) this.issue(ipPath, `${r.ip} is already reserved by reservations[${ips.get(a)}]`);
       ips.set(a, i);
       if (r.mac !== undefined) into.push({ ip: a, mac: must(parseMacAddress(r.mac)), node: undefined, iface: undefined });
@@ -1619,7 +1672,7 @@ class Normalizer {
       if (this.nets.all.has(text) || this.nets.broken) return undefined;
       const node = this.nodes[text];
       if (node) this.issue(path, `${text} is a node: name its interface too, like ${text}:${node.interfaces[0]!.name}`);
-      else if (!this.nodeSpecs.all.has(text)) this.issue(path, `no network named ${JSON.stringify(text)}${this.suggest(text, this.nets.all)} (a node's end is written node:interface)`);
+      else if (!this.nodeSpecs.all.has(text)) this.issue(path, `no network named ${JSON.stringify(text)}${this.suggest(text, this.nets.all)}; a node's end is written node:interface`);
       return undefined;
     }
     const nodeName = text.slice(0, colon);
@@ -1724,7 +1777,7 @@ class Normalizer {
     if (literal !== null) return { text, ip: literal, node: undefined };
     if (this.nodeSpecs.all.has(text)) return { text, ip: undefined, node: text };
     if (!text.includes('.') && !this.nodeSpecs.broken) {
-      this.issue(path, `no node named ${JSON.stringify(text)}${this.suggest(text, this.nodeSpecs.all)} (to: is an address, a node or a DNS name)`);
+      this.issue(path, `no node named ${JSON.stringify(text)}${this.suggest(text, this.nodeSpecs.all)}; to: is an address, a node or a DNS name`);
     }
     return { text, ip: undefined, node: undefined };
   }
