@@ -305,7 +305,7 @@ export const SwitchNodeSchema = strict({
   kind: z.literal('switch'),
   /** e0 .. e{ports-1}. */
   ports: wholeNumber('ports', 1, 256).optional(),
-  /** true: 802.1D spanning tree; `rstp`: 802.1w; false: none. */
+  /** true or `rstp`: 802.1w (falling back to 802.1D per port where a neighbour speaks only that); `stp`: 802.1D only; false: none. */
   stp: z
     .union([flag('stp'), z.literal('stp'), z.literal('rstp')], {
       error: (iss) =>
@@ -706,8 +706,8 @@ export const LAB_DEFAULTS = {
   switchPorts: 8,
   hubPorts: 4,
   routerInterfaces: ['g0/0', 'g0/1', 'g0/2', 'g0/3'] as readonly string[],
-  /** `stp: true` is classic 802.1D; write `stp: rstp` for 802.1w. */
-  stp: 'stp' as const,
+  /** `stp: true` is 802.1w, which converges in seconds and still talks 802.1D to old bridges; `stp: stp` forces 802.1D. */
+  stp: 'rstp' as const,
   stpPriority: 32768,
   vlan: 1,
   /** VMware's default lease. */
@@ -1285,7 +1285,7 @@ class Normalizer {
         shutdown: d?.shutdown ?? false,
       });
     });
-    const stp = spec.stp === false ? 'off' : spec.stp === 'rstp' ? 'rstp' : LAB_DEFAULTS.stp;
+    const stp = spec.stp === false ? 'off' : spec.stp === 'stp' ? 'stp' : spec.stp === 'rstp' ? 'rstp' : LAB_DEFAULTS.stp;
     return { kind: 'switch', ports, stp, stpPriority: spec['stp-priority'] ?? LAB_DEFAULTS.stpPriority, interfaces };
   }
 
@@ -1775,7 +1775,11 @@ class Normalizer {
   private target(text: string, path: PathSegment[]): CheckTarget {
     const literal = parseIp4(text);
     if (literal !== null) return { text, ip: literal, node: undefined };
-    if (this.nodeSpecs.all.has(text)) return { text, ip: undefined, node: text };
+    if (this.nodeSpecs.all.has(text)) {
+      const kind = this.nodes[text]?.kind;
+      if (kind !== undefined && kind !== 'host' && kind !== 'router') this.issue(path, `${text} is a ${kind}: it has no address to reach`);
+      return { text, ip: undefined, node: text };
+    }
     if (!text.includes('.') && !this.nodeSpecs.broken) {
       this.issue(path, `no node named ${JSON.stringify(text)}${this.suggest(text, this.nodeSpecs.all)}; to: is an address, a node or a DNS name`);
     }

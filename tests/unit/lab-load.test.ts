@@ -156,7 +156,7 @@ describe('the SPEC section 2 example', () => {
 
     const sw1 = lab.nodes['sw1'] as LabSwitch;
     expect(sw1.interfaces.map((i) => i.name)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7']);
-    expect(sw1.stp).toBe('stp');
+    expect(sw1.stp).toBe('rstp');
     expect(sw1.interfaces[0]).toMatchObject({ mode: 'access', vlan: 10 });
     expect(sw1.interfaces[1]).toMatchObject({ mode: 'access', vlan: 1 });
     expect(sw1.interfaces[7]).toMatchObject({ mode: 'trunk', allowed: [10, 20], native: 1 });
@@ -291,7 +291,7 @@ networks:
     expect(lab.time).toBe('virtual');
     expect(lab.seed).toBe(1);
     const s = lab.nodes['s'] as LabSwitch;
-    expect(s).toMatchObject({ stp: 'stp', stpPriority: 32768 });
+    expect(s).toMatchObject({ stp: 'rstp', stpPriority: 32768 });
     expect(s.interfaces.every((i) => i.mode === 'access' && i.vlan === 1 && !i.shutdown)).toBe(true);
     const h = lab.nodes['h'] as LabHost;
     expect(h.interfaces[0]!.ip).toEqual({ mode: 'none' });
@@ -418,7 +418,7 @@ nodes:
   pc1: { kind: host, colour: red }
   sw1: { kind: switch }
 links: [[pc1:eth7, sw1:e0]]
-checks: [{ ping: { from: pc1, to: sw1 } }]
+checks: [{ ping: { from: pc1, to: 10.0.0.9 } }]
 `),
     ).toEqual(['lab.yaml:4:22: nodes.pc1.colour: unknown key "colour"; the keys here are kind, interfaces, dns, services, ui, console']);
   });
