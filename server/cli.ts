@@ -6,10 +6,15 @@ import { parseArgs } from 'node:util';
 import { createWriteStream } from 'node:fs';
 import { runEveryFrame } from '../devices/demo/every-frame.js';
 import { decodeFrame } from '../devices/trace/decode.js';
+import { checkCommand, runCommand } from './cmd-check.js';
 
 const USAGE = `usage: wirelab <command> [options]
 
 commands:
+  check LAB [--junit FILE] [--capture FILE.pcapng] [--time real|virtual] [--seed N]
+                                           boot a lab headless and run its checks (exit 0/1/2)
+  run LAB [--for 30s] [--capture FILE.pcapng] [--time real|virtual]
+                                           run a lab headless
   demo [--capture FILE.pcapng] [--seed N]   run a small scenario headless and print what crossed the wire
 
 Run 'wirelab <command> --help' for a command's options.`;
@@ -18,6 +23,8 @@ type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
   demo,
+  check: checkCommand,
+  run: runCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,164 @@
+/**
+ * Turns the normalized model of one node or network into a device. One function per kind, and
+ * nothing else: cabling, booting and diffing are the runtime's.
+ */
+import type { Device } from '../device.js';
+import type { Engine } from '../engine/engine.js';
+import { Host, type HostConfig } from '../host/index.js';
+import { Hub } from '../hub/index.js';
+import { Router, type RouterConfig } from '../router/index.js';
+import { Switch, type SwitchPortConfig } from '../switch/index.js';
+import { stableMac } from '../device.js';
+import { ip4ToString } from '../wire/bytes.js';
+import type { Lab, LabCloud, LabHost, LabNetwork, LabNode, LabRouter, LabSwitch } from './schema.js';
+import { formatCidr, formatIpRange, formatSubnet } from './units.js';
+
+/** Makes the device of a cloud node: its endpoint does I/O, so the server supplies it. */
+export type CloudFactory = (engine: Engine, lab: Lab, node: LabCloud) => Device;
+
+export class BuildError extends Error {}
+
+const ip = ip4ToString;
+
+export function buildHost(engine: Engine, lab: Lab, n: LabHost): Host {
+  const interfaces: NonNullable<HostConfig['interfaces']> = {};
+  for (const i of n.interfaces) {
+    interfaces[i.name] = {
+      mac: i.mac,
+      ...(i.ip.mode === 'dhcp' ? { ip: 'dhcp' } : i.ip.mode === 'static' ? { ip: formatCidr(i.ip.cidr) } : {}),
+      ...(i.gateway !== undefined ? { gateway: ip(i.gateway) } : {}),
+    };
+  }
+  const services: NonNullable<HostConfig['services']> = {};
+  if (n.services.udpEcho) services['udp-echo'] = { port: n.services.udpEcho.port };
+  if (n.services.dns) {
+    const records: Record<string, string[]> = {};
+    for (const r of n.services.dns.records) (records[r.name] ??= []).push(ip(r.ip));
+    services.dns = { port: n.services.dns.port, records };
+  }
+  return new Host(engine, { name: n.name, lab: lab.name, interfaces, dns: n.dns.map(ip), services });
+}
+
+export function buildSwitch(engine: Engine, lab: Lab, n: LabSwitch): Switch {
+  const interfaces: Record<string, SwitchPortConfig> = {};
+  for (const p of n.interfaces) {
+    interfaces[p.name] = {
+      mode: p.mode,
+      vlan: p.vlan,
+      native: p.native,
+      ...(p.allowed !== 'all' ? { allowed: p.allowed } : {}),
+      up: !p.shutdown,
+    };
+  }
+  return new Switch(engine, {
+    name: n.name,
+    ports: n.interfaces.map((p) => p.name),
+    interfaces,
+    stp: n.stp !== 'off',
+    stpVersion: n.stp === 'stp' ? 'stp' : 'rstp',
+    stpPriority: n.stpPriority,
+    mac: stableMac(lab.name, n.name, 'bridge'),
+  });
+}
+
+export function routerConfig(lab: Lab, n: LabRouter): RouterConfig {
+  return {
+    name: n.name,
+    lab: lab.name,
+    interfaces: [
+      ...n.interfaces.map((i) => ({ name: i.name, mac: macText(i.mac), ...(i.ip ? { ip: formatCidr(i.ip) } : {}), shutdown: i.shutdown })),
+      ...n.subinterfaces.map((s) => ({ name: s.name, vlan: s.vlan, mac: macText(s.mac), ...(s.ip ? { ip: formatCidr(s.ip) } : {}), shutdown: s.shutdown })),
+    ],
+    routes: n.routes.map((r) => ({ to: formatSubnet(r.to), via: ip(r.via) })),
+    ...(n.dhcpPools.length
+      ? {
+          dhcpServer: {
+            pools: n.dhcpPools.map((p) => ({
+              name: p.name,
+              ...(p.interface !== undefined ? { interface: p.interface } : { network: formatSubnet(p.subnet) }),
+              range: formatIpRange(p.range),
+              excluded: p.excluded.map(formatIpRange),
+              ...(p.gateway !== undefined ? { gateway: ip(p.gateway) } : {}),
+              dns: p.dns.map(ip),
+              lease: Math.round(p.leaseNs / 1e9),
+              reservations: p.reservations.map((r) => ({ ip: ip(r.ip), mac: macText(r.mac), ...(r.node !== undefined ? { node: r.node } : {}) })),
+            })),
+          },
+        }
+      : {}),
+    ...(n.dhcpRelays.length ? { dhcpRelay: Object.fromEntries(n.dhcpRelays.map((r) => [r.iface, ip(r.server)])) } : {}),
+    ...(n.nat ? { nat: { inside: n.nat.inside, outside: n.nat.outside, overload: n.nat.overload, static: n.nat.static.map((s) => ({ inside: ip(s.inside), outside: ip(s.outside) })) } } : {}),
+  };
+}
+
+function macText(mac: number): string {
+  const hex = mac.toString(16).padStart(12, '0');
+  return hex.match(/../g)!.join(':');
+}
+
+export function buildNode(engine: Engine, lab: Lab, n: LabNode, cloudFactory?: CloudFactory): Device {
+  switch (n.kind) {
+    case 'host':
+      return buildHost(engine, lab, n);
+    case 'switch':
+      return buildSwitch(engine, lab, n);
+    case 'router':
+      return new Router(engine, routerConfig(lab, n));
+    case 'hub':
+      return new Hub(engine, { name: n.name, ports: n.interfaces.map((i) => i.name) });
+    case 'cloud':
+      if (!cloudFactory) throw new BuildError(`node ${n.name}: cloud endpoints (${n.endpoint.type}) need the wirelab server or CLI to reach the real world`);
+      return cloudFactory(engine, lab, n);
+  }
+}
+
+/**
+ * A network is a switch with a port per attached interface (VMware's vmnet is a virtual switch),
+ * plus, for host-only and NAT networks, the DHCP server at .254. Its ports are named after the
+ * interfaces they serve, so traces read `pc1:eth0`.
+ */
+export interface NetworkParts {
+  fabric: Switch;
+  /** The DHCP server at .254, cabled to the fabric's last port (host-only and NAT networks). */
+  dhcp: Router | null;
+}
+
+export function networkPortName(node: string, iface: string): string {
+  return `${node}:${iface}`;
+}
+
+export function buildNetwork(engine: Engine, lab: Lab, net: LabNetwork): NetworkParts {
+  const ports = net.attached.map((a) => networkPortName(a.node, a.iface));
+  const serviceNeeded = (net.type === 'nat' || net.type === 'host-only') && net.dhcp.enabled;
+  if (serviceNeeded) ports.push('dhcp');
+  const fabric = new Switch(engine, {
+    name: net.name,
+    ports: ports.length ? ports : ['spare'],
+    stp: false,
+    mac: stableMac(lab.name, net.name, 'bridge'),
+  });
+  let dhcp: Router | null = null;
+  if (serviceNeeded && (net.type === 'nat' || net.type === 'host-only')) {
+    const gateway = net.nat?.gatewayIp;
+    dhcp = new Router(engine, {
+      name: `${net.name}-dhcp`,
+      lab: lab.name,
+      interfaces: [{ name: 'g0/0', ip: `${ip(net.dhcp.serverIp)}/${net.subnet.prefix}` }],
+      dhcpServer: {
+        pools: [
+          {
+            name: net.name,
+            interface: 'g0/0',
+            range: formatIpRange(net.dhcp.range),
+            // VMware: .1, .2 and .254 are never leased.
+            excluded: [net.hostIp, net.dhcp.serverIp, ...(gateway !== undefined ? [gateway] : [])].map(ip),
+            ...(gateway !== undefined ? { gateway: ip(gateway), dns: [ip(gateway)], domain: 'localdomain' } : {}),
+            lease: Math.round(net.dhcp.leaseNs / 1e9),
+            reservations: net.dhcp.reservations.map((r) => ({ ip: ip(r.ip), mac: macText(r.mac), ...(r.node !== undefined ? { node: r.node } : {}) })),
+          },
+        ],
+      },
+    });
+  }
+  return { fabric, dhcp };
+}

@@ -1,0 +1,440 @@
+/**
+ * A lab brought to life: every node and network built from the normalized model, cabled, powered
+ * on and driven by one engine. `apply(next)` changes a running lab in place, touching only the
+ * nodes, networks and links whose model changed.
+ */
+import type { Device } from '../device.js';
+import { Engine, type TimeMode } from '../engine/engine.js';
+import { Link, type Impairments } from '../engine/link.js';
+import type { Port } from '../engine/port.js';
+import { Host } from '../host/index.js';
+import { Router, type DhcpLeaseDatabase } from '../router/index.js';
+import { Switch } from '../switch/index.js';
+import { buildNetwork, buildNode, networkPortName, type CloudFactory, type NetworkParts } from './build.js';
+import type { Lab, LabLink, LabNetwork, LabNode } from './schema.js';
+import { runChecks, type CheckResult, type RunChecksOptions } from './checks.js';
+
+/** What outlives a stop: saved in labs/<lab>/state/ by the server and CLI. */
+export interface LabState {
+  version: 1;
+  /** DHCP lease databases by server (router name, or `<network>-dhcp`). */
+  dhcp: Record<string, DhcpLeaseDatabase>;
+}
+
+export interface RuntimeOptions {
+  time?: TimeMode;
+  seed?: number;
+  state?: LabState;
+  cloudFactory?: CloudFactory;
+  /** Wall-clock time of engine time 0 (captures); default: now in real time, 0 in virtual time. */
+  epochNs?: bigint;
+}
+
+export type RuntimeEvent =
+  | { type: 'lab-state'; status: 'running' | 'stopped' }
+  | { type: 'node-state'; node: string; status: 'running' | 'stopped' }
+  | { type: 'link-state'; link: string; status: 'up' | 'suspended' | 'removed' | 'added' }
+  | { type: 'node-changed'; node: string; change: 'added' | 'removed' | 'rebuilt' }
+  | { type: 'network-changed'; network: string; change: 'added' | 'removed' | 'rebuilt' };
+
+export type RuntimeListener = (e: RuntimeEvent) => void;
+
+interface NodeEntry {
+  model: string;
+  spec: LabNode;
+  device: Device;
+  /** Port admin states saved when the node is powered off, restored when it is powered on. */
+  savedUp: boolean[] | null;
+}
+interface NetworkEntry {
+  model: string;
+  spec: LabNetwork;
+  parts: NetworkParts;
+  /** The cable between the fabric and its DHCP server. */
+  serviceLink: Link | null;
+}
+interface LinkEntry {
+  model: string;
+  spec: LabLink;
+  link: Link;
+}
+
+const json = (v: unknown) => JSON.stringify(v);
+
+export class LabRuntime {
+  readonly engine: Engine;
+  lab: Lab;
+  status: 'stopped' | 'running' = 'stopped';
+  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly networks = new Map<string, NetworkEntry>();
+  private readonly links = new Map<string, LinkEntry>();
+  private readonly listeners = new Set<RuntimeListener>();
+  private readonly cloudFactory: CloudFactory | undefined;
+  private savedState: LabState;
+
+  constructor(lab: Lab, opts: RuntimeOptions = {}) {
+    this.lab = lab;
+    this.cloudFactory = opts.cloudFactory;
+    this.engine = new Engine({ mode: opts.time ?? lab.time, seed: opts.seed ?? lab.seed, ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}) });
+    this.savedState = opts.state ?? { version: 1, dhcp: {} };
+    this.build(lab);
+  }
+
+  onEvent(fn: RuntimeListener): void {
+    this.listeners.add(fn);
+  }
+  offEvent(fn: RuntimeListener): void {
+    this.listeners.delete(fn);
+  }
+  private emit(e: RuntimeEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+
+  // ------------------------------------------------------------ building
+
+  private build(lab: Lab): void {
+    for (const net of Object.values(lab.networks)) this.addNetwork(net);
+    for (const node of Object.values(lab.nodes)) this.addNode(node);
+    for (const link of lab.links) this.addLink(link);
+  }
+
+  private addNode(spec: LabNode): NodeEntry {
+    const device = buildNode(this.engine, this.lab, spec, this.cloudFactory);
+    const entry: NodeEntry = { model: json(spec), spec, device, savedUp: null };
+    this.nodes.set(spec.name, entry);
+    const leases = this.savedState.dhcp[spec.name];
+    if (leases && device instanceof Router) device.importLeases(leases);
+    return entry;
+  }
+
+  private addNetwork(spec: LabNetwork): NetworkEntry {
+    const parts = buildNetwork(this.engine, this.lab, spec);
+    let serviceLink: Link | null = null;
+    if (parts.dhcp) {
+      serviceLink = new Link(this.engine, `${spec.name}:dhcp`, parts.dhcp.ports[0]!, parts.fabric.ports.find((p) => p.name === 'dhcp')!);
+      const leases = this.savedState.dhcp[parts.dhcp.name];
+      if (leases) parts.dhcp.importLeases(leases);
+    }
+    const entry: NetworkEntry = { model: json(spec), spec, parts, serviceLink };
+    this.networks.set(spec.name, entry);
+    return entry;
+  }
+
+  private addLink(spec: LabLink): LinkEntry {
+    const a = this.nodePort(spec.a.node, spec.a.iface);
+    let b: Port;
+    if (spec.b.kind === 'iface') b = this.nodePort(spec.b.node, spec.b.iface);
+    else {
+      const net = this.networks.get(spec.b.network);
+      if (!net) throw new Error(`link ${spec.id}: no network ${spec.b.network}`);
+      const name = networkPortName(spec.a.node, spec.a.iface);
+      const p = net.parts.fabric.ports.find((x) => x.name === name);
+      if (!p) throw new Error(`link ${spec.id}: network ${spec.b.network} has no port for ${name}`);
+      b = p;
+    }
+    const link = new Link(this.engine, spec.id, a, b, spec.impairments);
+    if (spec.suspended) link.suspend();
+    const entry: LinkEntry = { model: json(spec), spec, link };
+    this.links.set(spec.id, entry);
+    return entry;
+  }
+
+  private nodePort(node: string, iface: string): Port {
+    const n = this.nodes.get(node);
+    if (!n) throw new Error(`no node ${node}`);
+    const p = n.device.ports.find((x) => x.name === iface);
+    if (!p) throw new Error(`node ${node} has no interface ${iface}`);
+    return p;
+  }
+
+  private removeLink(id: string): void {
+    const e = this.links.get(id);
+    if (!e) return;
+    e.link.disconnect();
+    this.links.delete(id);
+  }
+
+  private removeNode(name: string): void {
+    const e = this.nodes.get(name);
+    if (!e) return;
+    for (const [id, l] of this.links) if (l.spec.a.node === name || (l.spec.b.kind === 'iface' && l.spec.b.node === name)) this.removeLink(id);
+    if (e.device.running) e.device.stop();
+    if (e.device instanceof Router && e.device.dhcp) this.savedState.dhcp[name] = e.device.exportLeases();
+    this.nodes.delete(name);
+  }
+
+  private removeNetwork(name: string): void {
+    const e = this.networks.get(name);
+    if (!e) return;
+    for (const [id, l] of this.links) if (l.spec.b.kind === 'network' && l.spec.b.network === name) this.removeLink(id);
+    e.serviceLink?.disconnect();
+    e.parts.fabric.stop();
+    if (e.parts.dhcp) {
+      e.parts.dhcp.stop();
+      this.savedState.dhcp[e.parts.dhcp.name] = e.parts.dhcp.exportLeases();
+    }
+    this.networks.delete(name);
+  }
+
+  // ------------------------------------------------------------ power
+
+  /** Powers every node and network on; in real time the engine then runs on its own. */
+  start(): void {
+    if (this.status === 'running') return;
+    for (const n of this.networks.values()) this.powerNetwork(n, true);
+    for (const name of this.nodes.keys()) this.powerNode(name, true);
+    if (this.engine.mode === 'real') this.engine.start();
+    this.status = 'running';
+    this.emit({ type: 'lab-state', status: 'running' });
+  }
+
+  /** Powers everything off and returns what must outlive the stop. */
+  stop(): LabState {
+    if (this.status === 'running') {
+      for (const name of this.nodes.keys()) this.powerNode(name, false);
+      for (const n of this.networks.values()) this.powerNetwork(n, false);
+      if (this.engine.mode === 'real') this.engine.stop();
+      this.status = 'stopped';
+      this.emit({ type: 'lab-state', status: 'stopped' });
+    }
+    return this.state();
+  }
+
+  /** The state to save: every DHCP server's leases. */
+  state(): LabState {
+    const dhcp: Record<string, DhcpLeaseDatabase> = { ...this.savedState.dhcp };
+    for (const [name, n] of this.nodes) if (n.device instanceof Router && n.device.dhcp) dhcp[name] = n.device.exportLeases();
+    for (const n of this.networks.values()) if (n.parts.dhcp) dhcp[n.parts.dhcp.name] = n.parts.dhcp.exportLeases();
+    return { version: 1, dhcp };
+  }
+
+  private powerNetwork(n: NetworkEntry, on: boolean): void {
+    if (on) {
+      n.parts.fabric.start();
+      n.parts.dhcp?.start();
+    } else {
+      n.parts.dhcp?.stop();
+      n.parts.fabric.stop();
+    }
+  }
+
+  private powerNode(name: string, on: boolean): void {
+    const e = this.nodes.get(name)!;
+    const d = e.device;
+    if (on === d.running) return;
+    if (on) {
+      // A powered-off node's ports neither send nor receive; restore their admin states.
+      if (e.savedUp) d.ports.forEach((p, i) => (p.up = e.savedUp![i]!));
+      e.savedUp = null;
+      d.start();
+    } else {
+      d.stop();
+      e.savedUp = d.ports.map((p) => p.up);
+      for (const p of d.ports) p.up = false;
+    }
+    this.emit({ type: 'node-state', node: name, status: on ? 'running' : 'stopped' });
+  }
+
+  nodeStatus(name: string): 'running' | 'stopped' {
+    const e = this.nodes.get(name);
+    if (!e) throw new Error(`no node ${name}`);
+    return e.device.running ? 'running' : 'stopped';
+  }
+
+  startNode(name: string): void {
+    if (!this.nodes.has(name)) throw new Error(`no node ${name}`);
+    this.powerNode(name, true);
+  }
+
+  stopNode(name: string): void {
+    if (!this.nodes.has(name)) throw new Error(`no node ${name}`);
+    this.powerNode(name, false);
+  }
+
+  // ------------------------------------------------------------ live changes
+
+  /**
+   * Brings the running (or stopped) lab to `next`, changing only what differs: removed links,
+   * nodes and networks go; changed ones are rebuilt (with their cables re-plugged); new ones are
+   * built and, in a running lab, powered on; impairments and suspension change in place.
+   */
+  apply(next: Lab): void {
+    const prev = this.lab;
+    this.lab = next;
+    const running = this.status === 'running';
+    const rebuiltNodes = new Set<string>();
+    const rebuiltNets = new Set<string>();
+
+    for (const name of [...this.nodes.keys()]) {
+      const spec = next.nodes[name];
+      if (!spec) {
+        this.removeNode(name);
+        this.emit({ type: 'node-changed', node: name, change: 'removed' });
+      } else if (json(spec) !== this.nodes.get(name)!.model) rebuiltNodes.add(name);
+    }
+    for (const name of [...this.networks.keys()]) {
+      const spec = next.networks[name];
+      if (!spec) {
+        this.removeNetwork(name);
+        this.emit({ type: 'network-changed', network: name, change: 'removed' });
+      } else if (json(spec) !== this.networks.get(name)!.model) rebuiltNets.add(name);
+    }
+
+    // Links that go away, or whose ends are rebuilt, are unplugged first.
+    const nextLinks = new Map(next.links.map((l) => [l.id, l] as const));
+    const touches = (l: LabLink) =>
+      rebuiltNodes.has(l.a.node) || (l.b.kind === 'iface' ? rebuiltNodes.has(l.b.node) : rebuiltNets.has(l.b.network));
+    for (const [id, e] of [...this.links]) {
+      const n = nextLinks.get(id);
+      if (!n || touches(e.spec)) {
+        this.removeLink(id);
+        if (!n) this.emit({ type: 'link-state', link: id, status: 'removed' });
+      }
+    }
+
+    for (const name of rebuiltNodes) {
+      const wasRunning = this.nodes.get(name)!.device.running;
+      this.removeNode(name);
+      this.addNode(next.nodes[name]!);
+      if (running && wasRunning) this.powerNode(name, true);
+      this.emit({ type: 'node-changed', node: name, change: 'rebuilt' });
+    }
+    for (const name of rebuiltNets) {
+      this.removeNetwork(name);
+      const e = this.addNetwork(next.networks[name]!);
+      if (running) this.powerNetwork(e, true);
+      this.emit({ type: 'network-changed', network: name, change: 'rebuilt' });
+    }
+    for (const [name, spec] of Object.entries(next.networks)) {
+      if (this.networks.has(name)) continue;
+      const e = this.addNetwork(spec);
+      if (running) this.powerNetwork(e, true);
+      this.emit({ type: 'network-changed', network: name, change: 'added' });
+    }
+    for (const [name, spec] of Object.entries(next.nodes)) {
+      if (this.nodes.has(name)) continue;
+      this.addNode(spec);
+      if (running) this.powerNode(name, true);
+      this.emit({ type: 'node-changed', node: name, change: 'added' });
+    }
+
+    for (const spec of next.links) {
+      const e = this.links.get(spec.id);
+      if (!e) {
+        this.addLink(spec);
+        this.emit({ type: 'link-state', link: spec.id, status: 'added' });
+        continue;
+      }
+      if (e.model === json(spec)) continue;
+      if (json(e.spec.impairments) !== json(spec.impairments)) e.link.setImpairments(spec.impairments);
+      if (e.spec.suspended !== spec.suspended) {
+        if (spec.suspended) e.link.suspend();
+        else e.link.resume();
+        this.emit({ type: 'link-state', link: spec.id, status: spec.suspended ? 'suspended' : 'up' });
+      }
+      e.spec = spec;
+      e.model = json(spec);
+    }
+    void prev;
+  }
+
+  // ------------------------------------------------------------ access
+
+  node(name: string): Device | undefined {
+    return this.nodes.get(name)?.device;
+  }
+  nodeNames(): string[] {
+    return [...this.nodes.keys()];
+  }
+  host(name: string): Host | undefined {
+    const d = this.node(name);
+    return d instanceof Host ? d : undefined;
+  }
+  /** The switch behind a network, for `show`-like inspection. */
+  networkFabric(name: string): Switch | undefined {
+    return this.networks.get(name)?.parts.fabric;
+  }
+  networkDhcp(name: string): Router | undefined {
+    return this.networks.get(name)?.parts.dhcp ?? undefined;
+  }
+  link(id: string): Link | undefined {
+    return this.links.get(id)?.link;
+  }
+  linkIds(): string[] {
+    return [...this.links.keys()];
+  }
+  port(node: string, iface: string): Port | undefined {
+    return this.nodes.get(node)?.device.ports.find((p) => p.name === iface);
+  }
+
+  suspendLink(id: string): void {
+    const e = this.mustLink(id);
+    e.link.suspend();
+    e.spec = { ...e.spec, suspended: true };
+    e.model = json(e.spec);
+    this.emit({ type: 'link-state', link: id, status: 'suspended' });
+  }
+  resumeLink(id: string): void {
+    const e = this.mustLink(id);
+    e.link.resume();
+    e.spec = { ...e.spec, suspended: false };
+    e.model = json(e.spec);
+    this.emit({ type: 'link-state', link: id, status: 'up' });
+  }
+  setImpairments(id: string, imp: Impairments): void {
+    const e = this.mustLink(id);
+    e.link.setImpairments(imp);
+    e.spec = { ...e.spec, impairments: imp };
+    e.model = json(e.spec);
+  }
+  private mustLink(id: string): LinkEntry {
+    const e = this.links.get(id);
+    if (!e) throw new Error(`no link ${id}`);
+    return e;
+  }
+
+  // ------------------------------------------------------------ settling and checks
+
+  /**
+   * True once spanning tree has converged on every switch (every root and designated port
+   * forwarding) and no DHCP client is still working towards its first lease.
+   */
+  get settled(): boolean {
+    for (const e of this.nodes.values()) {
+      const d = e.device;
+      if (!d.running) continue;
+      if (d instanceof Host && !d.settled) return false;
+      if (d instanceof Switch && !stpConverged(d)) return false;
+    }
+    return true;
+  }
+
+  /** Waits (virtual: runs) until `settled`, at most `limitNs`; returns whether it settled. */
+  async settle(limitNs = 180e9): Promise<boolean> {
+    return this.waitFor(() => this.settled, limitNs);
+  }
+
+  /** Virtual time: runs the engine until `done`; real time: polls until `done` or the limit passes. */
+  async waitFor(done: () => boolean, limitNs: number): Promise<boolean> {
+    if (this.engine.mode === 'virtual') return this.engine.runUntilCondition(done, limitNs);
+    const deadline = performance.now() + limitNs / 1e6;
+    while (!done()) {
+      if (performance.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return true;
+  }
+
+  async runChecks(opts: RunChecksOptions = {}): Promise<CheckResult[]> {
+    return runChecks(this, this.lab.checks, opts);
+  }
+}
+
+function stpConverged(sw: Switch): boolean {
+  const s = sw.stpStatus();
+  if (!s.enabled) return true;
+  for (const p of s.ports) {
+    if ((p.role === 'root' || p.role === 'designated') && p.state !== 'forwarding') return false;
+  }
+  return true;
+}
