@@ -66,10 +66,11 @@ export function routerConfig(lab: Lab, n: LabRouter): RouterConfig {
     name: n.name,
     lab: lab.name,
     interfaces: [
-      ...n.interfaces.map((i) => ({ name: i.name, mac: macText(i.mac), ...(i.ip ? { ip: formatCidr(i.ip) } : {}), shutdown: i.shutdown })),
-      ...n.subinterfaces.map((s) => ({ name: s.name, vlan: s.vlan, mac: macText(s.mac), ...(s.ip ? { ip: formatCidr(s.ip) } : {}), shutdown: s.shutdown })),
+      ...n.interfaces.map((i) => ({ name: i.name, mac: macText(i.mac), ...(i.ip ? { ip: formatCidr(i.ip) } : {}), shutdown: i.shutdown, ...acl(i) })),
+      ...n.subinterfaces.map((s) => ({ name: s.name, vlan: s.vlan, mac: macText(s.mac), ...(s.ip ? { ip: formatCidr(s.ip) } : {}), shutdown: s.shutdown, ...acl(s) })),
     ],
-    routes: n.routes.map((r) => ({ to: formatSubnet(r.to), via: ip(r.via) })),
+    routes: n.routes.map((r) => ({ to: formatSubnet(r.to), via: ip(r.via), ...(r.iface !== undefined ? { iface: r.iface } : {}), distance: r.distance })),
+    acls: n.acls,
     ...(n.dhcpPools.length
       ? {
           dhcpServer: {
@@ -89,6 +90,10 @@ export function routerConfig(lab: Lab, n: LabRouter): RouterConfig {
     ...(n.dhcpRelays.length ? { dhcpRelay: Object.fromEntries(n.dhcpRelays.map((r) => [r.iface, ip(r.server)])) } : {}),
     ...(n.nat ? { nat: { inside: n.nat.inside, outside: n.nat.outside, overload: n.nat.overload, static: n.nat.static.map((s) => ({ inside: ip(s.inside), outside: ip(s.outside) })) } } : {}),
   };
+}
+
+function acl(i: { aclIn: string | undefined; aclOut: string | undefined }): { aclIn?: string; aclOut?: string } {
+  return { ...(i.aclIn !== undefined ? { aclIn: i.aclIn } : {}), ...(i.aclOut !== undefined ? { aclOut: i.aclOut } : {}) };
 }
 
 function macText(mac: number): string {
