@@ -143,7 +143,7 @@ export class DhcpClient implements TimerTarget, UdpOwner {
     return { state: this.state, bound, gaveUp: this.state === 'failed', lease: this.lease };
   }
 
-  /** Still working towards a first lease (neither bound nor given up nor stopped). */
+  /** Still working towards a lease (neither bound nor given up nor stopped). */
   get busy(): boolean {
     return this.state === 'init' || this.state === 'selecting' || this.state === 'requesting' || this.state === 'init-reboot' || this.state === 'rebooting';
   }
@@ -337,11 +337,12 @@ export class DhcpClient implements TimerTarget, UdpOwner {
     this.log(`NAK${f.message ? ` (${f.message})` : ''}`);
     this.stopTimers();
     this.dropLease();
-    // RFC 2131 3.1 step 5 / 3.2 step 3: back to INIT and start over.
+    // RFC 2131 3.1 step 5 / 3.2 step 3: back to INIT and start over, but after the backoff delay
+    // (as dhcpcd does): a server that NAKs everything must not make us spin at one instant.
     this.requestedIp = 0;
-    this.timeoutNs = this.opts.initialTimeoutNs;
-    this.beganNs = this.engine.now;
-    this.enterInit();
+    if (this.attempts >= this.opts.maxAttempts) return this.giveUp();
+    this.state = 'init';
+    this.armRetransmit();
   }
 
   private bind(msg: DhcpMessage, f: DhcpFields): void {
@@ -428,6 +429,10 @@ export class DhcpClient implements TimerTarget, UdpOwner {
 
   private retransmit(): void {
     switch (this.state) {
+      case 'init':
+        this.beganNs = this.engine.now;
+        this.enterInit();
+        return;
       case 'selecting':
         if (this.attempts >= this.opts.maxAttempts) return this.giveUp();
         this.sendDiscover();
