@@ -372,88 +372,105 @@ export class Switch implements Device, StpHost {
   onFrame(port: Port, frame: Uint8Array): void {
     const i = port.index;
     if (!this.running || frame.length < 14) {
-      if (this.running) this.malformed[i]++;
+      this.runt(i);
       return;
     }
     const d0 = frame[0]!;
-    if (d0 === 0x01 && frame[1] === 0x80 && frame[2] === 0xc2 && frame[3] === 0 && frame[4] === 0 && frame[5]! < 0x10) {
-      // 802.1D reserved group addresses are never forwarded; without spanning tree the bridge
-      // is transparent to BPDUs (as a Linux bridge with stp off is).
-      if (this.stpEnabled || frame[5] !== 0) {
-        this.reserved(i, frame);
-        return;
-      }
-    }
+    if (d0 === 0x01 && this.linkLocal(i, frame)) return;
     const state = this.fwd[i]!;
     if (state === PORT_STATE.DISCARDING) {
       this.stpDrops[i]++;
       return;
     }
-    const n = this.n;
+    // Classification: untagged (and 0x88a8-tagged, which a plain 802.1Q bridge sees as data)
+    // frames belong to the port's VLAN; 802.1Q-tagged ones are sorted out of line.
     let vlan: number;
-    let how: number;
+    let how = IN_UNTAGGED;
     if (frame[12] === 0x81 && frame[13] === 0x00) {
-      if (frame.length < 18) {
-        this.malformed[i]++;
-        return;
-      }
-      const vid = ((frame[14]! & 0x0f) << 8) | frame[15]!;
-      if (vid === 0) {
-        vlan = this.pvid[i]!;
-        how = IN_PRIORITY;
-      } else {
-        if (this.trunk[i] === 0 || this.egress[vid * n + i] === NOT_MEMBER) {
-          this.vlanDrops[i]++;
-          return;
-        }
-        vlan = vid;
-        how = IN_TAGGED;
-      }
+      const c = this.classifyTagged(i, frame);
+      if (c === 0) return;
+      vlan = c & 0xfff;
+      how = c >>> 12;
     } else {
       vlan = this.pvid[i]!;
-      how = IN_UNTAGGED;
-    }
-    if (vlan === 0) {
-      this.vlanDrops[i]++;
-      return;
+      if (vlan === 0) {
+        this.vlanDrops[i]++;
+        return;
+      }
     }
     const now = this.engine.now;
     if ((frame[6]! & 1) === 0) {
-      const learned = this.table.learn(
-        (vlan << 16) | (frame[6]! << 8) | frame[7]!,
-        (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
-        i,
-        now,
-      );
-      if (learned === LEARN_ADDED && this.agingTimer === -1 && this.agingNs !== Infinity) {
-        this.agingTimer = this.engine.schedule(now + this.agingNs, this, AGING);
-      }
+      const learned = this.table.learn((vlan << 16) | (frame[6]! << 8) | frame[7]!, (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!, i, now);
+      if (learned === LEARN_ADDED && this.agingTimer === -1) this.armAging(now);
     }
     if (state !== PORT_STATE.FORWARDING) {
       this.stpDrops[i]++;
       return;
     }
     if ((d0 & 1) === 0) {
-      const out = this.table.lookup(
-        (vlan << 16) | (d0 << 8) | frame[1]!,
-        (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
-        now,
-        this.agingNs,
-      );
+      const out = this.table.lookup((vlan << 16) | (d0 << 8) | frame[1]!, (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!, now, this.agingNs);
       if (out >= 0) {
-        if (out === i) {
-          this.filtered[i]++;
-          return;
-        }
-        const member = this.egress[vlan * n + out]!;
-        if (member === NOT_MEMBER || this.fwd[out] !== PORT_STATE.FORWARDING) return;
-        if (member === UNTAGGED && how === IN_UNTAGGED) this.ports[out]!.send(frame);
-        else this.ports[out]!.send(member === UNTAGGED ? untag(frame, how) : tag(frame, vlan, how));
+        const member = this.egress[vlan * this.n + out]!;
+        if (member === UNTAGGED && how === IN_UNTAGGED && out !== i && this.fwd[out] === PORT_STATE.FORWARDING) this.ports[out]!.send(frame);
+        else this.unicastSlow(i, out, member, frame, vlan, how);
         return;
       }
       this.unknownUnicast++;
     }
     this.flood(i, frame, vlan, how);
+  }
+
+  private runt(i: number): void {
+    if (this.running) this.malformed[i]++;
+  }
+
+  /**
+   * Frames to 01:80:c2:00:00:0x, the 802.1D reserved group addresses, are never forwarded:
+   * BPDUs go to spanning tree, the rest (pause, LACP, LLDP...) are dropped. Without spanning
+   * tree the bridge is transparent to BPDUs, as a Linux bridge with stp off is. Returns whether
+   * the frame was consumed here.
+   */
+  private linkLocal(i: number, frame: Uint8Array): boolean {
+    if (frame[1] !== 0x80 || frame[2] !== 0xc2 || frame[3] !== 0 || frame[4] !== 0 || frame[5]! >= 0x10) return false;
+    if (!this.stpEnabled && frame[5] === 0) return false;
+    this.reserved(i, frame);
+    return true;
+  }
+
+  /** VLAN of an 802.1Q-tagged frame as `how << 12 | vlan`, or 0 when the port refuses it. */
+  private classifyTagged(i: number, frame: Uint8Array): number {
+    if (frame.length < 18) {
+      this.malformed[i]++;
+      return 0;
+    }
+    const vid = ((frame[14]! & 0x0f) << 8) | frame[15]!;
+    if (vid === 0) {
+      const vlan = this.pvid[i]!;
+      if (vlan === 0) {
+        this.vlanDrops[i]++;
+        return 0;
+      }
+      return (IN_PRIORITY << 12) | vlan;
+    }
+    if (this.trunk[i] === 0 || this.egress[vid * this.n + i] === NOT_MEMBER) {
+      this.vlanDrops[i]++;
+      return 0;
+    }
+    return (IN_TAGGED << 12) | vid;
+  }
+
+  private armAging(now: number): void {
+    if (this.agingNs !== Infinity) this.agingTimer = this.engine.schedule(now + this.agingNs, this, AGING);
+  }
+
+  /** A known destination that needs a tag pushed or popped, or that must not be sent to. */
+  private unicastSlow(i: number, out: number, member: number, frame: Uint8Array, vlan: number, how: number): void {
+    if (out === i) {
+      this.filtered[i]++;
+      return;
+    }
+    if (member === NOT_MEMBER || this.fwd[out] !== PORT_STATE.FORWARDING) return;
+    this.ports[out]!.send(member === UNTAGGED ? untag(frame, how) : tag(frame, vlan, how));
   }
 
   private flood(from: number, frame: Uint8Array, vlan: number, how: number): void {

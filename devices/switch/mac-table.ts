@@ -20,12 +20,9 @@ export const LEARN_REFRESHED = 0;
 export const LEARN_ADDED = 1;
 export const LEARN_FULL = 2;
 
-function hashSlot(hi: number, lo: number, mask: number): number {
-  let h = Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca77);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 13;
-  return h & mask;
+/** Fibonacci hashing of the two key halves: the top `bits` bits of one multiply. Kept tiny: it is on every frame. */
+function hashSlot(hi: number, lo: number, shift: number): number {
+  return Math.imul(lo ^ Math.imul(hi, 0x85ebca77), 0x9e3779b1) >>> shift;
 }
 
 export interface MacEntry {
@@ -42,6 +39,8 @@ export class MacTable {
   readonly max: number;
   private readonly maxSlots: number;
   private mask: number;
+  /** 32 - log2(slots): hashSlot keeps the top bits of its product. */
+  private shift: number;
   private keyHi: Int32Array;
   private keyLo: Int32Array;
   private port: Int32Array;
@@ -60,6 +59,7 @@ export class MacTable {
     this.maxSlots = slots;
     const initial = Math.min(INITIAL_SLOTS, slots);
     this.mask = initial - 1;
+    this.shift = 32 - Math.log2(initial);
     this.keyHi = new Int32Array(initial);
     this.keyLo = new Int32Array(initial);
     this.port = new Int32Array(initial);
@@ -74,19 +74,18 @@ export class MacTable {
     const keyHi = this.keyHi;
     const keyLo = this.keyLo;
     const mask = this.mask;
-    let s = hashSlot(hi, lo, mask);
+    let s = hashSlot(hi, lo, this.shift);
     for (;;) {
       const k = keyHi[s]!;
+      if (k === hi && keyLo[s] === lo) return now - this.seen[s]! < agingNs ? this.port[s]! : this.expire(s);
       if (k === EMPTY) return -1;
-      if (k === hi && keyLo[s] === lo) {
-        if (now - this.seen[s]! >= agingNs) {
-          this.removeSlot(s);
-          return -1;
-        }
-        return this.port[s]!;
-      }
       s = (s + 1) & mask;
     }
+  }
+
+  private expire(slot: number): number {
+    this.removeSlot(slot);
+    return -1;
   }
 
   /** Records that the address was seen on `port` now: LEARN_REFRESHED, LEARN_ADDED or LEARN_FULL. */
@@ -94,23 +93,28 @@ export class MacTable {
     const keyHi = this.keyHi;
     const keyLo = this.keyLo;
     const mask = this.mask;
-    let s = hashSlot(hi, lo, mask);
+    let s = hashSlot(hi, lo, this.shift);
     for (;;) {
       const k = keyHi[s]!;
-      if (k === EMPTY) break;
       if (k === hi && keyLo[s] === lo) {
         this.port[s] = port;
         this.seen[s] = now;
         return LEARN_REFRESHED;
       }
+      if (k === EMPTY) return this.insert(hi, lo, port, now, s);
       s = (s + 1) & mask;
     }
+  }
+
+  /** The rare half of `learn`, out of line so the per-frame path stays small enough to inline. */
+  private insert(hi: number, lo: number, port: number, now: number, free: number): number {
     if (this.count >= this.max) {
       this.refused++;
       return LEARN_FULL;
     }
-    if ((this.count + 1) * 2 > mask + 1 && mask + 1 < this.maxSlots) {
-      this.resize((mask + 1) * 2);
+    let s = free;
+    if ((this.count + 1) * 2 > this.mask + 1 && this.mask + 1 < this.maxSlots) {
+      this.resize((this.mask + 1) * 2);
       s = this.freeSlotFor(hi, lo);
     }
     this.keyHi[s] = hi;
@@ -123,7 +127,7 @@ export class MacTable {
 
   private freeSlotFor(hi: number, lo: number): number {
     const mask = this.mask;
-    let s = hashSlot(hi, lo, mask);
+    let s = hashSlot(hi, lo, this.shift);
     while (this.keyHi[s] !== EMPTY) s = (s + 1) & mask;
     return s;
   }
@@ -131,6 +135,7 @@ export class MacTable {
   private resize(slots: number): void {
     const oldHi = this.keyHi, oldLo = this.keyLo, oldPort = this.port, oldSeen = this.seen;
     this.mask = slots - 1;
+    this.shift = 32 - Math.log2(slots);
     this.keyHi = new Int32Array(slots);
     this.keyLo = new Int32Array(slots);
     this.port = new Int32Array(slots);
@@ -155,7 +160,7 @@ export class MacTable {
       j = (j + 1) & mask;
       const hi = this.keyHi[j]!;
       if (hi === EMPTY) break;
-      const home = hashSlot(hi, this.keyLo[j]!, mask);
+      const home = hashSlot(hi, this.keyLo[j]!, this.shift);
       // The entry at j may fill the hole only if its home slot is not cyclically within (hole, j].
       const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (stays) continue;
@@ -211,6 +216,7 @@ export class MacTable {
 
   clear(): void {
     this.mask = Math.min(INITIAL_SLOTS, this.maxSlots) - 1;
+    this.shift = 32 - Math.log2(this.mask + 1);
     this.keyHi = new Int32Array(this.mask + 1);
     this.keyLo = new Int32Array(this.mask + 1);
     this.port = new Int32Array(this.mask + 1);
