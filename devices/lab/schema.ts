@@ -129,7 +129,7 @@ export const LAB_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Node and network names: upper case allowed (GNS3 and Packet Tracer users write PC1, R1); no ':' (endpoint syntax). */
 export const NODE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 export const HOST_IFACE_RE = /^[a-z][a-z0-9]{0,14}$/;
-export const SWITCH_IFACE_RE = /^e(0|[1-9]\d{0,2})$/;
+export const SWITCH_IFACE_RE = /^e(0|[1-9]\d{0,3})$/;
 /** Physical `g0/1`, `gi1/0/2`; sub-interface `g0/2.20`. */
 export const ROUTER_IFACE_RE = /^[a-z][a-z-]*\d+(\/\d+){0,2}(\.[1-9]\d{0,9})?$/;
 /** Any interface name a link or a check may name; the node's kind decides which exist. */
@@ -304,7 +304,7 @@ export const SwitchInterfaceSchema = strict({
 export const SwitchNodeSchema = strict({
   kind: z.literal('switch'),
   /** e0 .. e{ports-1}. */
-  ports: wholeNumber('ports', 1, 256).optional(),
+  ports: wholeNumber('ports', 1, 4096).optional(),
   /** true or `rstp`: 802.1w (falling back to 802.1D per port where a neighbour speaks only that); `stp`: 802.1D only; false: none. */
   stp: z
     .union([flag('stp'), z.literal('stp'), z.literal('rstp')], {
@@ -392,7 +392,7 @@ export const RouterNodeSchema = strict({
 export const HubNodeSchema = strict({
   kind: z.literal('hub'),
   /** p0 .. p{ports-1}. */
-  ports: wholeNumber('ports', 1, 256).optional(),
+  ports: wholeNumber('ports', 1, 4096).optional(),
   ...common,
 });
 
