@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { runEveryFrame } from '../devices/demo/every-frame.js';
 import { decodeFrame } from '../devices/trace/decode.js';
 import { checkCommand, runCommand } from './cmd-check.js';
+import { serveCommand } from './cmd-serve.js';
 
 const USAGE = `usage: wirelab <command> [options]
 
@@ -16,6 +17,8 @@ commands:
   run LAB [--for 30s] [--capture FILE.pcapng] [--time real|virtual]
                                            run a lab headless
   demo [--capture FILE.pcapng] [--seed N]   run a small scenario headless and print what crossed the wire
+  serve [--host 127.0.0.1] [--port 8080] [--labs ./labs] [--log-level info]
+                                           the HTTP/WebSocket API on the labs folder
 
 Run 'wirelab <command> --help' for a command's options.`;
 
@@ -25,6 +28,7 @@ const commands: Record<string, Command> = {
   demo,
   check: checkCommand,
   run: runCommand,
+  serve: serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

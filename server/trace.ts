@@ -1,0 +1,421 @@
+/**
+ * Live packet traces. A subscription watches one link or every link of a lab; frames are
+ * filtered on their raw bytes and queued by reference (a frame is immutable once sent) in a
+ * fixed ring, with no decoding and no allocation on the forwarding path. The WebSocket side
+ * drains the ring at its own pace: decoding, the one-line summary and JSON happen there, within
+ * a CPU share, so a trace can never take the lab's forwarding below a fixed fraction. When a
+ * ring is full the frame is only counted: the client is sent fewer records and told how many
+ * it missed, and memory stays where it was.
+ */
+import { type FrameTap, type Link, addTap, removeTap } from '../devices/engine/index.js';
+import type { Lab, LabLink } from '../devices/lab/schema.js';
+import { decodeFrame } from '../devices/trace/decode.js';
+import { parseIp4, parseMac, prefixToMask } from '../devices/wire/bytes.js';
+import type { LabService } from './labs.js';
+import type { LabRuntimeApi } from './runtime.js';
+
+// ---------------------------------------------------------------- filters
+
+const P = {
+  ethernet: 1,
+  vlan: 2,
+  llc: 4,
+  stp: 8,
+  arp: 16,
+  ipv4: 32,
+  icmp: 64,
+  udp: 128,
+  tcp: 256,
+  dhcp: 512,
+  dns: 1024,
+} as const;
+/** Protocol names a filter accepts (case-insensitive), as Wireshark's display filters spell them, plus a few aliases. */
+export const TRACE_PROTOCOLS: Record<string, number> = {
+  eth: P.ethernet,
+  ethernet: P.ethernet,
+  vlan: P.vlan,
+  '802.1q': P.vlan,
+  llc: P.llc,
+  stp: P.stp,
+  arp: P.arp,
+  ip: P.ipv4,
+  ipv4: P.ipv4,
+  icmp: P.icmp,
+  udp: P.udp,
+  tcp: P.tcp,
+  dhcp: P.dhcp,
+  bootp: P.dhcp,
+  dns: P.dns,
+};
+
+export interface TraceFilterSpec {
+  /** One protocol or several (any of them matches): arp, icmp, udp, tcp, dhcp, dns, stp, ip, vlan... */
+  protocol?: string | string[];
+  /** An IPv4 address, a subnet (10.0.0.0/24) or a MAC: either end of the frame. */
+  address?: string;
+  /** A TCP or UDP port: either end. */
+  port?: number;
+}
+
+/** A compiled filter: every test reads the frame in place. */
+export class RawFilter {
+  constructor(
+    readonly protocols: number,
+    readonly ip: number,
+    readonly ipMask: number,
+    readonly mac: number,
+    readonly port: number,
+  ) {}
+
+  matches(f: Uint8Array): boolean {
+    const n = f.length;
+    if (n < 14) return false;
+    let mask = P.ethernet;
+    let o = 12;
+    let type = (f[o]! << 8) | f[o + 1]!;
+    while ((type === 0x8100 || type === 0x88a8) && o + 6 <= n) {
+      mask |= P.vlan;
+      o += 4;
+      type = (f[o]! << 8) | f[o + 1]!;
+    }
+    const p = o + 2;
+    let ipSrc = -1;
+    let ipDst = -1;
+    let sport = -1;
+    let dport = -1;
+    if (type < 0x0600) {
+      mask |= P.llc;
+      if (p < n && f[p] === 0x42) mask |= P.stp;
+    } else if (type === 0x0806) {
+      mask |= P.arp;
+      if (p + 28 <= n) {
+        ipSrc = u32(f, p + 14);
+        ipDst = u32(f, p + 24);
+      }
+    } else if (type === 0x0800 && p + 20 <= n) {
+      mask |= P.ipv4;
+      ipSrc = u32(f, p + 12);
+      ipDst = u32(f, p + 16);
+      const ihl = (f[p]! & 15) * 4;
+      const proto = f[p + 9]!;
+      const firstFragment = (((f[p + 6]! << 8) | f[p + 7]!) & 0x1fff) === 0;
+      const l4 = p + ihl;
+      if (proto === 1) mask |= P.icmp;
+      else if ((proto === 17 || proto === 6) && firstFragment && l4 + 4 <= n) {
+        mask |= proto === 17 ? P.udp : P.tcp;
+        sport = (f[l4]! << 8) | f[l4 + 1]!;
+        dport = (f[l4 + 2]! << 8) | f[l4 + 3]!;
+        if (proto === 17 && (sport === 67 || sport === 68 || dport === 67 || dport === 68)) mask |= P.dhcp;
+        if (sport === 53 || dport === 53) mask |= P.dns;
+      }
+    }
+    if (this.protocols !== 0 && (mask & this.protocols) === 0) return false;
+    if (this.ip !== -1) {
+      const m = this.ipMask;
+      if (ipSrc === -1 || (((ipSrc & m) >>> 0) !== this.ip && ((ipDst & m) >>> 0) !== this.ip)) return false;
+    }
+    if (this.mac !== -1 && macAt(f, 0) !== this.mac && macAt(f, 6) !== this.mac) return false;
+    if (this.port !== -1 && sport !== this.port && dport !== this.port) return false;
+    return true;
+  }
+}
+
+function u32(f: Uint8Array, o: number): number {
+  return ((f[o]! << 24) | (f[o + 1]! << 16) | (f[o + 2]! << 8) | f[o + 3]!) >>> 0;
+}
+function macAt(f: Uint8Array, o: number): number {
+  return (f[o]! * 2 ** 40) + (f[o + 1]! * 2 ** 32) + u32(f, o + 2);
+}
+
+export type CompiledFilter = { ok: true; filter: RawFilter | null } | { ok: false; field: string; message: string };
+
+export function compileFilter(spec: TraceFilterSpec | undefined): CompiledFilter {
+  if (!spec) return { ok: true, filter: null };
+  let protocols = 0;
+  const list = spec.protocol === undefined ? [] : Array.isArray(spec.protocol) ? spec.protocol : [spec.protocol];
+  for (const [i, name] of list.entries()) {
+    const bit = TRACE_PROTOCOLS[name.toLowerCase()];
+    if (bit === undefined) {
+      return { ok: false, field: Array.isArray(spec.protocol) ? `filter.protocol[${i}]` : 'filter.protocol', message: `unknown protocol ${JSON.stringify(name)}; one of ${Object.keys(TRACE_PROTOCOLS).join(', ')}` };
+    }
+    protocols |= bit;
+  }
+  let ip = -1;
+  let ipMask = 0xffffffff;
+  let mac = -1;
+  if (spec.address !== undefined) {
+    const a = spec.address.trim();
+    const slash = a.indexOf('/');
+    const base = parseIp4(slash < 0 ? a : a.slice(0, slash));
+    const prefix = slash < 0 ? 32 : /^\d{1,2}$/.test(a.slice(slash + 1)) ? Number(a.slice(slash + 1)) : -1;
+    if (base !== null && prefix >= 0 && prefix <= 32) {
+      ipMask = prefixToMask(prefix);
+      ip = (base & ipMask) >>> 0;
+    } else {
+      const m = slash < 0 ? parseMac(a) : null;
+      if (m === null) return { ok: false, field: 'filter.address', message: `${JSON.stringify(spec.address)} is not an IPv4 address, subnet or MAC` };
+      mac = m;
+    }
+  }
+  const port = spec.port ?? -1;
+  if (protocols === 0 && ip === -1 && mac === -1 && port === -1) return { ok: true, filter: null };
+  return { ok: true, filter: new RawFilter(protocols, ip, ipMask, mac, port) };
+}
+
+// ---------------------------------------------------------------- subscriptions
+
+/** Frames a subscription holds for its client at most; beyond them frames are counted as dropped. */
+export const DEFAULT_RING = 8192;
+
+/** One client's view of one link or of a whole lab. */
+export class TraceSubscription {
+  private readonly mask: number;
+  private readonly frames: (Uint8Array | undefined)[];
+  private readonly times: Float64Array;
+  private readonly taps: (LinkTrace | undefined)[];
+  private readonly dirs: Uint8Array;
+  private head = 0;
+  count = 0;
+  /** Frames that matched but found the ring full, since the client was last told. */
+  dropped = 0;
+  droppedTotal = 0;
+  delivered = 0;
+
+  constructor(
+    readonly id: string,
+    readonly lab: string,
+    /** A link id, or null for every link of the lab. */
+    readonly link: string | null,
+    readonly filter: RawFilter | null,
+    /** Whether records carry the frame's bytes (base64). */
+    readonly raw: boolean,
+    /** Called when the ring goes from empty to not empty. */
+    private readonly onData: () => void,
+    ringSize = DEFAULT_RING,
+  ) {
+    let size = 16;
+    while (size < ringSize) size *= 2;
+    this.mask = size - 1;
+    this.frames = new Array<Uint8Array | undefined>(size).fill(undefined);
+    this.times = new Float64Array(size);
+    this.taps = new Array<LinkTrace | undefined>(size).fill(undefined);
+    this.dirs = new Uint8Array(size);
+  }
+
+  offer(tap: LinkTrace, frame: Uint8Array, direction: number, now: number): void {
+    if (this.filter !== null && !this.filter.matches(frame)) return;
+    if (this.count > this.mask) {
+      this.dropped++;
+      this.droppedTotal++;
+      return;
+    }
+    const i = (this.head + this.count) & this.mask;
+    this.frames[i] = frame;
+    this.times[i] = now;
+    this.taps[i] = tap;
+    this.dirs[i] = direction;
+    if (this.count++ === 0) this.onData();
+  }
+
+  /** Takes the oldest frame as one JSON record. */
+  shiftRecord(): string {
+    const i = this.head;
+    const frame = this.frames[i]!;
+    const tap = this.taps[i]!;
+    const rec = traceRecord(frame, this.times[i]!, tap, this.dirs[i]!, this.raw);
+    this.frames[i] = undefined;
+    this.taps[i] = undefined;
+    this.head = (i + 1) & this.mask;
+    this.count--;
+    this.delivered++;
+    return rec;
+  }
+
+  /** Forgets what is queued (the subscription ends). */
+  clear(): void {
+    this.frames.fill(undefined);
+    this.taps.fill(undefined);
+    this.count = 0;
+    this.head = 0;
+  }
+}
+
+/** The tap on one engine link, shared by every subscription that watches it. */
+export class LinkTrace implements FrameTap {
+  subs: TraceSubscription[] = [];
+  /** `"link":...,"from":...,"to":...` for direction 1 (towards the first end) and 2. */
+  readonly fragments: [string, string, string];
+
+  constructor(
+    readonly link: Link,
+    readonly id: string,
+    ends: [string, string],
+  ) {
+    const [first, second] = orientation(link, ends);
+    const idJson = JSON.stringify(id);
+    this.fragments = [
+      '',
+      `"link":${idJson},"from":${JSON.stringify(second)},"to":${JSON.stringify(first)}`,
+      `"link":${idJson},"from":${JSON.stringify(first)},"to":${JSON.stringify(second)}`,
+    ];
+  }
+
+  record(frame: Uint8Array, direction: 1 | 2): void {
+    const now = this.link.engine.now;
+    const subs = this.subs;
+    for (let i = 0; i < subs.length; i++) subs[i]!.offer(this, frame, direction, now);
+  }
+}
+
+/** The lab's endpoint names in the engine link's end order (the runtime may cable either way round). */
+function orientation(link: Link, ends: [string, string]): [string, string] {
+  const p = link.ends[0];
+  const owner = (p.owner as { name?: unknown }).name;
+  const [a, b] = ends;
+  if (typeof owner === 'string' && b === `${owner}:${p.name}` && a !== b) return [b, a];
+  if (typeof owner === 'string' && b === owner && !a.startsWith(`${owner}:`)) return [b, a];
+  return [a, b];
+}
+
+/**
+ * Decoded fields of a frame as a JSON fragment, remembered per frame object: a frame crossing
+ * several links (a switch forwards the very same bytes) is decoded once.
+ */
+const decodedCache = new WeakMap<Uint8Array, string>();
+
+function decodedJson(frame: Uint8Array): string {
+  let s = decodedCache.get(frame);
+  if (s === undefined) {
+    const d = decodeFrame(frame);
+    s = JSON.stringify({ protocol: d.protocol, src: d.src, dst: d.dst, info: d.info, layers: d.layers }).slice(1, -1);
+    decodedCache.set(frame, s);
+  }
+  return s;
+}
+
+/**
+ * One trace record: `{time, link, from, to, length, protocol, src, dst, info, layers[, raw]}`;
+ * time is the lab's clock in ns, `info` a one-line summary like Wireshark's Info column.
+ */
+export function traceRecord(frame: Uint8Array, time: number, tap: LinkTrace, direction: number, raw: boolean): string {
+  let s = `{"time":${Math.round(time)},${tap.fragments[direction]},"length":${frame.length},${decodedJson(frame)}`;
+  if (raw) s += `,"raw":"${Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64')}"`;
+  return s + '}';
+}
+
+// ---------------------------------------------------------------- the hub
+
+function labLinkEnds(l: LabLink): [string, string] {
+  return [`${l.a.node}:${l.a.iface}`, l.b.kind === 'network' ? l.b.network : `${l.b.node}:${l.b.iface}`];
+}
+
+/** Keeps the taps of every lab in line with its subscriptions and its running topology. */
+export class TraceHub {
+  private readonly subs = new Map<string, Set<TraceSubscription>>();
+  /** Per lab: the taps in place, by engine link. */
+  private readonly taps = new Map<string, Map<Link, LinkTrace>>();
+  private readonly unlisten: () => void;
+
+  constructor(private readonly labs: LabService) {
+    this.unlisten = labs.onRuntime((lab) => this.rebind(lab));
+  }
+
+  close(): void {
+    this.unlisten();
+    for (const lab of [...this.taps.keys()]) {
+      this.subs.delete(lab);
+      this.rebind(lab);
+    }
+  }
+
+  add(sub: TraceSubscription): void {
+    let set = this.subs.get(sub.lab);
+    if (!set) this.subs.set(sub.lab, (set = new Set()));
+    set.add(sub);
+    this.rebind(sub.lab);
+  }
+
+  remove(sub: TraceSubscription): void {
+    const set = this.subs.get(sub.lab);
+    if (!set?.delete(sub)) return;
+    if (set.size === 0) this.subs.delete(sub.lab);
+    sub.clear();
+    this.rebind(sub.lab);
+  }
+
+  /** Taps exactly the links the lab's subscriptions watch, as the runtime has them now. */
+  rebind(lab: string): void {
+    const rt: LabRuntimeApi | null = this.labs.runtime(lab);
+    const subs = [...(this.subs.get(lab) ?? [])];
+    const want = new Map<Link, { id: string; ends: [string, string]; subs: TraceSubscription[] }>();
+    if (rt && subs.length > 0) {
+      const model: Lab = rt.lab;
+      for (const l of model.links) {
+        const watching = subs.filter((s) => s.link === null || s.link === l.id);
+        if (watching.length === 0) continue;
+        const engineLink = rt.link(l.id);
+        if (engineLink) want.set(engineLink, { id: l.id, ends: labLinkEnds(l), subs: watching });
+      }
+    }
+    let have = this.taps.get(lab);
+    for (const [link, tap] of have ?? []) {
+      const w = want.get(link);
+      if (!w || w.id !== tap.id) {
+        removeTap(link, tap);
+        have!.delete(link);
+      }
+    }
+    if (want.size === 0) {
+      this.taps.delete(lab);
+      return;
+    }
+    if (!have) this.taps.set(lab, (have = new Map()));
+    for (const [link, w] of want) {
+      let tap = have.get(link);
+      if (!tap) {
+        tap = new LinkTrace(link, w.id, w.ends);
+        have.set(link, tap);
+        addTap(link, tap);
+      }
+      tap.subs = w.subs;
+    }
+  }
+
+  /** Links currently tapped for a lab (for tests and diagnostics). */
+  tapped(lab: string): string[] {
+    return [...(this.taps.get(lab)?.values() ?? [])].map((t) => t.id);
+  }
+}
+
+/**
+ * A shared CPU allowance for turning frames into records: a token bucket that fills at `share`
+ * of wall time, so tracing gets at most that fraction of the process and forwarding keeps the rest.
+ */
+export class CpuShare {
+  private tokensMs: number;
+  private last = performance.now();
+
+  constructor(
+    readonly share = 0.4,
+    private readonly burstMs = 25,
+  ) {
+    this.tokensMs = burstMs;
+  }
+
+  /** Milliseconds of work allowed now (may be 0). */
+  available(): number {
+    const now = performance.now();
+    this.tokensMs = Math.min(this.burstMs, this.tokensMs + (now - this.last) * this.share);
+    this.last = now;
+    return Math.max(0, this.tokensMs);
+  }
+
+  spend(ms: number): void {
+    this.tokensMs -= ms;
+  }
+
+  /** Milliseconds until `ms` of work is allowed. */
+  waitFor(ms: number): number {
+    return Math.max(1, (ms - this.tokensMs) / this.share);
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The WebSocket endpoint (/api/v1/ws). One connection carries any number of subscriptions,
+ * each named by an id the client chooses:
+ *
+ *   -> {"op":"subscribe","id":"ev","channel":"lab","lab":"office"}           (lab omitted: every lab)
+ *   -> {"op":"subscribe","id":"t1","channel":"trace","lab":"office","link":"pc1:eth0--sw1:e1",
+ *       "filter":{"protocol":"icmp","address":"10.0.0.1","port":53},"raw":false}   (link omitted: every link)
+ *   -> {"op":"unsubscribe","id":"t1"}
+ *   <- {"type":"subscribed","id":"t1",...}
+ *   <- {"type":"event","id":"ev","lab":"office","event":{"type":"node-state",...}}
+ *   <- {"type":"trace","id":"t1","dropped":0,"droppedTotal":0,"records":[{time,link,from,to,length,protocol,src,dst,info,layers}]}
+ *   <- {"type":"error","id":"t1","error":"...","details":[{field,message}]}
+ *
+ * Each client has a bounded send budget: trace records are only produced while its socket has
+ * less than `maxBufferedBytes` waiting; beyond that frames are counted as dropped and the next
+ * message says how many. A client that lets even lab events pile up past a hard limit is
+ * disconnected. Either way the server's memory does not grow with a slow reader.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { LAB_NAME_RE, describeZodIssues, formatPath } from '../devices/lab/schema.js';
+import type { LabEvent, LabService } from './labs.js';
+import { CpuShare, type TraceHub, TraceSubscription, compileFilter, DEFAULT_RING } from './trace.js';
+
+const Id = z.string().min(1).max(64);
+const LabName = z.string().regex(LAB_NAME_RE, 'not a lab name');
+export const TraceFilterSchema = z.strictObject({
+  protocol: z.union([z.string().max(16), z.array(z.string().max(16)).max(16)]).optional(),
+  address: z.string().max(64).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+});
+export const WsClientMessageSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('subscribe'), id: Id, channel: z.literal('lab'), lab: LabName.optional() }),
+  z.strictObject({
+    op: z.literal('subscribe'),
+    id: Id,
+    channel: z.literal('trace'),
+    lab: LabName,
+    link: z.string().max(200).optional(),
+    filter: TraceFilterSchema.optional(),
+    raw: z.boolean().optional(),
+  }),
+  z.strictObject({ op: z.literal('unsubscribe'), id: Id }),
+]);
+type ClientMessage = z.infer<typeof WsClientMessageSchema>;
+
+export interface WsOptions {
+  log: Logger;
+  labs: LabService;
+  traces: TraceHub;
+  /** Trace records stop while this many bytes wait in a client's socket (default 1 MiB). */
+  maxBufferedBytes?: number;
+  /** A client with this much waiting is disconnected (default 16 MiB). */
+  hardLimitBytes?: number;
+  /** Frames each trace subscription may hold for its client (default 8192). */
+  ringSize?: number;
+  /** Fraction of the process a trace may use turning frames into records (default 0.4). */
+  cpuShare?: number;
+  /** Seconds between keep-alive pings; a client that misses one is dropped (default 30). */
+  heartbeatSeconds?: number;
+}
+
+type Sub = { kind: 'lab'; lab: string | null } | { kind: 'trace'; trace: TraceSubscription };
+
+/** Records per trace message at most, so one message stays small enough to parse quickly. */
+const BATCH_RECORDS = 512;
+
+export class WsHub {
+  readonly wss: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  readonly share: CpuShare;
+  readonly maxBuffered: number;
+  readonly hardLimit: number;
+  readonly ringSize: number;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  private readonly unlisten: () => void;
+
+  constructor(readonly opts: WsOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+    this.share = new CpuShare(opts.cpuShare ?? 0.4);
+    this.maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
+    this.hardLimit = opts.hardLimitBytes ?? 16 << 20;
+    this.ringSize = opts.ringSize ?? DEFAULT_RING;
+    this.unlisten = opts.labs.onEvent((lab, event) => {
+      for (const c of this.clients) c.labEvent(lab, event);
+    });
+    this.heartbeat = setInterval(() => {
+      for (const c of this.clients) c.heartbeat();
+    }, (opts.heartbeatSeconds ?? 30) * 1000);
+    this.heartbeat.unref();
+  }
+
+  /** Takes over an HTTP upgrade that has already been authorised. */
+  accept(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const client = new Client(ws, this);
+      this.clients.add(client);
+      ws.on('close', () => {
+        client.closed();
+        this.clients.delete(client);
+      });
+    });
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unlisten();
+    for (const c of this.clients) c.ws.terminate();
+    this.wss.close();
+  }
+}
+
+class Client {
+  private readonly subs = new Map<string, Sub>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private flushAt = Infinity;
+  private alive = true;
+  private readonly flushBound = () => this.flush();
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly hub: WsHub,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('error', () => undefined);
+    this.send({ type: 'hello', version: 1, labs: hub.opts.labs.names() });
+  }
+
+  heartbeat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  closed(): void {
+    clearTimeout(this.timer);
+    for (const s of this.subs.values()) if (s.kind === 'trace') this.hub.opts.traces.remove(s.trace);
+    this.subs.clear();
+  }
+
+  /** Control messages and lab events: small, never dropped; a client that lets them pile up is cut off. */
+  private send(msg: unknown): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.hub.hardLimit) {
+      this.hub.opts.log.warn('a WebSocket client stopped reading; disconnected');
+      this.ws.terminate();
+      return;
+    }
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  private error(id: string | undefined, error: string, details: { field?: string; message: string }[] = []): void {
+    this.send({ type: 'error', ...(id !== undefined ? { id } : {}), error, details });
+  }
+
+  labEvent(lab: string, event: LabEvent): void {
+    for (const [id, s] of this.subs) if (s.kind === 'lab' && (s.lab === null || s.lab === lab)) this.send({ type: 'event', id, lab, event });
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.error(undefined, 'messages are JSON text');
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      return this.error(undefined, 'the message is not valid JSON', [{ field: '(message)', message: 'not JSON' }]);
+    }
+    const parsed = WsClientMessageSchema.safeParse(msg, { reportInput: true });
+    if (!parsed.success) {
+      const id = typeof (msg as { id?: unknown })?.id === 'string' ? (msg as { id: string }).id : undefined;
+      const details = describeZodIssues(parsed.error.issues).map((i) => ({ field: formatPath(i.path), message: i.message }));
+      return this.error(id, 'the message is not valid', details);
+    }
+    this.handle(parsed.data);
+  }
+
+  private handle(m: ClientMessage): void {
+    if (m.op === 'unsubscribe') {
+      const s = this.subs.get(m.id);
+      if (!s) return this.error(m.id, `no subscription ${JSON.stringify(m.id)}`);
+      if (s.kind === 'trace') this.hub.opts.traces.remove(s.trace);
+      this.subs.delete(m.id);
+      return this.send({ type: 'unsubscribed', id: m.id });
+    }
+    if (this.subs.has(m.id)) return this.error(m.id, `subscription ${JSON.stringify(m.id)} exists already`, [{ field: 'id', message: 'already in use' }]);
+    const labs = this.hub.opts.labs;
+    if (m.lab !== undefined && !labs.has(m.lab)) return this.error(m.id, `no lab named ${JSON.stringify(m.lab)}`, [{ field: 'lab', message: 'no such lab' }]);
+    if (m.channel === 'lab') {
+      this.subs.set(m.id, { kind: 'lab', lab: m.lab ?? null });
+      return this.send({ type: 'subscribed', id: m.id, channel: 'lab', lab: m.lab ?? null });
+    }
+    const f = compileFilter(m.filter);
+    if (!f.ok) return this.error(m.id, f.message, [{ field: f.field, message: f.message }]);
+    if (m.link !== undefined) {
+      let known = false;
+      try {
+        known = labs.lab(m.lab).links.some((l) => l.id === m.link);
+      } catch {
+        known = false;
+      }
+      if (!known) return this.error(m.id, `lab ${m.lab} has no link ${JSON.stringify(m.link)}`, [{ field: 'link', message: 'no such link' }]);
+    }
+    const trace = new TraceSubscription(m.id, m.lab, m.link ?? null, f.filter, m.raw ?? false, () => this.schedule(2), this.hub.ringSize);
+    this.subs.set(m.id, { kind: 'trace', trace });
+    this.hub.opts.traces.add(trace);
+    this.send({ type: 'subscribed', id: m.id, channel: 'trace', lab: m.lab, link: m.link ?? null, running: labs.runtime(m.lab) !== null });
+  }
+
+  private schedule(delayMs: number): void {
+    const at = performance.now() + delayMs;
+    if (this.timer !== undefined && this.flushAt <= at) return;
+    clearTimeout(this.timer);
+    this.flushAt = at;
+    this.timer = setTimeout(this.flushBound, delayMs);
+  }
+
+  /** Turns queued frames into trace messages, within the socket's budget and the CPU share. */
+  private flush(): void {
+    this.timer = undefined;
+    this.flushAt = Infinity;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const traces: TraceSubscription[] = [];
+    for (const s of this.subs.values()) if (s.kind === 'trace' && (s.trace.count > 0 || s.trace.dropped > 0)) traces.push(s.trace);
+    if (traces.length === 0) return;
+    const room = this.hub.maxBuffered - this.ws.bufferedAmount;
+    if (room <= 0) return this.schedule(10);
+    const share = this.hub.share;
+    const allowed = share.available();
+    if (allowed < 0.5) return this.schedule(share.waitFor(2));
+    const start = performance.now();
+    let bytes = 0;
+    let out = false;
+    for (const t of traces) {
+      const parts: string[] = [];
+      while (t.count > 0 && parts.length < BATCH_RECORDS && bytes < room) {
+        const rec = t.shiftRecord();
+        parts.push(rec);
+        bytes += rec.length;
+        if ((parts.length & 31) === 0 && performance.now() - start >= allowed) {
+          out = true;
+          break;
+        }
+      }
+      const msg = `{"type":"trace","id":${JSON.stringify(t.id)},"dropped":${t.dropped},"droppedTotal":${t.droppedTotal},"records":[${parts.join(',')}]}`;
+      t.dropped = 0;
+      this.ws.send(msg);
+      if (out || bytes >= room) break;
+    }
+    share.spend(performance.now() - start);
+    if (traces.some((t) => t.count > 0 || t.dropped > 0)) this.schedule(out ? share.waitFor(2) : bytes >= room ? 10 : 1);
+  }
+}
