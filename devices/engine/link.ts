@@ -47,8 +47,9 @@ class Direction implements TimerTarget {
   plain = true;
   busyUntil = 0;
   lastArrival = 0;
-  times = new Float64Array(64);
-  frames: (Uint8Array | undefined)[] = new Array(64).fill(undefined);
+  // Allocated on the first delayed frame: most links never hold one, and big labs have many links.
+  times = new Float64Array(0);
+  frames: (Uint8Array | undefined)[] = [];
   head = 0;
   count = 0;
   timer = -1;
@@ -94,7 +95,7 @@ class Direction implements TimerTarget {
   }
 
   private grow(): void {
-    const n = this.times.length * 2;
+    const n = Math.max(16, this.times.length * 2);
     const times = new Float64Array(n);
     const frames: (Uint8Array | undefined)[] = new Array(n).fill(undefined);
     for (let k = 0; k < this.count; k++) {

@@ -40,21 +40,20 @@ export type RuntimeEvent =
 export type RuntimeListener = (e: RuntimeEvent) => void;
 
 interface NodeEntry {
-  model: string;
   spec: LabNode;
   device: Device;
   /** Port admin states saved when the node is powered off, restored when it is powered on. */
   savedUp: boolean[] | null;
+  /** Made on first use: switches with thousands of ports are cabled one port at a time. */
+  portsByName: Map<string, Port> | null;
 }
 interface NetworkEntry {
-  model: string;
   spec: LabNetwork;
   parts: NetworkParts;
   /** The cable between the fabric and its DHCP server. */
   serviceLink: Link | null;
 }
 interface LinkEntry {
-  model: string;
   spec: LabLink;
   link: Link;
 }
@@ -100,7 +99,7 @@ export class LabRuntime {
 
   private addNode(spec: LabNode): NodeEntry {
     const device = buildNode(this.engine, this.lab, spec, this.cloudFactory);
-    const entry: NodeEntry = { model: json(spec), spec, device, savedUp: null };
+    const entry: NodeEntry = { spec, device, savedUp: null, portsByName: null };
     this.nodes.set(spec.name, entry);
     const leases = this.savedState.dhcp[spec.name];
     if (leases && device instanceof Router) device.importLeases(leases);
@@ -115,7 +114,7 @@ export class LabRuntime {
       const leases = this.savedState.dhcp[parts.dhcp.name];
       if (leases) parts.dhcp.importLeases(leases);
     }
-    const entry: NetworkEntry = { model: json(spec), spec, parts, serviceLink };
+    const entry: NetworkEntry = { spec, parts, serviceLink };
     this.networks.set(spec.name, entry);
     return entry;
   }
@@ -134,7 +133,7 @@ export class LabRuntime {
     }
     const link = new Link(this.engine, spec.id, a, b, spec.impairments);
     if (spec.suspended) link.suspend();
-    const entry: LinkEntry = { model: json(spec), spec, link };
+    const entry: LinkEntry = { spec, link };
     this.links.set(spec.id, entry);
     return entry;
   }
@@ -142,7 +141,8 @@ export class LabRuntime {
   private nodePort(node: string, iface: string): Port {
     const n = this.nodes.get(node);
     if (!n) throw new Error(`no node ${node}`);
-    const p = n.device.ports.find((x) => x.name === iface);
+    n.portsByName ??= new Map(n.device.ports.map((x) => [x.name, x] as const));
+    const p = n.portsByName.get(iface);
     if (!p) throw new Error(`node ${node} has no interface ${iface}`);
     return p;
   }
@@ -270,14 +270,14 @@ export class LabRuntime {
       if (!spec) {
         this.removeNode(name);
         this.emit({ type: 'node-changed', node: name, change: 'removed' });
-      } else if (json(spec) !== this.nodes.get(name)!.model) rebuiltNodes.add(name);
+      } else if (json(spec) !== json(this.nodes.get(name)!.spec)) rebuiltNodes.add(name);
     }
     for (const name of [...this.networks.keys()]) {
       const spec = next.networks[name];
       if (!spec) {
         this.removeNetwork(name);
         this.emit({ type: 'network-changed', network: name, change: 'removed' });
-      } else if (json(spec) !== this.networks.get(name)!.model) rebuiltNets.add(name);
+      } else if (json(spec) !== json(this.networks.get(name)!.spec)) rebuiltNets.add(name);
     }
 
     // Links that go away, or whose ends are rebuilt, are unplugged first.
@@ -325,7 +325,7 @@ export class LabRuntime {
         this.emit({ type: 'link-state', link: spec.id, status: 'added' });
         continue;
       }
-      if (e.model === json(spec)) continue;
+      if (json(e.spec) === json(spec)) continue;
       if (json(e.spec.impairments) !== json(spec.impairments)) e.link.setImpairments(spec.impairments);
       if (e.spec.suspended !== spec.suspended) {
         if (spec.suspended) e.link.suspend();
@@ -333,7 +333,6 @@ export class LabRuntime {
         this.emit({ type: 'link-state', link: spec.id, status: spec.suspended ? 'suspended' : 'up' });
       }
       e.spec = spec;
-      e.model = json(spec);
     }
     void prev;
   }
@@ -371,21 +370,18 @@ export class LabRuntime {
     const e = this.mustLink(id);
     e.link.suspend();
     e.spec = { ...e.spec, suspended: true };
-    e.model = json(e.spec);
     this.emit({ type: 'link-state', link: id, status: 'suspended' });
   }
   resumeLink(id: string): void {
     const e = this.mustLink(id);
     e.link.resume();
     e.spec = { ...e.spec, suspended: false };
-    e.model = json(e.spec);
     this.emit({ type: 'link-state', link: id, status: 'up' });
   }
   setImpairments(id: string, imp: Impairments): void {
     const e = this.mustLink(id);
     e.link.setImpairments(imp);
     e.spec = { ...e.spec, impairments: imp };
-    e.model = json(e.spec);
   }
   private mustLink(id: string): LinkEntry {
     const e = this.links.get(id);
@@ -411,7 +407,14 @@ export class LabRuntime {
 
   /** Waits (virtual: runs) until `settled`, at most `limitNs`; returns whether it settled. */
   async settle(limitNs = 180e9): Promise<boolean> {
-    return this.waitFor(() => this.settled, limitNs);
+    if (this.engine.mode === 'real') return this.waitFor(() => this.settled, limitNs);
+    // Asking every switch for its spanning-tree state is not free: look every 50 ms of lab time.
+    const until = this.engine.now + limitNs;
+    while (!this.settled) {
+      if (this.engine.now >= until) return false;
+      this.engine.runUntil(Math.min(until, this.engine.now + 50e6));
+    }
+    return true;
   }
 
   /** Virtual time: runs the engine until `done`; real time: polls until `done` or the limit passes. */
