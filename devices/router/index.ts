@@ -36,6 +36,7 @@ import { ICMP_TYPE, UNREACH } from '../wire/icmp.js';
 import { IPPROTO, encodeIpv4 } from '../wire/ipv4.js';
 import { encodeUdp } from '../wire/udp.js';
 import { Acl, type AclRule } from './acl.js';
+import { FastPath } from './fast-path.js';
 import { DhcpServer, type DhcpBinding, type DhcpLeaseDatabase, type DhcpPoolConfig, type DhcpReservation } from './dhcp-server.js';
 import { relayReplyTarget, relayRequest } from './dhcp-relay.js';
 import { NAT_DROP, NAT_TRANSLATED, Nat, type NatStatic, type NatTimeouts, type NatTranslation } from './nat.js';
@@ -219,6 +220,8 @@ export class Router implements Device, IpHooks, UdpOwner {
   private natAliasPort: Port | null = null;
   private natTimer = -1;
   private dhcpSocket: UdpSocket | null = null;
+  /** Transit datagrams with a resolved next hop skip the stack's general path (see fast-path.ts). */
+  readonly fastPath: FastPath;
   private ipId = 0;
   /** DHCP messages relayed each way, and relay drops (hops, malformed, unknown giaddr). */
   readonly relayStats = { toServer: 0, toClient: 0, dropped: 0 };
@@ -264,6 +267,7 @@ export class Router implements Device, IpHooks, UdpOwner {
       if (d.shutdown) this.stack.setUp(iface, false);
     }
     const n = this.stack.interfaces.length;
+    this.fastPath = new FastPath(this.stack);
     this.aclIn = new Array(n).fill(null);
     this.aclOut = new Array(n).fill(null);
     this.natRole = new Array(n).fill(0);
@@ -414,6 +418,7 @@ export class Router implements Device, IpHooks, UdpOwner {
   }
 
   onFrame(port: Port, frame: Uint8Array): void {
+    if (this.fastPath.forward(port.index, frame)) return;
     if (port === this.natAliasPort && this.running) this.answerNatAlias(frame);
     this.stack.onFrame(port, frame);
   }

@@ -214,6 +214,36 @@ describe('router forwarding', () => {
     expect(h1.replies).toEqual([{ from: '10.2.0.10', seq: 5 }]);
   });
 
+  it('forwards on the fast path once the next hop is resolved, with the same bytes the stack sends', () => {
+    const { engine, r1, h2 } = twoSubnets();
+    const probe = new Probe();
+    port(r1, 'g0/0').link!.disconnect();
+    cable(engine, probe.port, port(r1, 'g0/0'));
+    const arrived: Uint8Array[] = [];
+    addTap(h2.port, { record: (f, direction) => void (direction === 1 && u16(f, 12) === ETHERTYPE.IPV4 && arrived.push(f)) });
+    const frame = new Uint8Array(14 + 28 + 100);
+    putMac(frame, 0, r1.stack.interfaces[0]!.mac);
+    putMac(frame, 6, 0x020000000077);
+    put16(frame, 12, ETHERTYPE.IPV4);
+    encodeIpv4({ dscp: 0, ecn: 0, totalLength: 128, id: 99, df: true, mf: false, fragmentOffset: 0, ttl: 9, protocol: 17, src: ip('10.1.0.77'), dst: ip('10.2.0.10') }, frame, 14);
+    encodeUdp({ srcPort: 5, dstPort: 40000, payload: new Uint8Array(100).fill(3) }, frame, 34, ip('10.1.0.77'), ip('10.2.0.10'));
+    probe.port.send(frame); // resolves h2 through the stack
+    engine.runFor(1 * S);
+    probe.port.send(frame);
+    engine.runFor(1 * S);
+    expect(r1.fastPath.forwarded).toBe(1);
+    const stackOnly = r1.fastPath.forward.bind(r1.fastPath);
+    r1.fastPath.forward = () => false;
+    probe.port.send(frame);
+    engine.runFor(1 * S);
+    r1.fastPath.forward = stackOnly;
+    expect(arrived.length).toBe(3);
+    expect(Array.from(arrived[1]!)).toEqual(Array.from(arrived[2]!));
+    expect(arrived[1]![14 + 8]).toBe(8);
+    expect(r1.stack.stats.ipForwarded).toBe(3);
+    expect(h2.datagrams.length).toBe(3);
+  });
+
   it('answers pings to its own addresses, on either interface', () => {
     const { engine, h1 } = twoSubnets();
     h1.ping('10.1.0.1', 1);
