@@ -542,3 +542,102 @@ describe('spanning tree: BPDU bytes', () => {
     }
   });
 });
+
+describe('spanning tree: random meshes', () => {
+  /**
+   * Random meshes (parallel cables too) with random priorities and MACs. After every change
+   * (start, a cable pulled, a cable put back), within max age: in each connected part of the
+   * mesh, one root (the lowest bridge id), the links forwarding at both ends form a spanning
+   * tree, and a broadcast reaches every host of the part exactly once.
+   */
+  it('always converges to one loop-free spanning tree per connected part', () => {
+    let x = 20240611;
+    const rnd = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    const settle: number[] = [];
+    for (let trial = 0; trial < Number(process.env.STP_TRIALS ?? 25); trial++) {
+      const engine = new Engine({ mode: 'virtual', seed: trial + 1 });
+      const count = 3 + rnd(5);
+      const portsPer = 8;
+      const switches = Array.from({ length: count }, (_, k) =>
+        createSwitch(engine, { name: `s${k}`, ports: portsPer, mac: 0x02_00_00_00_00_00 + (rnd(200) + 1) * 0x10000 + k, stpPriority: 4096 * (rnd(3) + 7) }),
+      );
+      const free = switches.map(() => [...Array(portsPer - 1).keys()].map((p) => p + 1));
+      const links: { link: Link; a: number; b: number }[] = [];
+      const connect = (a: number, b: number): void => {
+        if (a === b || free[a]!.length === 0 || free[b]!.length === 0) return;
+        const pa = free[a]!.shift()!;
+        const pb = free[b]!.shift()!;
+        links.push({ link: new Link(engine, `l${links.length}`, switches[a]!.ports[pa]!, switches[b]!.ports[pb]!), a, b });
+      };
+      for (let k = 1; k < count; k++) connect(k, rnd(k)); // a tree first, then extra cables (parallel ones too)
+      for (let e = 0, extra = 1 + rnd(count + 2); e < extra; e++) connect(rnd(count), rnd(count));
+      const hosts = switches.map((sw, k) => {
+        const h = new Station(`h${k}`, 0x02_00_00_aa_00_00 + k);
+        new Link(engine, `h${k}`, h.port, sw.ports[0]!);
+        return h;
+      });
+      for (const sw of switches) sw.start();
+
+      /** Connected parts of the mesh as it is cabled now. */
+      const parts = (): number[][] => {
+        const parent = switches.map((_, k) => k);
+        const find = (k: number): number => (parent[k] === k ? k : (parent[k] = find(parent[k]!)));
+        for (const l of links) if (!l.link.suspended) parent[find(l.a)] = find(l.b);
+        const groups = new Map<number, number[]>();
+        switches.forEach((_, k) => groups.set(find(k), [...(groups.get(find(k)) ?? []), k]));
+        return [...groups.values()];
+      };
+      const numericId = (id: string): number => {
+        const [prio, m] = id.split('.');
+        return Number(prio) * 2 ** 48 + parseMac(m!)!;
+      };
+      /** Empty when converged, else what is wrong. */
+      const problems = (): string[] => {
+        const out: string[] = [];
+        const forwarding = (sw: Switch, port: Port): boolean => sw.stpStatus().ports.find((p) => p.name === port.name)!.state === 'forwarding';
+        const active = links.filter((l) => !l.link.suspended && forwarding(switches[l.a]!, l.link.ends[0]) && forwarding(switches[l.b]!, l.link.ends[1]));
+        for (const members of parts()) {
+          const lowest = members.map((k) => switches[k]!.stpStatus().bridgeId).sort((p, q) => numericId(p) - numericId(q))[0]!;
+          for (const k of members) if (switches[k]!.stpStatus().rootId !== lowest) out.push(`s${k} root ${switches[k]!.stpStatus().rootId}, not ${lowest}`);
+          const inside = active.filter((l) => members.includes(l.a));
+          if (inside.length !== members.length - 1) out.push(`${inside.length} forwarding links among ${members.length} bridges`);
+          const tree = new Map(members.map((k) => [k, k]));
+          const f = (k: number): number => (tree.get(k) === k ? k : f(tree.get(k)!));
+          for (const l of inside) tree.set(f(l.a), f(l.b));
+          if (new Set(members.map(f)).size !== 1) out.push('forwarding links do not connect the part');
+        }
+        return out;
+      };
+      const converge = (when: string): void => {
+        const t0 = engine.now;
+        while (problems().length > 0 && engine.now - t0 < 20 * SECOND) engine.runFor(0.25 * SECOND);
+        expect(problems(), `trial ${trial} ${when}`).toEqual([]);
+        settle.push((engine.now - t0) / SECOND);
+        if (process.env.STP_SETTLE && engine.now - t0 > 4 * SECOND) console.log(`slow: trial ${trial} ${when}: ${(engine.now - t0) / SECOND} s, ${switches.length} bridges, links ${links.map((q) => `${q.link.id}:${q.a}-${q.b}${q.link.suspended ? '(x)' : ''}`).join(' ')}`);
+        // One broadcast from the first host of each part: once to every other host there, nowhere else.
+        for (const members of parts()) {
+          for (const h of hosts) h.take();
+          const from = members[0]!;
+          hosts[from]!.send(data(MAC_BROADCAST, hosts[from]!.mac));
+          engine.runFor(1_000_000);
+          hosts.forEach((h, k) => expect(h.take().length, `trial ${trial} ${when}: copies at h${k}`).toBe(k === from ? 0 : members.includes(k) ? 1 : 0));
+        }
+      };
+      engine.runUntil(5 * SECOND);
+      converge('after start');
+      for (let change = 0; change < 3; change++) {
+        const l = links[rnd(links.length)]!;
+        l.link.suspend();
+        converge(`after pulling ${l.link.id}`);
+        l.link.resume();
+        converge(`after restoring ${l.link.id}`);
+      }
+      expect(engine.stormTicks).toBe(0);
+    }
+    settle.sort((a, b) => a - b);
+    if (process.env.STP_SETTLE) console.log('settle times (s): median', settle[settle.length >> 1], 'p90', settle[Math.floor(settle.length * 0.9)], 'max', settle.at(-1), 'mean', (settle.reduce((a, b) => a + b, 0) / settle.length).toFixed(3), 'over 2s', settle.filter((t) => t > 2).length, 'n', settle.length);
+  });
+});
