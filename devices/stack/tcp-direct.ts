@@ -5,6 +5,7 @@
  * headroom TCP leaves in front of each segment, so a data segment costs one allocation.
  */
 import type { Engine } from '../engine/engine.js';
+import { Link, type Impairments } from '../engine/link.js';
 import { Port, type FrameSink } from '../engine/port.js';
 import { type Ip4, type Mac, checksum, putMac } from '../wire/bytes.js';
 import { TcpLayer } from './tcp.js';
@@ -151,4 +152,23 @@ function put32(b: Uint8Array, o: number, v: number): void {
   b[o + 1] = (v >>> 16) & 0xff;
   b[o + 2] = (v >>> 8) & 0xff;
   b[o + 3] = v & 0xff;
+}
+
+export interface TcpDirectPair {
+  a: TcpDirectHost;
+  b: TcpDirectHost;
+  link: Link;
+}
+
+/**
+ * Two direct endpoints, 10.0.0.1 (02:00:00:00:00:01) and 10.0.0.2 (02:00:00:00:00:02), each
+ * knowing the other, joined by one cable with `impairments`.
+ */
+export function tcpDirectPair(engine: Engine, impairments?: Impairments, tcp?: Partial<TcpConfig>): TcpDirectPair {
+  const a = new TcpDirectHost(engine, 'a', { ip: 0x0a000001, mac: 0x02_00_00_00_00_01, tcp });
+  const b = new TcpDirectHost(engine, 'b', { ip: 0x0a000002, mac: 0x02_00_00_00_00_02, tcp });
+  a.addNeighbour(b.ip, b.mac);
+  b.addNeighbour(a.ip, a.mac);
+  const link = new Link(engine, 'a-b', a.port, b.port, impairments);
+  return { a, b, link };
 }

@@ -514,7 +514,11 @@ export class TcpSocket implements TimerTarget {
       this.kick();
       return;
     }
-    this.synchronizedArrived(b, off, len, hlen, flags, opt);
+    if (this.synchronizedArrived(b, off, len, hlen, flags, opt)) {
+      // Owner callbacks first: a reply then carries the ACK, and the window reflects what was read.
+      this.kick();
+      if (this.state !== CLOSED) this.output(false);
+    }
     this.kick();
   }
 
@@ -565,7 +569,8 @@ export class TcpSocket implements TimerTarget {
     this.layer.connectionEstablished(this);
   }
 
-  private synchronizedArrived(b: Uint8Array, off: number, len: number, hlen: number, flags: number, opt: TcpParsedOptions): void {
+  /** Returns true when the segment went through and output (data, ACK) is due after the owner callbacks. */
+  private synchronizedArrived(b: Uint8Array, off: number, len: number, hlen: number, flags: number, opt: TcpParsedOptions): boolean {
     const layer = this.layer;
     const rawSeq = u32(b, off + 4);
     let seq = rawSeq;
@@ -579,24 +584,24 @@ export class TcpSocket implements TimerTarget {
     if ((flags & RST) !== 0) {
       if (seq === this.rcvNxt) this.resetReceived();
       else if (sge(seq, this.rcvNxt) && slt(seq, this.rcvNxt + (wnd > 0 ? wnd : 1))) this.challengeAck();
-      return;
+      return false;
     }
     // RFC 7323 5.3 PAWS: a timestamp older than ts.recent marks an old duplicate.
     if (this.tsOk && opt.ts && this.tsRecentValid && slt(opt.tsVal, this.tsRecent)) {
       layer.stats.pawsDrops++;
       this.ackNow = true;
       this.output(false);
-      return;
+      return false;
     }
     if ((flags & SYN) !== 0) {
       if (this.state === SYN_RECEIVED && seq === this.irs && (flags & ACK) === 0) {
         // Our SYN-ACK was lost and the peer sent its SYN again.
         this.emitSyn(true);
-        return;
+        return false;
       }
       // RFC 5961 4.2: a SYN in a synchronized state is answered with a challenge ACK, never a reset.
       this.challengeAck();
-      return;
+      return false;
     }
 
     // Trim what we already have (RFC 9293 3.10.7.4 first check, in BSD's form: the ACK still counts).
@@ -626,7 +631,7 @@ export class TcpSocket implements TimerTarget {
           this.ackNow = true;
           if (this.state === TIME_WAIT && fin) this.armLinger(2 * layer.config.mslNs);
           this.output(false);
-          return;
+          return false;
         }
       }
       dataLen = over >= dataLen ? 0 : dataLen - over;
@@ -639,7 +644,7 @@ export class TcpSocket implements TimerTarget {
         this.ackNow = true;
       }
       this.output(false);
-      return;
+      return false;
     }
     // RFC 7323 4.3: remember the timestamp of the segment that our next ACK will acknowledge.
     if (this.tsOk && opt.ts && sle(seq, this.lastAckSent) && sle(this.lastAckSent, (seq + dataLen + (fin ? 1 : 0)) >>> 0)) {
@@ -651,7 +656,7 @@ export class TcpSocket implements TimerTarget {
 
     if ((flags & ACK) === 0) {
       if (this.ackNow) this.output(false);
-      return;
+      return false;
     }
     const wndField = (b[off + 14]! << 8) | b[off + 15]!;
     if (this.state === SYN_RECEIVED) {
@@ -666,14 +671,14 @@ export class TcpSocket implements TimerTarget {
         this.events |= this.listener !== null ? EV_ACCEPT : EV_CONNECT;
       } else {
         layer.sendResetFor(this.localIp, this.remoteIp, this.localPort, this.remotePort, ack, 0, false);
-        return;
+        return false;
       }
     }
     if (!this.processAck(seq, ack, wndField, dataLen, flags, opt)) {
       this.output(false);
-      return;
+      return false;
     }
-    if (this.state === CLOSED) return;
+    if (this.state === CLOSED) return false;
 
     // Segment text (RFC 9293 3.10.7.4 seventh).
     if (dataLen > 0) {
@@ -682,7 +687,7 @@ export class TcpSocket implements TimerTarget {
           // Linux: data for a socket the application closed is answered with a reset.
           this.sendRst();
           this.destroy();
-          return;
+          return false;
         }
         this.acceptData(b, dataOff, seq, dataLen);
       }
@@ -697,7 +702,7 @@ export class TcpSocket implements TimerTarget {
         this.ackNow = true;
       }
     }
-    this.output(false);
+    return true;
   }
 
   /** RFC 9293 3.10.7.4 fifth check, synchronized states. Returns false when the segment must go no further. */
@@ -1059,10 +1064,7 @@ export class TcpSocket implements TimerTarget {
         this.armPersist();
       }
     }
-    if (!sent && st !== CLOSED && st !== SYN_SENT && (this.ackNow || (st >= ESTABLISHED && st !== TIME_WAIT && this.windowUpdateDue()))) {
-      if (!this.ackNow) this.stats.windowUpdates++;
-      this.emit(this.sndNxt, ACK, 0, false);
-    }
+    if (!sent && this.ackNow && st !== CLOSED && st !== SYN_SENT) this.emit(this.sndNxt, ACK, 0, false);
   }
 
   private hasUnsent(): boolean {
@@ -1156,7 +1158,7 @@ export class TcpSocket implements TimerTarget {
     const hr = ip.headroom;
     const hlen = this.tsOk && !rst ? 32 : 20;
     const segLen = hlen + len;
-    const buf = new Uint8Array(hr + segLen);
+    const buf = this.layer.allocSegment(hr + segLen);
     const o = hr;
     buf[o] = this.localPort >>> 8;
     buf[o + 1] = this.localPort & 0xff;
@@ -1198,7 +1200,7 @@ export class TcpSocket implements TimerTarget {
     const ws = this.wsOffered;
     const optLen = 4 + (ts ? 12 : 0) + (ws ? 4 : 0);
     const hlen = 20 + optLen;
-    const buf = new Uint8Array(hr + hlen);
+    const buf = this.layer.allocSegment(hr + hlen);
     const o = hr;
     buf[o] = this.localPort >>> 8;
     buf[o + 1] = this.localPort & 0xff;
@@ -1569,13 +1571,19 @@ export class TcpSocket implements TimerTarget {
   /** Hands parked in-order bytes to the owner while it is not paused. */
   private drainReceiveBuffer(): void {
     const ring = this.receiveBuffer;
+    let read = 0;
     while (!this.paused && ring.length > 0) {
       const v = ring.headRun(ring.length);
       const n = v.length;
       if (!this.userClosed && this.state !== CLOSED) this.owner?.onData?.(this, v);
       ring.consume(n, this.ooo.length === 0);
+      read += n;
     }
     if (!this.paused && ring.length === 0 && this.peerFinReceived && !this.endDelivered) this.events |= EV_END;
-    if (this.state !== CLOSED && this.state !== TIME_WAIT && this.windowUpdateDue()) this.output(false);
+    if (read > 0 && this.state >= ESTABLISHED && this.state !== TIME_WAIT && !this.ackNow && this.windowUpdateDue()) {
+      this.stats.windowUpdates++;
+      this.ackNow = true;
+      this.output(false);
+    }
   }
 }
