@@ -32,6 +32,7 @@ export const TraceFilterSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
 });
 export const WsClientMessageSchema = z.discriminatedUnion('op', [
+  z.discriminatedUnion('channel', [
   z.strictObject({ op: z.literal('subscribe'), id: Id, channel: z.literal('lab'), lab: LabName.optional() }),
   z.strictObject({
     op: z.literal('subscribe'),
@@ -42,6 +43,7 @@ export const WsClientMessageSchema = z.discriminatedUnion('op', [
     filter: TraceFilterSchema.optional(),
     raw: z.boolean().optional(),
   }),
+  ]),
   z.strictObject({ op: z.literal('unsubscribe'), id: Id }),
 ]);
 type ClientMessage = z.infer<typeof WsClientMessageSchema>;
@@ -127,7 +129,15 @@ class Client {
     readonly ws: WebSocket,
     private readonly hub: WsHub,
   ) {
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.onMessage(data, isBinary);
+      } catch (err) {
+        // A message must never take the server down; the client hears that it failed.
+        hub.opts.log.error({ err }, 'handling a WebSocket message failed');
+        this.error(undefined, 'internal error handling the message');
+      }
+    });
     ws.on('pong', () => (this.alive = true));
     ws.on('error', () => undefined);
     this.send({ type: 'hello', version: 1, labs: hub.opts.labs.names() });
