@@ -220,6 +220,8 @@ export class Router implements Device, IpHooks, UdpOwner {
   private natAliasPort: Port | null = null;
   private natTimer = -1;
   private dhcpSocket: UdpSocket | null = null;
+  /** Interfaces configured `shutdown`, by name. */
+  private readonly adminDown = new Set<string>();
   /** Transit datagrams with a resolved next hop skip the stack's general path (see fast-path.ts). */
   readonly fastPath: FastPath;
   private ipId = 0;
@@ -264,7 +266,10 @@ export class Router implements Device, IpHooks, UdpOwner {
       const mac = d.mac !== undefined ? this.parseMacOrThrow(d.mac, d.name) : parent.mac;
       const iface = this.stack.addInterface(port, { name: d.name, mac, vlan, ...(d.mtu !== undefined ? { mtu: d.mtu } : {}) });
       this.configureAddresses(iface, d);
-      if (d.shutdown) this.stack.setUp(iface, false);
+      if (d.shutdown || this.adminDown.has(pname)) {
+        if (d.shutdown) this.adminDown.add(d.name);
+        this.stack.setUp(iface, false);
+      }
     }
     const n = this.stack.interfaces.length;
     this.fastPath = new FastPath(this.stack);
@@ -483,11 +488,22 @@ export class Router implements Device, IpHooks, UdpOwner {
     }
   }
 
-  /** `shutdown` / `no shutdown`. Shutting a port down takes its sub-interfaces with it. */
+  /**
+   * `shutdown` / `no shutdown`. Shutting a port down takes its sub-interfaces with it (their own
+   * shutdown state is kept and applies again when the port comes back).
+   */
   setShutdown(ifName: string, down: boolean): void {
     const iface = this.ifaceOrThrow(ifName, 'shutdown');
-    this.stack.setUp(iface, !down);
-    if (iface.vlan < 0) iface.port.up = !down;
+    this.adminDown.add(iface.name);
+    if (!down) this.adminDown.delete(iface.name);
+    if (iface.vlan >= 0) {
+      this.stack.setUp(iface, !down && !this.adminDown.has(iface.port.name));
+      return;
+    }
+    iface.port.up = !down;
+    for (const i of this.stack.interfaces) {
+      if (i.port === iface.port) this.stack.setUp(i, !down && !this.adminDown.has(i.name));
+    }
   }
 
   /** `ip route`. */

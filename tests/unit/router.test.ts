@@ -371,6 +371,16 @@ describe('router forwarding', () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((f) => u16(f, 12) === ETHERTYPE.VLAN)).toBe(true);
     expect(new Set(sent.map((f) => ethVid(f, 0)))).toEqual(new Set([20, 30]));
+    // Shutting the port takes both sub-interfaces down; bringing it back restores them.
+    r1.setShutdown('g0/2', true);
+    expect(r1.routes().filter((r) => r.iface?.startsWith('g0/2'))).toEqual([]);
+    r1.setShutdown('g0/2.30', true);
+    r1.setShutdown('g0/2', false);
+    expect(r1.routes().filter((r) => r.iface?.startsWith('g0/2')).map((r) => r.iface)).toEqual(['g0/2.20']);
+    r1.setShutdown('g0/2.30', false);
+    a.ping('10.30.0.10', 2);
+    engine.runFor(1 * S);
+    expect(a.replies.map((r) => r.seq)).toEqual([1, 2]);
     const rows = r1.interfaces().filter((i) => i.name.startsWith('g0/2'));
     expect(rows.map((r) => [r.name, r.ip, r.status, r.vlan])).toEqual([
       ['g0/2', 'unassigned', 'up', null],
