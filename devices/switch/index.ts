@@ -287,7 +287,7 @@ export class Switch implements Device, StpHost {
     this.fwd.fill(this.stpEnabled ? PORT_STATE.DISCARDING : PORT_STATE.FORWARDING);
     if (this.stpEnabled) {
       this.rstp = new Rstp(this, this.newStpState());
-      for (let i = 0; i < this.n; i++) this.rstp.setPointToPoint(i, this.isPointToPoint(i));
+      for (let i = 0; i < this.n; i++) this.refreshCable(i, this.rstp);
       this.rstp.begin(this.portsEnabled());
       this.tickTimer = this.engine.after(SECOND, this, TICK);
     }
@@ -339,6 +339,12 @@ export class Switch implements Device, StpHost {
     return peer.up && (peer.owner as Partial<Device>).running !== false;
   }
 
+  /** A cable plugged in since start brings its own speed, and maybe a hub (a shared segment). */
+  private refreshCable(i: number, rstp: Rstp): void {
+    rstp.setPointToPoint(i, this.isPointToPoint(i));
+    if (this.configs[i]!.cost === null) rstp.setIdlePathCost(i, this.autoCost(i));
+  }
+
   private portsEnabled(): boolean[] {
     const e = this.enabledScratch;
     for (let i = 0; i < this.n; i++) e[i] = this.portEnabled(i);
@@ -349,7 +355,7 @@ export class Switch implements Device, StpHost {
     if (tag === TICK) {
       this.tickTimer = this.engine.after(SECOND, this, TICK);
       if (this.rstp !== null) {
-        for (let i = 0; i < this.n; i++) this.rstp.setPointToPoint(i, this.isPointToPoint(i));
+        for (let i = 0; i < this.n; i++) this.refreshCable(i, this.rstp);
         this.rstp.tick(this.portsEnabled());
       }
     } else if (tag === AGING) {
@@ -509,7 +515,10 @@ export class Switch implements Device, StpHost {
     }
     this.bpduIn[i]++;
     // A cable plugged in since the last tick: bring the port up before it hears anything.
-    if (!this.rstp.state.ports[i]!.enabled && this.portEnabled(i)) this.rstp.setPortEnabled(i, true);
+    if (!this.rstp.state.ports[i]!.enabled && this.portEnabled(i)) {
+      this.refreshCable(i, this.rstp);
+      this.rstp.setPortEnabled(i, true);
+    }
     this.rstp.receive(i, decoded.bpdu);
   }
 

@@ -332,6 +332,12 @@ export class Rstp {
     this.state.ports[i]!.pointToPoint = ptp;
   }
 
+  /** Sets the path cost of a port that is down (one that is up needs `configurePort` to re-elect). */
+  setIdlePathCost(i: number, cost: number): void {
+    const p = this.state.ports[i]!;
+    if (!p.enabled) p.pathCost = cost;
+  }
+
   /** Changes a port's path cost, priority or admin edge; the tree is recomputed. */
   configurePort(i: number, o: StpPortOptions): void {
     const p = this.state.ports[i]!;
@@ -598,7 +604,7 @@ export class Rstp {
       p.fdWhile = 0;
       p.forwardTransitions++;
     }
-    this.host.stpPortState(this.state.ports.indexOf(p), state);
+    this.host.stpPortState((p.portId & 0x0fff) - 1, state);
     this.dirty = true;
   }
 

@@ -292,6 +292,25 @@ describe('spanning tree: a looped triangle', () => {
     expect(role(sw, 'e0').role).toBe('designated');
   });
 
+  it('prices a port by its cable speed (802.1t: 20000 at 1 Gbit/s, 200000 at 100 Mbit/s), or as configured', () => {
+    const { engine, s, l13 } = triangle();
+    l13.setImpairments({ rateBps: 100e6 });
+    // A cable's speed is read when its port comes up: re-plug it.
+    l13.suspend();
+    engine.runFor(1.5 * SECOND);
+    l13.resume();
+    engine.runFor(2 * SECOND);
+    expect(s[2].stpStatus().ports.find((p) => p.name === 'e2')!.cost).toBe(200_000);
+    // The direct 100 Mbit/s path to the root costs more than two gigabit hops.
+    expect(s[2].stpStatus()).toMatchObject({ rootPort: 'e1', rootCost: 40000 });
+    expect(blockedPorts(s)).toEqual(['s3:e2']);
+    s[2].configurePort('e2', { cost: 100 });
+    engine.runFor(1000);
+    expect(s[2].stpStatus()).toMatchObject({ rootPort: 'e2', rootCost: 100 });
+    // Now s3 (cost 100) beats s2 (cost 20000) as designated bridge of their link.
+    expect(blockedPorts(s)).toEqual(['s2:e2']);
+  });
+
   it('reconverges at once when a port is shut down administratively', () => {
     const { engine, s } = triangle();
     engine.runUntil(4 * SECOND);
@@ -426,6 +445,49 @@ describe('spanning tree: shared segments and 802.1D neighbours', () => {
     expect(sw.stpStatus().ports[0]).toMatchObject({ role: 'designated', protocol: 'stp' });
     engine.runFor(30 * SECOND);
     expect(sw.stpStatus().ports[0]).toMatchObject({ role: 'designated', state: 'forwarding', protocol: 'stp' });
+  });
+});
+
+describe('spanning tree: 802.1D bridges', () => {
+  it('a ring of 802.1D-only bridges converges on forward-delay timers to one blocked port', () => {
+    const { engine, s, h } = triangle({ stpVersion: 'stp' });
+    engine.runFor(10 * SECOND);
+    // Timer-driven: nothing forwards yet, so nothing can loop.
+    expect(s.flatMap((sw) => sw.stpStatus().ports.filter((p) => p.state === 'forwarding' && p.name !== 'e0'))).toEqual([]);
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    engine.runUntil(60 * SECOND);
+    expect(blockedPorts(s)).toEqual(['s3:e1']);
+    expect(s.every((sw) => sw.stpStatus().ports.every((p) => p.protocol === 'stp'))).toBe(true);
+    for (const x of h) x.take();
+    h[0].send(data(MAC_BROADCAST, h[0].mac));
+    engine.runFor(1 * SECOND);
+    expect(h.map((x) => x.take().length)).toEqual([0, 1, 1]);
+    expect(engine.stormTicks).toBe(0);
+  });
+
+  it('RSTP bridges fall back to 802.1D on the ports facing an 802.1D bridge, and the ring still converges', () => {
+    const engine = new Engine({ mode: 'virtual' });
+    const s1 = bridge(engine, 's1', 1);
+    const s2 = bridge(engine, 's2', 2, { stpVersion: 'stp' });
+    const s3 = bridge(engine, 's3', 3);
+    new Link(engine, 's1-s2', s1.ports[1]!, s2.ports[1]!);
+    new Link(engine, 's2-s3', s2.ports[2]!, s3.ports[1]!);
+    new Link(engine, 's1-s3', s1.ports[2]!, s3.ports[2]!);
+    const hosts = [s1, s2, s3].map((sw, k) => {
+      const st = new Station(`h${k}`, 0x02_00_00_aa_00_00 + k);
+      new Link(engine, `h${k}`, st.port, sw.ports[0]!);
+      return st;
+    });
+    for (const sw of [s1, s2, s3]) sw.start();
+    engine.runUntil(60 * SECOND);
+    expect(s1.stpStatus().ports.map((p) => p.protocol)).toEqual(['rstp', 'stp', 'rstp', 'rstp']);
+    expect(s3.stpStatus().ports.map((p) => p.protocol)).toEqual(['rstp', 'stp', 'rstp', 'rstp']);
+    expect(blockedPorts([s1, s2, s3])).toEqual(['s3:e1']);
+    for (const sw of [s1, s2, s3]) expect(sw.stpStatus().rootId).toBe('32768.02:00:00:00:01:00');
+    for (const x of hosts) x.take();
+    hosts[1]!.send(data(MAC_BROADCAST, hosts[1]!.mac));
+    engine.runFor(1 * SECOND);
+    expect(hosts.map((x) => x.take().length)).toEqual([1, 0, 1]);
   });
 });
 
