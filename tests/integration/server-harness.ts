@@ -3,6 +3,7 @@
  * folder, a small JSON client, and a WebSocket client that keeps every message for assertions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -21,6 +22,10 @@ export class Api {
     readonly token: string | null = null,
   ) {}
 
+  /**
+   * One request, sent with node:http so the path goes out exactly as written (fetch would
+   * resolve `%2e%2e` and `..` before sending).
+   */
   async request(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; raw?: string | Uint8Array } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
     let payload: string | Uint8Array | undefined;
@@ -29,16 +34,30 @@ export class Api {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body);
     }
+    if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
     Object.assign(headers, init.headers ?? {});
-    const r = await fetch(this.base + '/api/v1' + path, { method, headers, body: payload });
-    const text = await r.text();
+    const url = new URL(this.base);
+    const { status, head, text } = await new Promise<{ status: number; head: Headers; text: string }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, method, path: '/api/v1' + path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+          resolve({ status: res.statusCode ?? 0, head: h, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    return { status: r.status, headers: r.headers, body: parsed, text };
+    return { status, headers: head, body: parsed, text };
   }
 
   get(path: string) {
