@@ -222,6 +222,9 @@ export class TcpSocket implements TimerTarget {
   persistBackoff = 0;
   persistProbeUnanswered = false;
   delackHandle = -1;
+  delackArmedAt = 0;
+  /** When the owed ACK must go at the latest; 0 when no ACK is owed. */
+  delackDeadline = 0;
   lingerHandle = -1;
   deferredHandle = -1;
 
@@ -1186,6 +1189,7 @@ export class TcpSocket implements TimerTarget {
     if ((flags & ACK) !== 0) {
       this.lastAckSent = this.rcvNxt;
       this.ackNow = false;
+      this.delackDeadline = 0;
     }
     this.stats.segsOut++;
     this.layer.stats.outSegs++;
@@ -1272,6 +1276,13 @@ export class TcpSocket implements TimerTarget {
         break;
       case TIMER_DELACK:
         this.delackHandle = -1;
+        if (this.delackDeadline === 0) break;
+        if (now < this.delackDeadline) {
+          this.delackArmedAt = this.delackDeadline;
+          this.delackHandle = this.layer.engine.schedule(this.delackDeadline, this, TIMER_DELACK);
+          break;
+        }
+        this.delackDeadline = 0;
         if (this.state >= ESTABLISHED && this.state !== TIME_WAIT && this.lastAckSent !== this.rcvNxt) {
           this.stats.delayedAcks++;
           this.ackNow = true;
@@ -1397,8 +1408,17 @@ export class TcpSocket implements TimerTarget {
     this.persistBackoff = 0;
   }
 
+  /** Owes an ACK within the delayed-ACK time, counted from the first unacknowledged segment. */
   private armDelack(): void {
-    if (this.delackHandle === -1) this.delackHandle = this.layer.engine.after(this.layer.config.delayedAckNs, this, TIMER_DELACK);
+    if (this.delackDeadline !== 0) return;
+    const at = this.layer.engine.now + this.layer.config.delayedAckNs;
+    this.delackDeadline = at;
+    if (this.delackHandle !== -1) {
+      if (this.delackArmedAt <= at) return; // fires early, then re-arms for the deadline
+      this.layer.engine.cancel(this.delackHandle);
+    }
+    this.delackArmedAt = at;
+    this.delackHandle = this.layer.engine.schedule(at, this, TIMER_DELACK);
   }
 
   private armLinger(ns: number): void {

@@ -206,7 +206,7 @@ describe('TCP bulk transfer', () => {
 
   it('moves 10 MB intact through loss, duplication, reordering and a 10 Mbit/s bottleneck with a small queue', () => {
     const near: Impairments = { loss: 0.015, duplicate: 0.01, delayNs: 2e6, jitterNs: 1e6 };
-    const far: Impairments = { delayNs: 3e6, rateBps: 10e6, queueBytes: 24 * 1514 };
+    const far: Impairments = { delayNs: 3e6, rateBps: 10e6, queueBytes: 8 * 1514 };
     const r = transfer(10 * MB, near, far, 0.02);
     expect(r.sender.error).toBeNull();
     expect(r.receiver.error).toBeNull();
@@ -241,5 +241,16 @@ describe('TCP bulk transfer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('fills a 10 Mbit/s bottleneck with a 16-frame queue: tail drops, fast recovery, and most of the link used', () => {
+    const far: Impairments = { delayNs: 5e6, rateBps: 10e6, queueBytes: 16 * 1514 };
+    const r = transfer(10 * MB, { delayNs: 5e6 }, far, 0, 11);
+    expect(r.receiver.bytes).toBe(10 * MB);
+    expect(r.receiver.hash).toBe(fnv(FNV_START, r.sender.data));
+    expect(r.link2.stats(1).queueDrops).toBeGreaterThan(0);
+    expect(r.client.stats.fastRetransmits).toBeGreaterThan(0);
+    // 10 MB at 10 Mbit/s is 8.9 s with headers; NewReno's sawtooth should keep the link mostly busy.
+    expect(r.engine.now).toBeLessThan(12e9);
   });
 });
