@@ -202,6 +202,8 @@ export class DhcpServer {
     exhausted: 0,
     ignored: 0,
   };
+  /** DISCOVERs left without an OFFER, by pool. */
+  readonly exhaustedByPool: Record<string, number> = {};
   readonly offerHoldS: number;
   readonly declineHoldS: number;
 
@@ -401,6 +403,7 @@ export class DhcpServer {
     const ip = this.chooseAddress(pool, msg, fields, client, ctx);
     if (ip === null) {
       this.stats.exhausted++;
+      this.exhaustedByPool[pool.config.name] = (this.exhaustedByPool[pool.config.name] ?? 0) + 1;
       return null;
     }
     const existing = this.leases.get(ip);
@@ -611,8 +614,8 @@ export class DhcpServer {
     return out;
   }
 
-  /** Per pool: addresses in the range, leased, held by offers or declines, and DISCOVERs left unanswered overall. */
-  poolUsage(nowNs: number): { pool: string; network: string; size: number; leased: number; held: number }[] {
+  /** Per pool: addresses in the range, leased, held by offers or declines, and DISCOVERs left unanswered. */
+  poolUsage(nowNs: number): { pool: string; network: string; size: number; leased: number; held: number; exhausted: number }[] {
     return this.pools.map((p) => {
       let leased = 0;
       let held = 0;
@@ -627,6 +630,7 @@ export class DhcpServer {
         size: p.config.rangeEnd - p.config.rangeStart + 1,
         leased,
         held,
+        exhausted: this.exhaustedByPool[p.config.name] ?? 0,
       };
     });
   }

@@ -358,12 +358,15 @@ export class Router implements Device, IpHooks, UdpOwner {
     const what = `router ${this.name}: dhcp pool ${p.name ?? p.interface ?? i + 1}`;
     let network: Ip4;
     let prefix: number;
+    let gateway: Ip4 | undefined = p.gateway !== undefined ? parseAddr(p.gateway, `${what} gateway`) : undefined;
     if (p.interface !== undefined) {
       const iface = this.ifaceOrThrow(p.interface, what);
       const a = iface.addresses[0];
       if (!a) throw new Error(`${what}: interface ${p.interface} has no address`);
       network = a.network;
       prefix = a.prefix;
+      // Clients of an interface pool route through the router unless told otherwise.
+      gateway ??= a.ip;
     } else if (p.network !== undefined) {
       ({ ip: network, prefix } = parseCidr(p.network, what));
     } else {
@@ -386,7 +389,7 @@ export class Router implements Device, IpHooks, UdpOwner {
       rangeStart,
       rangeEnd,
       excluded: (p.excluded ?? []).map((e) => parseRange(e, `${what} excluded`)),
-      ...(p.gateway !== undefined ? { gateway: parseAddr(p.gateway, `${what} gateway`) } : {}),
+      ...(gateway !== undefined ? { gateway } : {}),
       ...(p.dns ? { dns: p.dns.map((d) => parseAddr(d, `${what} dns`)) } : {}),
       ...(p.domain !== undefined ? { domain: p.domain } : {}),
       ...(p.lease !== undefined ? { leaseSeconds: p.lease } : {}),
@@ -738,6 +741,11 @@ export class Router implements Device, IpHooks, UdpOwner {
   /** `show ip dhcp binding`. */
   dhcpBindings(): DhcpBinding[] {
     return this.dhcp ? this.dhcp.bindings(this.engine.now) : [];
+  }
+
+  /** `show ip dhcp pool`: per pool, its size and use, and DISCOVERs left unanswered for want of an address. */
+  dhcpPools(): { pool: string; network: string; size: number; leased: number; held: number; exhausted: number }[] {
+    return this.dhcp ? this.dhcp.poolUsage(this.engine.now) : [];
   }
 
   /** `show ip nat translations`. */

@@ -560,6 +560,7 @@ describe('router DHCP server', () => {
     expect(left.lease).toBeNull();
     expect(r1.dhcp!.stats.exhausted).toBe(2);
     expect(r1.dhcpBindings().length).toBe(2);
+    expect(r1.dhcpPools()).toEqual([{ pool: 'g0/1', network: '10.1.0.0/24', size: 2, leased: 2, held: 0, exhausted: 2 }]);
   });
 
   it('serves relayed clients from the pool chosen by giaddr, through a relay on another router', () => {
