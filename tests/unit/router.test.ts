@@ -497,6 +497,43 @@ function dhcpLab(pool: Partial<NonNullable<RouterConfig['dhcpServer']>['pools'][
   return { engine, r1, clients };
 }
 
+/** clients -- g0/1 (and g0/2.30, tagged) relay g0/0 -- 10.9.0.0/24 -- g0/0 server */
+function relayLab() {
+  const engine = new Engine({ mode: 'virtual', seed: 2 });
+  const relay = createRouter(engine, {
+    name: 'relay',
+    interfaces: [{ name: 'g0/0', ip: '10.9.0.1/24' }, { name: 'g0/1', ip: '10.1.0.1/24' }, { name: 'g0/2.30', ip: '10.3.0.1/24' }],
+    dhcpRelay: { 'g0/1': ['10.9.0.5'], 'g0/2.30': '10.9.0.5' },
+  });
+  const server = createRouter(engine, {
+    name: 'server',
+    interfaces: [{ name: 'g0/0', ip: '10.9.0.5/24' }],
+    routes: [
+      { to: '10.1.0.0/24', via: '10.9.0.1' },
+      { to: '10.3.0.0/24', via: '10.9.0.1' },
+    ],
+    dhcpServer: {
+      pools: [
+        { name: 'ten-one', network: '10.1.0.0/24', range: '10.1.0.50-10.1.0.60', gateway: '10.1.0.1' },
+        { name: 'ten-three', network: '10.3.0.0/24', range: '10.3.0.50-10.3.0.60', gateway: '10.3.0.1' },
+      ],
+    },
+  });
+  const c1 = new DhcpTestClient(0x020000000001);
+  const tagged = new Hub(2);
+  const c3 = new DhcpTestClient(0x020000000003, undefined, true);
+  cable(engine, port(relay, 'g0/0'), port(server, 'g0/0'));
+  cable(engine, c1.port, port(relay, 'g0/1'));
+  cable(engine, tagged.ports[0]!, port(relay, 'g0/2'));
+  // c3 speaks untagged; a tagging shim on the hub stands in for an access port of VLAN 30.
+  const shim = new VlanShim(30);
+  cable(engine, tagged.ports[1]!, shim.trunk);
+  cable(engine, shim.access, c3.port);
+  relay.start();
+  server.start();
+  return { engine, relay, server, c1, c3 };
+}
+
 describe('router DHCP server', () => {
   it('leases distinct addresses from the pool with its options; replies unicast or broadcast as the client asked', () => {
     const c1 = new DhcpTestClient(0x020000000001, 'pc1');
@@ -564,39 +601,7 @@ describe('router DHCP server', () => {
   });
 
   it('serves relayed clients from the pool chosen by giaddr, through a relay on another router', () => {
-    const engine = new Engine({ mode: 'virtual', seed: 2 });
-    // clients -- g0/1 relay g0/0 -- 10.9.0.0/24 -- g0/0 server
-    const relay = createRouter(engine, {
-      name: 'relay',
-      interfaces: [{ name: 'g0/0', ip: '10.9.0.1/24' }, { name: 'g0/1', ip: '10.1.0.1/24' }, { name: 'g0/2.30', ip: '10.3.0.1/24' }],
-      dhcpRelay: { 'g0/1': ['10.9.0.5'], 'g0/2.30': '10.9.0.5' },
-    });
-    const server = createRouter(engine, {
-      name: 'server',
-      interfaces: [{ name: 'g0/0', ip: '10.9.0.5/24' }],
-      routes: [
-        { to: '10.1.0.0/24', via: '10.9.0.1' },
-        { to: '10.3.0.0/24', via: '10.9.0.1' },
-      ],
-      dhcpServer: {
-        pools: [
-          { name: 'ten-one', network: '10.1.0.0/24', range: '10.1.0.50-10.1.0.60', gateway: '10.1.0.1' },
-          { name: 'ten-three', network: '10.3.0.0/24', range: '10.3.0.50-10.3.0.60', gateway: '10.3.0.1' },
-        ],
-      },
-    });
-    const c1 = new DhcpTestClient(0x020000000001);
-    const tagged = new Hub(2);
-    const c3 = new DhcpTestClient(0x020000000003, undefined, true);
-    cable(engine, port(relay, 'g0/0'), port(server, 'g0/0'));
-    cable(engine, c1.port, port(relay, 'g0/1'));
-    cable(engine, tagged.ports[0]!, port(relay, 'g0/2'));
-    // c3 speaks untagged; a tagging shim on the hub stands in for an access port of VLAN 30.
-    const shim = new VlanShim(30);
-    cable(engine, tagged.ports[1]!, shim.trunk);
-    cable(engine, shim.access, c3.port);
-    relay.start();
-    server.start();
+    const { engine, relay, server, c1, c3 } = relayLab();
     c1.discover();
     c3.discover();
     engine.runFor(2 * S);
@@ -808,6 +813,15 @@ describe('router frames in Wireshark', () => {
     for (const c of d.clients) c.discover();
     d.engine.runFor(2 * S);
     expect(d.clients.every((c) => c.lease !== null)).toBe(true);
+    const rl = relayLab();
+    const cap3Chunks: Uint8Array[] = [];
+    const cap3 = new Capture(rl.engine, { sink: (c) => cap3Chunks.push(c) });
+    for (const r of [rl.relay, rl.server]) for (const p of r.ports) if (p.link) cap3.attachPort(p, `${r.name} ${p.name}`);
+    rl.c1.discover();
+    rl.c3.discover();
+    rl.engine.runFor(2 * S);
+    cap3.close();
+    expect(rl.c1.lease !== null && rl.c3.lease !== null).toBe(true);
     cap.close();
     cap2.close();
     expect(in2.errors.length).toBeGreaterThan(0);
@@ -817,6 +831,7 @@ describe('router frames in Wireshark', () => {
       for (const [name, data] of [
         ['nat.pcapng', concat(chunks)],
         ['dhcp.pcapng', concat(cap2Chunks)],
+        ['relay.pcapng', concat(cap3Chunks)],
       ] as const) {
         const file = join(dir, name);
         writeFileSync(file, data);
@@ -826,6 +841,11 @@ describe('router frames in Wireshark', () => {
           name === 'nat.pcapng'
             ? ['Echo (ping) request', 'Echo (ping) reply', 'Time-to-live exceeded', 'Port unreachable', 'Network unreachable', '203.0.113.80 is at']
             : ['DHCP Discover', 'DHCP Offer', 'DHCP Request', 'DHCP ACK'];
+        if (name === 'relay.pcapng') {
+          const vlans = tsharkFields(file, ['vlan.id']).map((r) => r[0]!).filter((v) => v !== '');
+          expect(vlans.length).toBeGreaterThan(0);
+          expect(new Set(vlans)).toEqual(new Set(['30']));
+        }
         for (const w of wanted) expect(info.some((i) => i.includes(w)), `${name}: ${w}`).toBe(true);
       }
     } finally {
