@@ -1,7 +1,7 @@
 import type { Engine, TimerTarget } from '../engine/engine.js';
 import type { Port } from '../engine/port.js';
 import { ARP_LENGTH, ARP_REPLY, ARP_REQUEST, encodeArp } from '../wire/arp.js';
-import { type Ip4, type Mac, MAC_BROADCAST, isGroupMac, macAt, onesSum, prefixToMask, put16, putMac, u16, u32 } from '../wire/bytes.js';
+import { type Ip4, type Mac, MAC_BROADCAST, checksumAdjust, isGroupMac, macAt, onesSum, prefixToMask, put16, putMac, u16, u32 } from '../wire/bytes.js';
 import { DecodeError, EncodeError } from '../wire/errors.js';
 import { ETHERTYPE, ETH_MIN_FRAME } from '../wire/ethernet.js';
 import {
@@ -9,7 +9,6 @@ import {
   RFC1812_MAX_QUOTE,
   UNREACH,
   decodeQuotedIpv4,
-  echoReplyFrom,
   icmpError,
   icmpErrorAllowed,
   isIcmpError,
@@ -29,6 +28,7 @@ import {
   ipv4Src,
 } from '../wire/ipv4.js';
 import { RouteTable, makeRoute, type RouteInit } from './routes.js';
+import { FrameSlab } from './slab.js';
 import { EchoLayer, UdpLayer } from './sockets.js';
 import type {
   ArpEntry,
@@ -224,6 +224,7 @@ export class IpStack implements TimerTarget {
   private lkIface: IpInterface | null = null;
   private lkNextHop = 0;
   private readonly rx: RxInfo;
+  private readonly slab = new FrameSlab();
 
   constructor(
     readonly engine: Engine,
@@ -646,10 +647,16 @@ export class IpStack implements TimerTarget {
     if (type === ICMP_TYPE.ECHO_REQUEST) {
       // Linux ignores broadcast pings (icmp_echo_ignore_broadcasts = 1), and so do we.
       if (rx.broadcast) return;
-      const reply = echoReplyFrom(packet, off, len);
       const route = this.routeOutput(rx.srcIp, { srcIp: rx.dstIp });
-      if (typeof route === 'string') return;
-      if (this.transmit(route, IPPROTO.ICMP, reply, {}) !== 'filtered') this.stats.echoRepliesSent++;
+      if (typeof route === 'string' || !route.iface.up) return;
+      // The reply is the request with type 0, built straight into the outgoing frame; the
+      // checksum is adjusted (RFC 1624), as echoReplyFrom does.
+      const frame = this.buildFrame(route, IPPROTO.ICMP, packet.subarray(off, off + len), {});
+      const at = (route.iface.vlan < 0 ? 14 : 18) + IPV4_HEADER_LENGTH;
+      const oldWord = u16(frame, at);
+      frame[at] = ICMP_TYPE.ECHO_REPLY;
+      put16(frame, at + 2, checksumAdjust(u16(frame, at + 2), oldWord, u16(frame, at)));
+      if (this.emit(route, frame, IPV4_HEADER_LENGTH + len) !== 'filtered') this.stats.echoRepliesSent++;
       return;
     }
     if (type === ICMP_TYPE.ECHO_REPLY) {
@@ -828,7 +835,7 @@ export class IpStack implements TimerTarget {
     }
     const len = packet.length;
     const hdr = egress.vlan < 0 ? 14 : 18;
-    let frame: Uint8Array | null = new Uint8Array(hdr + len < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + len);
+    let frame: Uint8Array | null = this.slab.alloc(hdr + len < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + len);
     frame.set(packet, hdr);
     decrementTtl(frame, hdr);
     let out = frame.subarray(hdr, hdr + len);
@@ -903,10 +910,17 @@ export class IpStack implements TimerTarget {
     if (!iface.up) return 'down';
     const total = IPV4_HEADER_LENGTH + payload.length;
     if (total > IPV4_MAX_LENGTH) return 'too-big';
-    const df = opts.df ?? false;
-    if (df && total > iface.mtu && !route.local) return 'too-big';
+    if ((opts.df ?? false) && total > iface.mtu && !route.local) return 'too-big';
+    const frame = this.buildFrame(route, protocol, payload, opts);
+    return this.emit(route, frame, total);
+  }
+
+  /** A frame with room for the Ethernet header, then the IPv4 header and `payload`. */
+  private buildFrame(route: OutputRoute, protocol: number, payload: Uint8Array, opts: SendOptions): Uint8Array {
+    const iface = route.iface;
+    const total = IPV4_HEADER_LENGTH + payload.length;
     const hdr = iface.vlan < 0 ? 14 : 18;
-    let frame: Uint8Array | null = new Uint8Array(hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total);
+    const frame = this.slab.alloc(hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total);
     const id = opts.id ?? this.ipId;
     if (opts.id === undefined) this.ipId = (this.ipId + 1) & 0xffff;
     encodeIpv4(
@@ -915,7 +929,7 @@ export class IpStack implements TimerTarget {
         ecn: (opts.tos ?? 0) & 3,
         totalLength: total,
         id,
-        df,
+        df: opts.df ?? false,
         mf: false,
         fragmentOffset: 0,
         ttl: opts.ttl ?? this.defaultTtl,
@@ -927,7 +941,15 @@ export class IpStack implements TimerTarget {
       hdr,
     );
     frame.set(payload, hdr + IPV4_HEADER_LENGTH);
-    let packet = frame.subarray(hdr, hdr + total);
+    return frame;
+  }
+
+  /** Sends a frame from buildFrame whose datagram is `total` bytes: loopback, hook, fragmentation, ARP. */
+  private emit(route: OutputRoute, built: Uint8Array, total: number): SendStatus {
+    const iface = route.iface;
+    const hdr = iface.vlan < 0 ? 14 : 18;
+    let frame: Uint8Array | null = built;
+    let packet = built.subarray(hdr, hdr + total);
     this.stats.ipOutRequests++;
     if (route.local) {
       this.loopback(iface, packet);
@@ -1003,7 +1025,7 @@ export class IpStack implements TimerTarget {
   private sendFrame(iface: IpInterface, dstMac: Mac, packet: Uint8Array, frame: Uint8Array | null): void {
     const hdr = iface.vlan < 0 ? 14 : 18;
     if (frame === null || packet.buffer !== frame.buffer || packet.byteOffset !== frame.byteOffset + hdr) {
-      frame = new Uint8Array(hdr + packet.length < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + packet.length);
+      frame = this.slab.alloc(hdr + packet.length < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + packet.length);
       frame.set(packet, hdr);
     }
     this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.IPV4);
@@ -1215,7 +1237,7 @@ export class IpStack implements TimerTarget {
 
   private sendArp(iface: IpInterface, op: number, dstMac: Mac, senderIp: Ip4, targetMac: Mac, targetIp: Ip4): void {
     const hdr = iface.vlan < 0 ? 14 : 18;
-    const frame = new Uint8Array(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
+    const frame = this.slab.alloc(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
     this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.ARP);
     encodeArp({ op, senderMac: iface.mac, senderIp, targetMac, targetIp }, frame, hdr);
     iface.port.send(frame);

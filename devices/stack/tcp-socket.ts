@@ -1448,6 +1448,16 @@ export class TcpSocket implements TimerTarget {
     this.events |= EV_ERROR;
   }
 
+  /** Ends without a word on the wire (the host stopped). */
+  vanish(): void {
+    if (this.state === CLOSED) return;
+    const quiet = this.state === TIME_WAIT;
+    this.error = 'ECONNABORTED';
+    this.destroy();
+    if (!quiet) this.events |= EV_ERROR;
+    this.kick();
+  }
+
   /** Reports an error found synchronously inside connect() from a timer, after connect returned. */
   failLater(code: TcpErrorCode): void {
     this.error = code;

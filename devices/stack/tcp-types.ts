@@ -35,7 +35,9 @@ export type TcpErrorCode =
   | 'ENETUNREACH'
   | 'ENOPROTOOPT'
   | 'EACCES'
-  | 'EPIPE';
+  | 'EPIPE'
+  /** The host went down (TcpLayer.stop). */
+  | 'ECONNABORTED';
 
 /**
  * What owns a connection: a service, a check, a console command. Callbacks are methods of an

@@ -144,6 +144,15 @@ export class TcpLayer {
     return s;
   }
 
+  /**
+   * The host is powering off: every connection ends at once without a segment on the wire (a
+   * dead machine sends no resets), owners hear ECONNABORTED, and listeners close.
+   */
+  stop(): void {
+    for (const l of this.listeners()) l.close();
+    for (const s of this.connections()) s.vanish();
+  }
+
   /** Every connection in the tables, for consoles, snapshots and tests. */
   connections(): TcpSocket[] {
     const out: TcpSocket[] = [];
