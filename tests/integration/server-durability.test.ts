@@ -1,0 +1,189 @@
+/**
+ * Durability: the server runs as its own process (`wirelab serve` from the TypeScript sources),
+ * is killed with SIGKILL while it saves labs as fast as it can, and every lab.yaml is then
+ * exactly the old or the new version of that lab, never a torn or empty file; a restarted
+ * server loads every lab and sweeps the leftovers of the interrupted writes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadLabText } from '../../devices/lab/load.js';
+import { validateLab } from '../../devices/lab/schema.js';
+import { formatLabFile } from '../../server/lab-yaml.js';
+import { Api } from './server-harness.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const LABS = ['d1', 'd2', 'd3', 'd4'];
+const CYCLES = 3;
+
+/**
+ * Node runs the TypeScript sources through module hooks: vite's oxc transform (vitest brings
+ * vite) when present, else TypeScript's transpileModule. No build step, so the test works from
+ * a clean checkout.
+ */
+function writeLauncher(dir: string): string {
+  const vite = join(REPO, 'node_modules', 'vite', 'dist', 'node', 'index.js');
+  const hooks = `
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+let transform;
+if (${JSON.stringify(existsSync(vite))}) {
+  const { transformWithOxc } = await import(${JSON.stringify(pathToFileURL(vite).href)});
+  transform = async (src, file) => (await transformWithOxc(src, file, { lang: 'ts', sourcemap: false })).code;
+} else {
+  const ts = createRequire(${JSON.stringify(join(REPO, 'package.json'))})('typescript');
+  transform = async (src, file) => ts.transpileModule(src, { fileName: file, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+}
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    if (specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) return next(specifier.slice(0, -3) + '.ts', context);
+    throw e;
+  }
+}
+export async function load(url, context, next) {
+  if (!url.endsWith('.ts')) return next(url, context);
+  const file = fileURLToPath(url);
+  return { format: 'module', source: await transform(await readFile(file, 'utf8'), file), shortCircuit: true };
+}
+`;
+  const entry = `
+import { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
+const { main } = await import(${JSON.stringify(pathToFileURL(join(REPO, 'server', 'cli.ts')).href)});
+process.exitCode = await main(process.argv.slice(2));
+`;
+  writeFileSync(join(dir, 'hooks.mjs'), hooks);
+  writeFileSync(join(dir, 'entry.mjs'), entry);
+  return join(dir, 'entry.mjs');
+}
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<void>;
+}
+
+function startChild(entry: string, labsDir: string): Promise<Child> {
+  const proc = spawn(process.execPath, [entry, 'serve', '--port', '0', '--labs', labsDir, '--log-level', 'info'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start in time:\n${out}\n${err}`)), 90_000);
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      for (const line of out.split('\n')) {
+        if (!line.includes('wirelab server listening')) continue;
+        clearTimeout(timer);
+        resolvePromise({ proc, url: (JSON.parse(line) as { url: string }).url, exited });
+        return;
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening:\n${out}\n${err}`));
+    });
+  });
+}
+
+/** Version n of a lab: its size changes from one version to the next, so a torn file could not pass for either. */
+function version(lab: string, n: number): Record<string, unknown> {
+  const nodes: Record<string, unknown> = {};
+  for (let i = 1; i <= 1 + (n % 9); i++) nodes[`pc${i}`] = { kind: 'host', interfaces: { eth0: { ip: `10.${n % 200}.0.${i}/24` } } };
+  nodes['sw1'] = { kind: 'switch', ports: 16 };
+  const links = Object.keys(nodes)
+    .filter((k) => k !== 'sw1')
+    .map((k, i) => [`${k}:eth0`, `sw1:e${i}`]);
+  return { wirelab: 1, name: lab, description: `v${n} ${'x'.repeat((n % 50) * 40)}`, nodes, links };
+}
+
+function expectedText(lab: string, n: number): string {
+  const r = validateLab(version(lab, n), { folderName: lab });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return formatLabFile(r.lab.file);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'wirelab-durability-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('a server killed while it saves labs', () => {
+  test(`leaves every lab.yaml old or new, never torn (${CYCLES} kills)`, async () => {
+    const entry = writeLauncher(work);
+    const labsDir = join(work, 'labs');
+    const acked = new Map<string, number>(LABS.map((l) => [l, 0]));
+    const sent = new Map<string, number>(LABS.map((l) => [l, 0]));
+    let totalAcked = 0;
+
+    for (let cycle = 1; cycle <= CYCLES; cycle++) {
+      const child = await startChild(entry, labsDir);
+      children.push(child.proc);
+      const api = new Api(child.url);
+      if (cycle === 1) {
+        for (const lab of LABS) await api.expect(201, 'POST', '/labs', version(lab, 0));
+      } else {
+        // The restarted server loaded every lab as it was left.
+        const list = (await api.expect(200, 'GET', '/labs')).body as { name: string; status: string; description: string }[];
+        expect(list.map((l) => l.name)).toEqual(LABS);
+        for (const l of list) expect(l.status).toBe('stopped');
+      }
+
+      let killed = false;
+      const loops = LABS.map(async (lab) => {
+        while (!killed) {
+          const n = sent.get(lab)! + 1;
+          sent.set(lab, n);
+          try {
+            const r = await api.put(`/labs/${lab}`, version(lab, n));
+            if (r.status !== 200) throw new Error(`PUT ${lab} v${n}: ${r.status} ${r.text}`);
+            acked.set(lab, n);
+            totalAcked++;
+          } catch (e) {
+            if (killed) return;
+            throw e;
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 400 + Math.random() * 800));
+      killed = true;
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      await Promise.allSettled(loops);
+
+      for (const lab of LABS) {
+        const text = readFileSync(join(labsDir, lab, 'lab.yaml'), 'utf8');
+        const loaded = loadLabText(text, `${lab}/lab.yaml`, { folderName: lab });
+        expect(loaded.ok, `${lab}: ${text.slice(0, 200)}`).toBe(true);
+        const n = Number(/^v(\d+)/.exec(loaded.ok ? loaded.lab.description : '')?.[1]);
+        // Old or new: at least the last version the server acknowledged, at most the last one sent.
+        expect(n).toBeGreaterThanOrEqual(acked.get(lab)!);
+        expect(n).toBeLessThanOrEqual(sent.get(lab)!);
+        expect(text).toBe(expectedText(lab, n));
+        // The loop continues from what is on disk.
+        acked.set(lab, n);
+        sent.set(lab, n);
+      }
+    }
+    expect(totalAcked).toBeGreaterThan(CYCLES * LABS.length);
+
+    // A last start sweeps the temporary files of the interrupted writes.
+    const child = await startChild(entry, labsDir);
+    children.push(child.proc);
+    const list = (await new Api(child.url).expect(200, 'GET', '/labs')).body as { name: string }[];
+    expect(list.map((l) => l.name)).toEqual(LABS);
+    for (const lab of LABS) expect(readdirSync(join(labsDir, lab))).toEqual(['lab.yaml']);
+    child.proc.kill('SIGTERM');
+    await child.exited;
+    expect(child.proc.exitCode).toBe(0);
+  }, 300_000);
+});
