@@ -11,6 +11,7 @@ import { BuildError } from '../devices/lab/build.js';
 import { parseDuration } from '../devices/lab/units.js';
 import { parse, UsageError } from './cli.js';
 import { locateLab, readLab, LabNotFound } from './lab-files.js';
+import { realWorldFactories } from './endpoints/index.js';
 
 const CHECK_HELP = `usage: wirelab check LAB [--labs DIR] [--junit FILE] [--capture FILE.pcapng] [--time real|virtual] [--seed N]
 
@@ -58,7 +59,9 @@ function prepare(values: Record<string, unknown>, positionals: string[], help: s
   }
   let runtime: LabRuntime;
   try {
-    runtime = new LabRuntime(read.lab, { ...(time ? { time } : {}), ...(seed !== undefined ? { seed } : {}) });
+    // Cloud nodes and bridged networks reach real equipment; one that cannot start says why and the rest runs.
+    const realWorld = realWorldFactories({ onError: (node, message) => console.error(`${node}: ${message}`) });
+    runtime = new LabRuntime(read.lab, { ...(time ? { time } : {}), ...(seed !== undefined ? { seed } : {}), ...realWorld });
   } catch (e) {
     if (e instanceof BuildError || e instanceof Error) {
       console.error(`${read.located.file}: ${e.message}`);

@@ -10,11 +10,13 @@ import { Router, type RouterConfig } from '../router/index.js';
 import { Switch, type SwitchPortConfig } from '../switch/index.js';
 import { stableMac } from '../device.js';
 import { ip4ToString } from '../wire/bytes.js';
-import type { Lab, LabCloud, LabHost, LabNetwork, LabNode, LabRouter, LabSwitch } from './schema.js';
+import type { Lab, LabBridged, LabCloud, LabHost, LabNetwork, LabNode, LabRouter, LabSwitch } from './schema.js';
 import { formatCidr, formatIpRange, formatSubnet } from './units.js';
 
 /** Makes the device of a cloud node: its endpoint does I/O, so the server supplies it. */
 export type CloudFactory = (engine: Engine, lab: Lab, node: LabCloud) => Device;
+/** Makes the device that carries a bridged network's frames to and from its real NIC (server-supplied). */
+export type BridgeFactory = (engine: Engine, lab: Lab, net: LabBridged) => Device;
 
 export class BuildError extends Error {}
 
@@ -126,16 +128,23 @@ export interface NetworkParts {
   fabric: Switch;
   /** The DHCP server at .254, cabled to the fabric's last port (host-only and NAT networks). */
   dhcp: Router | null;
+  /** Bridged networks with a bridge factory: the real NIC's endpoint, cabled to the fabric's `nic` port. */
+  uplink: Device | null;
 }
+
+/** The fabric port of a bridged network that faces its real NIC. */
+export const BRIDGE_UPLINK_PORT = 'nic';
 
 export function networkPortName(node: string, iface: string): string {
   return `${node}:${iface}`;
 }
 
-export function buildNetwork(engine: Engine, lab: Lab, net: LabNetwork): NetworkParts {
+export function buildNetwork(engine: Engine, lab: Lab, net: LabNetwork, bridgeFactory?: BridgeFactory): NetworkParts {
   const ports = net.attached.map((a) => networkPortName(a.node, a.iface));
   const serviceNeeded = (net.type === 'nat' || net.type === 'host-only') && net.dhcp.enabled;
   if (serviceNeeded) ports.push('dhcp');
+  const uplink = net.type === 'bridged' && bridgeFactory ? bridgeFactory(engine, lab, net) : null;
+  if (uplink) ports.push(BRIDGE_UPLINK_PORT);
   const fabric = new Switch(engine, {
     name: net.name,
     ports: ports.length ? ports : ['spare'],
@@ -165,5 +174,5 @@ export function buildNetwork(engine: Engine, lab: Lab, net: LabNetwork): Network
       },
     });
   }
-  return { fabric, dhcp };
+  return { fabric, dhcp, uplink };
 }

@@ -10,7 +10,7 @@ import type { Port } from '../engine/port.js';
 import { Host } from '../host/index.js';
 import { Router, type DhcpLeaseDatabase } from '../router/index.js';
 import { Switch } from '../switch/index.js';
-import { buildNetwork, buildNode, networkPortName, type CloudFactory, type NetworkParts } from './build.js';
+import { BRIDGE_UPLINK_PORT, buildNetwork, buildNode, networkPortName, type BridgeFactory, type CloudFactory, type NetworkParts } from './build.js';
 import type { Lab, LabLink, LabNetwork, LabNode } from './schema.js';
 import { runChecks, type CheckResult, type RunChecksOptions } from './checks.js';
 
@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   seed?: number;
   state?: LabState;
   cloudFactory?: CloudFactory;
+  /** Carries bridged networks to their real NIC; without it a bridged network is a plain switch. */
+  bridgeFactory?: BridgeFactory;
   /** Wall-clock time of engine time 0 (captures); default: now in real time, 0 in virtual time. */
   epochNs?: bigint;
 }
@@ -52,6 +54,8 @@ interface NetworkEntry {
   parts: NetworkParts;
   /** The cable between the fabric and its DHCP server. */
   serviceLink: Link | null;
+  /** The cable between a bridged network's fabric and its real NIC's endpoint. */
+  uplinkLink: Link | null;
 }
 interface LinkEntry {
   spec: LabLink;
@@ -69,11 +73,13 @@ export class LabRuntime {
   private readonly links = new Map<string, LinkEntry>();
   private readonly listeners = new Set<RuntimeListener>();
   private readonly cloudFactory: CloudFactory | undefined;
+  private readonly bridgeFactory: BridgeFactory | undefined;
   private savedState: LabState;
 
   constructor(lab: Lab, opts: RuntimeOptions = {}) {
     this.lab = lab;
     this.cloudFactory = opts.cloudFactory;
+    this.bridgeFactory = opts.bridgeFactory;
     this.engine = new Engine({ mode: opts.time ?? lab.time, seed: opts.seed ?? lab.seed, ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}) });
     this.savedState = opts.state ?? { version: 1, dhcp: {} };
     this.build(lab);
@@ -107,14 +113,15 @@ export class LabRuntime {
   }
 
   private addNetwork(spec: LabNetwork): NetworkEntry {
-    const parts = buildNetwork(this.engine, this.lab, spec);
+    const parts = buildNetwork(this.engine, this.lab, spec, this.bridgeFactory);
+    const uplinkLink = parts.uplink ? new Link(this.engine, `${spec.name}:${BRIDGE_UPLINK_PORT}`, parts.uplink.ports[0]!, parts.fabric.ports.find((p) => p.name === BRIDGE_UPLINK_PORT)!) : null;
     let serviceLink: Link | null = null;
     if (parts.dhcp) {
       serviceLink = new Link(this.engine, `${spec.name}:dhcp`, parts.dhcp.ports[0]!, parts.fabric.ports.find((p) => p.name === 'dhcp')!);
       const leases = this.savedState.dhcp[parts.dhcp.name];
       if (leases) parts.dhcp.importLeases(leases);
     }
-    const entry: NetworkEntry = { spec, parts, serviceLink };
+    const entry: NetworkEntry = { spec, parts, serviceLink, uplinkLink };
     this.networks.set(spec.name, entry);
     return entry;
   }
@@ -168,6 +175,8 @@ export class LabRuntime {
     if (!e) return;
     for (const [id, l] of this.links) if (l.spec.b.kind === 'network' && l.spec.b.network === name) this.removeLink(id);
     e.serviceLink?.disconnect();
+    e.uplinkLink?.disconnect();
+    if (e.parts.uplink?.running) e.parts.uplink.stop();
     e.parts.fabric.stop();
     if (e.parts.dhcp) {
       e.parts.dhcp.stop();
@@ -212,7 +221,9 @@ export class LabRuntime {
     if (on) {
       n.parts.fabric.start();
       n.parts.dhcp?.start();
+      n.parts.uplink?.start();
     } else {
+      n.parts.uplink?.stop();
       n.parts.dhcp?.stop();
       n.parts.fabric.stop();
     }
@@ -355,6 +366,10 @@ export class LabRuntime {
   }
   networkDhcp(name: string): Router | undefined {
     return this.networks.get(name)?.parts.dhcp ?? undefined;
+  }
+  /** A bridged network's real-NIC endpoint (made by the bridge factory), for its state and counters. */
+  networkUplink(name: string): Device | undefined {
+    return this.networks.get(name)?.parts.uplink ?? undefined;
   }
   link(id: string): Link | undefined {
     return this.links.get(id)?.link;
