@@ -93,47 +93,53 @@ function chain(): { engine: Engine; routers: Router[]; src: Source; dst: Sink } 
 }
 
 /**
- * Hop-forwards per second of this process's CPU time (user + system), over about `seconds` of
- * wall time. CPU time, because a shared machine's load otherwise decides the figure: the
- * engine is single-threaded, so on an idle machine both clocks agree.
+ * Hop-forwards per second of this process's CPU time (user + system): the best of `windows`
+ * windows of `windowSeconds` each. CPU time and best-of, because on a shared machine other
+ * processes otherwise decide the figure; the engine is single-threaded, so on an idle machine
+ * CPU and wall clocks agree. The wall-clock rate of the same best window is returned beside it.
  */
-function hopsPerSecond(seconds: number, payloadBytes: number): { cpu: number; wall: number } {
+function hopsPerSecond(windows: number, windowSeconds: number, payloadBytes: number): { cpu: number; wall: number } {
   const { engine, routers, src, dst } = chain();
   const frame = udpFrame(routers[0]!.stack.interfaces[0]!.mac, payloadBytes);
   // The first datagrams resolve ARP along the chain (at most 3 wait per hop).
   src.port.send(frame);
   engine.runUntilIdle(10e9);
+  if (dst.received === 0) throw new Error('router bench: the chain does not forward');
   const batch = 256;
-  const before = dst.received;
+  // Warm up so the figure measures optimised code.
   for (let i = 0; i < 400; i++) {
     for (let k = 0; k < batch; k++) src.port.send(frame);
     engine.runUntilIdle();
   }
-  let sent = 0;
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  const deadline = start + seconds * 1000;
-  let now = start;
-  const base = dst.received;
-  while (now < deadline) {
-    for (let r = 0; r < 50; r++) {
-      for (let k = 0; k < batch; k++) src.port.send(frame);
-      engine.runUntilIdle();
+  let best = { cpu: 0, wall: 0 };
+  for (let w = 0; w < windows; w++) {
+    let sent = 0;
+    const base = dst.received;
+    const forwardedBase = routers.reduce((n, r) => n + r.stack.stats.ipForwarded, 0);
+    const cpu0 = process.cpuUsage();
+    const start = performance.now();
+    const deadline = start + windowSeconds * 1000;
+    let now = start;
+    while (now < deadline) {
+      for (let r = 0; r < 50; r++) {
+        for (let k = 0; k < batch; k++) src.port.send(frame);
+        engine.runUntilIdle();
+      }
+      sent += 50 * batch;
+      now = performance.now();
     }
-    sent += 50 * batch;
-    now = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    const delivered = dst.received - base;
+    const forwarded = routers.reduce((n, r) => n + r.stack.stats.ipForwarded, 0) - forwardedBase;
+    if (delivered !== sent || forwarded !== sent * ROUTERS) throw new Error(`router bench: ${sent} sent, ${delivered} delivered, ${forwarded} forwards`);
+    const rate = { cpu: (sent * ROUTERS) / ((cpu.user + cpu.system) / 1e6), wall: (sent * ROUTERS) / ((now - start) / 1000) };
+    if (rate.cpu > best.cpu) best = rate;
   }
-  const delivered = dst.received - base;
-  if (delivered !== sent || before === 0) throw new Error(`router bench: ${sent} sent, ${delivered} delivered`);
-  const forwarded = routers.reduce((n, r) => n + r.stack.stats.ipForwarded, 0);
-  if (forwarded < sent * ROUTERS) throw new Error('router bench: forwards went missing');
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { cpu: (sent * ROUTERS) / cpuSeconds, wall: (sent * ROUTERS) / ((now - start) / 1000) };
+  return best;
 }
 
 export async function routerBench(): Promise<Figure[]> {
   // 18 bytes of UDP payload make the 60-byte minimum frame (64 on the wire with FCS), RFC 2544's smallest.
-  const hops = hopsPerSecond(3, 18);
+  const hops = hopsPerSecond(5, 0.6, 18);
   return [{ name: 'devices.router_hops_per_s', value: Math.round(hops.cpu), unit: 'hop-forwards/s', target: 3_000_000 }];
 }
