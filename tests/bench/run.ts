@@ -3,6 +3,9 @@
  * {"name": "group.figure", "value": N, "unit": "...", "target": N}.
  */
 import { engineBench } from './engine.bench.js';
+import { devicesBench } from './devices.bench.js';
+import { switchBench } from './switch.bench.js';
+import { routerBench } from './router.bench.js';
 
 export interface Figure {
   name: string;
@@ -13,6 +16,7 @@ export interface Figure {
 
 const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
+  devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await devicesBench())],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
