@@ -278,16 +278,19 @@ function orientation(link: Link, ends: [string, string]): [string, string] {
 }
 
 /**
- * Decoded fields of a frame as a JSON fragment, remembered per frame object: a frame crossing
- * several links (a switch forwards the very same bytes) is decoded once.
+ * Decoded fields of recent frames as JSON fragments, by frame object: a frame crossing several
+ * links (a switch forwards the very same bytes) is decoded once. A plain Map emptied when full
+ * is cheaper than a WeakMap and holds at most CACHE_FRAMES frames.
  */
-const decodedCache = new WeakMap<Uint8Array, string>();
+const CACHE_FRAMES = 4096;
+const decodedCache = new Map<Uint8Array, string>();
 
 function decodedJson(frame: Uint8Array): string {
   let s = decodedCache.get(frame);
   if (s === undefined) {
     const d = decodeFrame(frame);
     s = JSON.stringify({ protocol: d.protocol, src: d.src, dst: d.dst, info: d.info, layers: d.layers }).slice(1, -1);
+    if (decodedCache.size >= CACHE_FRAMES) decodedCache.clear();
     decodedCache.set(frame, s);
   }
   return s;

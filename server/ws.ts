@@ -122,6 +122,8 @@ class Client {
   private readonly subs = new Map<string, Sub>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushAt = Infinity;
+  /** The subscription a flush starts with, turning so that none starves the others. */
+  private turn = 0;
   private alive = true;
   private readonly flushBound = () => this.flush();
 
@@ -234,39 +236,51 @@ class Client {
     this.timer = setTimeout(this.flushBound, delayMs);
   }
 
-  /** Turns queued frames into trace messages, within the socket's budget and the CPU share. */
+  /**
+   * Turns queued frames into trace messages, taking the subscriptions in turn, until the queues
+   * are empty, the socket's budget is used or the CPU share is spent.
+   */
   private flush(): void {
     this.timer = undefined;
     this.flushAt = Infinity;
     if (this.ws.readyState !== WebSocket.OPEN) return;
     const traces: TraceSubscription[] = [];
-    for (const s of this.subs.values()) if (s.kind === 'trace' && (s.trace.count > 0 || s.trace.dropped > 0)) traces.push(s.trace);
-    if (traces.length === 0) return;
-    const room = this.hub.maxBuffered - this.ws.bufferedAmount;
+    for (const s of this.subs.values()) if (s.kind === 'trace') traces.push(s.trace);
+    const pending = () => traces.some((t) => t.count > 0 || t.dropped > 0);
+    if (!pending()) return;
+    let room = this.hub.maxBuffered - this.ws.bufferedAmount;
     if (room <= 0) return this.schedule(10);
     const share = this.hub.share;
     const allowed = share.available();
     if (allowed < 0.5) return this.schedule(share.waitFor(2));
     const start = performance.now();
-    let bytes = 0;
-    let out = false;
-    for (const t of traces) {
-      const parts: string[] = [];
-      while (t.count > 0 && parts.length < BATCH_RECORDS && bytes < room) {
-        const rec = t.shiftRecord();
-        parts.push(rec);
-        bytes += rec.length;
-        if ((parts.length & 31) === 0 && performance.now() - start >= allowed) {
-          out = true;
-          break;
+    let outOfTime = false;
+    while (!outOfTime && room > 0) {
+      let sent = false;
+      for (let k = 0; k < traces.length && !outOfTime && room > 0; k++) {
+        const t = traces[(this.turn + k) % traces.length]!;
+        if (t.count === 0 && t.dropped === 0) continue;
+        const parts: string[] = [];
+        let bytes = 0;
+        while (t.count > 0 && parts.length < BATCH_RECORDS && bytes < room) {
+          const rec = t.shiftRecord();
+          parts.push(rec);
+          bytes += rec.length;
+          if ((parts.length & 31) === 0 && performance.now() - start >= allowed) {
+            outOfTime = true;
+            break;
+          }
         }
+        const msg = `{"type":"trace","id":${JSON.stringify(t.id)},"dropped":${t.dropped},"droppedTotal":${t.droppedTotal},"records":[${parts.join(',')}]}`;
+        t.dropped = 0;
+        this.ws.send(msg);
+        room -= msg.length;
+        sent = true;
       }
-      const msg = `{"type":"trace","id":${JSON.stringify(t.id)},"dropped":${t.dropped},"droppedTotal":${t.droppedTotal},"records":[${parts.join(',')}]}`;
-      t.dropped = 0;
-      this.ws.send(msg);
-      if (out || bytes >= room) break;
+      this.turn = (this.turn + 1) % Math.max(1, traces.length);
+      if (!sent) break;
     }
     share.spend(performance.now() - start);
-    if (traces.some((t) => t.count > 0 || t.dropped > 0)) this.schedule(out ? share.waitFor(2) : bytes >= room ? 10 : 1);
+    if (pending()) this.schedule(outOfTime ? share.waitFor(2) : room <= 0 ? 10 : 1);
   }
 }
