@@ -210,6 +210,13 @@ function startResolution(host: AppHost, target: string | Ip4, owner: DnsLookupOw
 // ------------------------------------------------------------------ ping
 
 export interface PingOptions {
+  /**
+   * 'icmp' (default): echo requests. 'udp': VPCS's `ping -P 17`, datagrams to `port` that an
+   * udp-echo service sends back; a port unreachable answer counts as an error, not a reply.
+   */
+  protocol?: 'icmp' | 'udp';
+  /** Destination port of a UDP ping; default 7 (echo). */
+  port?: number;
   /** Echo requests to send; default 5 (VPCS's default; Linux pings until stopped). */
   count?: number;
   /** Between requests; default 1 s. */
@@ -263,9 +270,12 @@ export interface PingResult {
 const TAG_PING_SEND = 1;
 const TAG_PING_TIMEOUT = 2;
 
-export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
+export class PingOperation implements TimerTarget, EchoOwner, UdpOwner, DnsLookupOwner {
   readonly result: PingResult;
   private socket: EchoSocket | null = null;
+  private udp: UdpSocket | null = null;
+  /** IP identification of UDP probe 0; probe `seq` carries idBase + seq, which ICMP errors quote. */
+  private idBase = 0;
   private sendTimer = -1;
   private readonly timeouts = new Map<number, number>();
   private readonly count: number;
@@ -314,7 +324,10 @@ export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
     this.result.dst = dst;
     const name = this.result.target === ip4ToString(dst) ? this.result.target : `${this.result.target} (${ip4ToString(dst)})`;
     this.result.lines.push(`PING ${name} ${this.size}(${this.size + 28}) bytes of data.`);
-    this.socket = this.host.stack.echo.open(this);
+    if (this.opts.protocol === 'udp') {
+      this.udp = this.host.stack.udp.bind(this, 0);
+      this.idBase = this.host.engine.rng.below(65536);
+    } else this.socket = this.host.stack.echo.open(this);
     this.sendProbe();
   }
 
@@ -336,11 +349,19 @@ export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
     this.sendTimer = -1;
     const engine = this.host.engine;
     const seq = this.result.probes.length + 1;
-    const st = this.socket!.send(this.result.dst, seq, this.payload(), {
+    const opts = {
       ...(this.opts.ttl !== undefined ? { ttl: this.opts.ttl } : {}),
       ...(this.opts.df !== undefined ? { df: this.opts.df } : {}),
       ...(this.opts.srcIp !== undefined ? { srcIp: this.opts.srcIp } : {}),
-    });
+    };
+    let st: SendStatus;
+    if (this.udp !== null) {
+      // The sequence number leads the data, so the echoed datagram says which probe it answers.
+      const data = this.payload();
+      const seqAt = data.length >= 20 ? 16 : 0;
+      if (data.length >= 4) new DataView(data.buffer, data.byteOffset).setUint32(seqAt, seq);
+      st = this.udp.sendTo(this.result.dst, this.opts.port ?? 7, data, { ...opts, id: (this.idBase + seq) & 0xffff });
+    } else st = this.socket!.send(this.result.dst, seq, this.payload(), opts);
     if (st !== 'sent' && st !== 'queued') {
       this.result.lines.push(`ping: connect: ${sendStatusText(st)}`);
       return this.fail(sendStatusText(st));
@@ -361,7 +382,18 @@ export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
     this.checkDone();
   }
 
+  onDatagram(_s: UdpSocket, src: Ip4, srcPort: number, payload: Uint8Array, info: RxInfo): void {
+    if (src !== this.result.dst || srcPort !== (this.opts.port ?? 7) || payload.length < 4) return;
+    const seqAt = payload.length >= 20 ? 16 : 0;
+    const seq = new DataView(payload.buffer, payload.byteOffset, payload.length).getUint32(seqAt);
+    this.reply(src, seq, payload, info, 'udp_seq');
+  }
+
   onEchoReply(_s: EchoSocket, src: Ip4, seq: number, payload: Uint8Array, info: RxInfo): void {
+    this.reply(src, seq, payload, info, 'icmp_seq');
+  }
+
+  private reply(src: Ip4, seq: number, payload: Uint8Array, info: RxInfo, label: string): void {
     const p = this.result.probes[seq - 1];
     if (p === undefined || this.result.done) return;
     if (p.status === 'reply') {
@@ -376,13 +408,13 @@ export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
     p.ttl = info.ttl;
     p.bytes = payload.length + 8;
     this.result.received++;
-    this.result.lines.push(`${p.bytes} bytes from ${ip4ToString(src)}: icmp_seq=${seq} ttl=${p.ttl} time=${formatMs(p.rttNs)} ms`);
+    this.result.lines.push(`${p.bytes} bytes from ${ip4ToString(src)}: ${label}=${seq} ttl=${p.ttl} time=${formatMs(p.rttNs)} ms`);
     this.clearTimeout(seq);
     this.checkDone();
   }
 
-  onIcmpError(_s: EchoSocket, report: IcmpErrorReport): void {
-    const seq = report.quotedDstPort;
+  onIcmpError(s: EchoSocket | UdpSocket, report: IcmpErrorReport): void {
+    const seq = s === this.udp ? (report.quotedId - this.idBase) & 0xffff : report.quotedDstPort;
     const p = this.result.probes[seq - 1];
     if (p === undefined || p.status !== 'pending' || this.result.done) return;
     p.status = 'error';
@@ -391,7 +423,7 @@ export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
     p.errorCode = report.code;
     p.message = icmpErrorText(report.type, report.code, report.nextHopMtu);
     this.result.errors++;
-    this.result.lines.push(`From ${ip4ToString(report.from)} icmp_seq=${seq} ${p.message}`);
+    this.result.lines.push(`From ${ip4ToString(report.from)} ${this.udp !== null ? 'udp_seq' : 'icmp_seq'}=${seq} ${p.message}`);
     this.clearTimeout(seq);
     this.checkDone();
   }
@@ -430,6 +462,8 @@ export class PingOperation implements TimerTarget, EchoOwner, DnsLookupOwner {
     this.timeouts.clear();
     this.socket?.close();
     this.socket = null;
+    this.udp?.close();
+    this.udp = null;
     if (r.dst !== 0 && r.error === null) {
       const loss = r.transmitted ? Math.round((100 * (r.transmitted - r.received)) / r.transmitted) : 0;
       r.lines.push('', `--- ${r.target} ping statistics ---`);

@@ -645,8 +645,10 @@ export class IpStack implements TimerTarget {
     }
     const type = packet[off]!;
     if (type === ICMP_TYPE.ECHO_REQUEST) {
-      // Linux ignores broadcast pings (icmp_echo_ignore_broadcasts = 1), and so do we.
-      if (rx.broadcast) return;
+      // Linux ignores pings to broadcast and multicast addresses (icmp_echo_ignore_broadcasts = 1),
+      // judged by the IP destination: a ping to our address in a link-layer broadcast is answered.
+      const dst = rx.dstIp;
+      if (dst === BROADCAST_IP || isMulticast(dst) || this.isBroadcastOn(rx.iface, dst)) return;
       const route = this.routeOutput(rx.srcIp, { srcIp: rx.dstIp });
       if (typeof route === 'string' || !route.iface.up) return;
       // The reply is the request with type 0, built straight into the outgoing frame; the
@@ -713,6 +715,7 @@ export class IpStack implements TimerTarget {
       quotedDst: q.dst,
       quotedProtocol: q.protocol,
       quotedTtl: q.ttl,
+      quotedId: q.id,
       quotedSrcPort: sp,
       quotedDstPort: dp,
       nextHopMtu: 0,

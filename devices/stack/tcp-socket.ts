@@ -443,12 +443,18 @@ export class TcpSocket implements TimerTarget {
     this.tsOffered = cfg.timestamps;
     this.advMss = this.layer.ip.mtuFor(this.remoteIp) - 40;
     this.state = SYN_SENT;
-    this.emitSyn(false);
+    // The SYN is in flight before it is handed to IP: IP may answer at once (a neighbour known
+    // to be unreachable), and that error must find the SYN's sequence number outstanding.
     this.sndNxt = (this.iss + 1) >>> 0;
     this.sndMax = this.sndNxt;
     this.rttStart = this.layer.engine.now;
     this.rttSeq = this.iss;
     this.startRto();
+    // Owner callbacks wait until connect() has returned the socket to its caller.
+    this.flushing = true;
+    this.emitSyn(false);
+    this.flushing = false;
+    if (this.events !== 0) this.deferredHandle = this.layer.engine.after(0, this, TIMER_DEFERRED_ERROR);
   }
 
   /** Passive open: a listener got a SYN; answers with SYN-ACK. Called by the layer. */
@@ -467,12 +473,12 @@ export class TcpSocket implements TimerTarget {
     this.tsOffered = cfg.timestamps && opt.ts;
     this.negotiate(opt);
     this.state = SYN_RECEIVED;
-    this.emitSyn(true);
     this.sndNxt = (this.iss + 1) >>> 0;
     this.sndMax = this.sndNxt;
     this.rttStart = this.layer.engine.now;
     this.rttSeq = this.iss;
     this.startRto();
+    this.emitSyn(true);
   }
 
   /** Applies the peer's SYN options. */
@@ -1299,8 +1305,9 @@ export class TcpSocket implements TimerTarget {
         }
         break;
       case TIMER_DEFERRED_ERROR:
+        // Events held back while connect() ran, or the error connect() found (failLater).
         this.deferredHandle = -1;
-        if (this.error !== null && this.state === CLOSED) this.events |= EV_ERROR | EV_CLOSE;
+        if (this.error !== null && this.state === CLOSED && !this.closeDelivered) this.events |= EV_ERROR | EV_CLOSE;
         break;
     }
     this.kick();

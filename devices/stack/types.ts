@@ -109,6 +109,8 @@ export interface IcmpErrorReport {
   quotedDst: Ip4;
   quotedProtocol: number;
   quotedTtl: number;
+  /** IP identification of the quoted datagram (tells apart probes that share ports). */
+  quotedId: number;
   /** UDP/TCP ports of the quoted datagram, or the echo id (in srcPort) and sequence (in dstPort) for ICMP echo. */
   quotedSrcPort: number;
   quotedDstPort: number;

@@ -25,6 +25,11 @@ function etherTypes(frames: Uint8Array[]): number[] {
   return frames.map((f) => (f[12]! << 8) | f[13]!);
 }
 
+function run<T extends { isDone: boolean }>(engine: Engine, op: T): T {
+  expect(engine.runUntilCondition(() => op.isDone, 120e9)).toBe(true);
+  return op;
+}
+
 function twoHosts(opts: { delayNs?: number; services?: boolean } = {}): { engine: Engine; a: Host; b: Host; link: Link } {
   const engine = new Engine({ seed: 3 });
   const a = new Host(engine, { name: 'pc1', lab: 't', interfaces: { eth0: { ip: '10.0.0.1/24', gateway: '10.0.0.254' } } });
@@ -227,6 +232,23 @@ describe('Host services', () => {
     const q = a.resolve('www.lab');
     engine.runUntilCondition(() => q.isDone, 60e9);
     expect(q.result.error).toBe('Destination Port Unreachable');
+  });
+
+  it('VPCS-style UDP ping (-P 17): replies from udp-echo, port unreachable where nothing listens', () => {
+    const { engine, a } = twoHosts({ services: true });
+    const ok = run(engine, a.ping('10.0.0.2', { protocol: 'udp', count: 3 }));
+    expect(ok.result.probes.map((p) => [p.seq, p.status, p.bytes])).toEqual([
+      [1, 'reply', 64],
+      [2, 'reply', 64],
+      [3, 'reply', 64],
+    ]);
+    expect(ok.result.lines[1]).toMatch(/^64 bytes from 10\.0\.0\.2: udp_seq=1 ttl=64 time=/);
+    const closed = run(engine, a.ping('10.0.0.2', { protocol: 'udp', port: 9, count: 2 }));
+    expect(closed.result.received).toBe(0);
+    expect(closed.result.probes.map((p) => [p.seq, p.status, p.message])).toEqual([
+      [1, 'error', 'Destination Port Unreachable'],
+      [2, 'error', 'Destination Port Unreachable'],
+    ]);
   });
 
   it('a hosts-table name needs no DNS', () => {

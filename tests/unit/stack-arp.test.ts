@@ -213,6 +213,17 @@ describe('IPv4 receive', () => {
     ]);
   });
 
+  it('answers a ping to its address even inside a link broadcast, but not a ping to a broadcast address', () => {
+    const { engine, probe } = setup();
+    const echo = (dst: Ip4) => buildIpv4Packet({ src: PEER, dst, protocol: IPPROTO.ICMP }, Uint8Array.of(8, 0, 0xf7, 0xfe, 0, 1, 0, 0));
+    probe.sendIp(echo(ME), MAC_BROADCAST);
+    probe.sendIp(echo(ip('10.0.0.255')), MAC_BROADCAST);
+    probe.sendIp(echo(0xffffffff), MAC_BROADCAST);
+    engine.runFor(1e9);
+    const replies = probe.ipv4().map((f) => decodeIpv4(f, 14));
+    expect(replies.map((h) => [h.src, h.dst, h.protocol])).toEqual([[ME, PEER, IPPROTO.ICMP]]);
+  });
+
   it('sends port unreachable for a closed port, never for a broadcast', () => {
     const { engine, probe } = setup();
     probe.sendIp(udpPacket(PEER, 0xffffffff, 7777), MAC_BROADCAST);
