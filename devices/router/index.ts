@@ -757,6 +757,82 @@ export class Router implements Device, IpHooks, UdpOwner {
   accessLists(): string[] {
     return [...this.acls.values()].flatMap((a) => a.show());
   }
+
+  // ---------------------------------------------------------------- console: live changes the constructor made
+
+  /** `interface g0/1.30` + `encapsulation dot1Q 30` on a running router: a new 802.1Q sub-interface. */
+  addSubinterface(name: string, vlan: number): void {
+    const pname = physicalName(name);
+    if (pname === name || this.stack.interface(name)) throw new Error(`router ${this.name}: ${name} is not a new sub-interface`);
+    const parent = this.ifaceOrThrow(pname, 'sub-interface');
+    if (!Number.isInteger(vlan) || vlan < 1 || vlan > 4094) throw new Error(`router ${this.name}: ${name}: VLAN ${vlan} is not 1-4094`);
+    this.stack.addInterface(parent.port, { name, mac: parent.mac, vlan });
+    this.aclIn.push(null);
+    this.aclOut.push(null);
+    this.natRole.push(0);
+    this.relayTo.push([]);
+    (this as { fastPath: FastPath }).fastPath = new FastPath(this.stack);
+  }
+
+  /** `no access-list N`: interfaces that named it filter nothing until it is defined again, as IOS. */
+  removeAcl(name: string): void {
+    const old = this.acls.get(name);
+    if (!old) return;
+    this.acls.delete(name);
+    this.aclIn = this.aclIn.map((a) => (a === old ? null : a));
+    this.aclOut = this.aclOut.map((a) => (a === old ? null : a));
+    this.updateHooks();
+  }
+
+  /** `ip dhcp pool` and `ip helper-address` changes on a running router; leases of pools that stay are kept. */
+  reconfigureDhcp(pools: readonly RouterDhcpPoolConfig[], relay: Readonly<Record<string, readonly string[] | string>>): void {
+    const relayTo: Ip4[][] = this.stack.interfaces.map(() => []);
+    for (const [ifName, targets] of Object.entries(relay)) {
+      const iface = this.ifaceOrThrow(ifName, 'dhcp-relay');
+      relayTo[iface.index] = (typeof targets === 'string' ? [targets] : targets).map((t) => parseAddr(t, `dhcp-relay ${ifName}`));
+    }
+    const server = pools.length ? new DhcpServer(pools.map((p, i) => this.poolConfig(p, i))) : null;
+    const leases = this.exportLeases();
+    if (server) server.importLeases(leases, this.engine.now);
+    this.relayTo = relayTo;
+    (this as { dhcp: DhcpServer | null }).dhcp = server;
+    const needSocket = server !== null || relayTo.some((t) => t.length > 0);
+    if (this.running && needSocket && this.dhcpSocket === null) this.dhcpSocket = this.stack.udp.bind(this, DHCP_SERVER_PORT);
+    if (!needSocket && this.dhcpSocket !== null) {
+      this.dhcpSocket.close();
+      this.dhcpSocket = null;
+    }
+  }
+
+  /** `ip nat inside|outside` and `ip nat inside source` changes on a running router; translations are dropped. */
+  reconfigureNat(natCfg: RouterNatConfig | null): void {
+    if (this.natTimer >= 0) this.engine.cancel(this.natTimer);
+    this.natTimer = -1;
+    this.natRole = this.stack.interfaces.map(() => 0);
+    this.natOutside = null;
+    this.natAliasPort = null;
+    let nat: Nat | null = null;
+    if (natCfg) {
+      const outside = this.ifaceOrThrow(natCfg.outside, 'nat outside');
+      this.natRole[outside.index] = 2;
+      for (const name of natCfg.inside) {
+        const iface = this.ifaceOrThrow(name, 'nat inside');
+        if (iface === outside) throw new Error(`router ${this.name}: nat: ${name} cannot be inside and outside`);
+        this.natRole[iface.index] = 1;
+      }
+      const statics: NatStatic[] = (natCfg.static ?? []).map((s) => ({ inside: parseAddr(s.inside, 'nat static inside'), outside: parseAddr(s.outside, 'nat static outside') }));
+      this.natOutside = outside;
+      if (statics.length > 0) this.natAliasPort = outside.port;
+      nat = new Nat({
+        overloadAddress: natCfg.overload ? (outside.addresses[0]?.ip ?? null) : null,
+        statics,
+        ...(natCfg.maxEntries !== undefined ? { maxEntries: natCfg.maxEntries } : {}),
+        ...(natCfg.timeouts ? { timeouts: natCfg.timeouts } : {}),
+      });
+    }
+    (this as { nat: Nat | null }).nat = nat;
+    this.updateHooks();
+  }
 }
 
 export function createRouter(engine: Engine, config: RouterConfig): Router {

@@ -723,6 +723,23 @@ export class Switch implements Device, StpHost {
       reservedDropped: this.reservedDropped,
     };
   }
+
+  /**
+   * `spanning-tree mode`, `spanning-tree vlan ... priority`, `no spanning-tree vlan` on a running
+   * switch: the bridge starts its spanning tree over (and forgets learned addresses), as a
+   * Catalyst does when the mode changes.
+   */
+  setSpanningTree(opts: { enabled: boolean; version: 'rstp' | 'stp'; priority: number }): void {
+    const p = opts.priority;
+    if (!Number.isInteger(p) || p < 0 || p > 61440 || p % 4096 !== 0) throw new Error(`${this.name}: bridge priority ${p} is not 0-61440 in steps of 4096`);
+    const wasRunning = this.running;
+    this.stop();
+    const self = this as unknown as { stpEnabled: boolean; stpVersion: 'rstp' | 'stp'; stpPriority: number };
+    self.stpEnabled = opts.enabled;
+    self.stpVersion = opts.version;
+    self.stpPriority = p;
+    if (wasRunning) this.start();
+  }
 }
 
 /** Port `index`'s own MAC: the bridge address plus index + 1 in the low 24 bits. */
