@@ -22,15 +22,16 @@ export function openApiDocument(table: Route[], version: string): Record<string,
   const generated = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
   const schemas: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(generated.schemas)) {
-    const { $schema: _drop, ...rest } = s as Record<string, unknown>;
-    schemas[id] = rest;
+    const { $schema: _schema, $id: _id, ...rest } = s as Record<string, unknown>;
+    schemas[id] = tidy(rest);
   }
   const ref = (schema: z.ZodType): unknown => {
     const id = registry.get(schema)?.id;
     if (id) return { $ref: `#/components/schemas/${id}` };
-    const inline = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', metadata: registry, uri: (i: string) => `#/components/schemas/${i}` } as never) as Record<string, unknown>;
-    const { $schema: _drop, ...rest } = inline;
-    return rest;
+    const def = (schema as unknown as { _zod: { def: { type: string; element?: z.ZodType } } })._zod.def;
+    if (def.type === 'array' && def.element) return { type: 'array', items: ref(def.element) };
+    const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    return tidy(rest);
   };
 
   const paths: Record<string, Record<string, unknown>> = {};
@@ -84,6 +85,18 @@ export function openApiDocument(table: Route[], version: string): Record<string,
     security: [{}, { token: [] }, { tokenQuery: [] }],
     paths,
   };
+}
+
+/** Drops zod's ±2^53 bounds on integers: true of every JSON number a client sends, and noise to a reader. */
+function tidy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(tidy);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if ((k === 'minimum' && x === Number.MIN_SAFE_INTEGER) || (k === 'maximum' && x === Number.MAX_SAFE_INTEGER)) continue;
+    out[k] = tidy(x);
+  }
+  return out;
 }
 
 function operationId(r: Route): string {
