@@ -3,7 +3,7 @@
  * (applied to the running lab when valid, reported and ignored when not), folders appearing and
  * going, runtime state kept under state/, and no path outside the labs folder.
  */
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -124,6 +124,23 @@ describe('hand edits of lab.yaml', () => {
     rmSync(join(t.dir, 'copy'), { recursive: true });
     await eventually(async () => (await t.api.get('/labs/copy')).status === 404, 10_000, 'the deleted lab to go');
     expect(events('lab-deleted').some((m) => m.lab === 'copy')).toBe(true);
+  });
+});
+
+describe('a lab broken when first seen', () => {
+  test('is listed as invalid with its errors, cannot start, and can be replaced', async () => {
+    mkdirSync(join(t.dir, 'broken'));
+    writeFileSync(join(t.dir, 'broken', 'lab.yaml'), 'wirelab: 1\nname: broken\nnodes:\n  pc1: { kind: host, interfaces: { eth0: { ip: nope } } }\n');
+    const listed = await eventually(async () => (await t.api.get('/labs')).body.find((l: { name: string }) => l.name === 'broken'), 10_000, 'the broken lab');
+    expect(listed.status).toBe('invalid');
+    const view = (await t.api.expect(200, 'GET', '/labs/broken')).body;
+    expect(view.problems[0].text).toMatch(/^broken\/lab\.yaml:4:\d+: nodes\.pc1\.interfaces\.eth0\.ip: /);
+    expect(view.file).toBeNull();
+    expect((await t.api.post('/labs/broken/start')).status).toBe(409);
+    expect((await t.api.get('/labs/broken/nodes')).status).toBe(409);
+    await t.api.expect(200, 'PUT', '/labs/broken', { name: 'broken', nodes: { pc1: { kind: 'host' } } });
+    const fixed = (await t.api.expect(200, 'GET', '/labs/broken')).body;
+    expect(fixed).toMatchObject({ status: 'stopped', problems: null, nodeCount: 1 });
   });
 });
 
