@@ -203,12 +203,13 @@ export class Switch implements Device, StpHost {
   readonly name: string;
   readonly ports: readonly Port[];
   readonly mac: Mac;
-  readonly stpEnabled: boolean;
   running = false;
 
   private readonly n: number;
-  private readonly stpPriority: number;
-  private readonly stpVersion: 'rstp' | 'stp';
+  // Spanning-tree settings: changed only through setSpanningTree, which restarts the bridge.
+  private stpOn: boolean;
+  private stpPriority: number;
+  private stpVersion: 'rstp' | 'stp';
   private readonly agingNs: number;
   private readonly table: MacTable;
   private readonly configs: NormalizedPortConfig[];
@@ -250,7 +251,7 @@ export class Switch implements Device, StpHost {
     this.n = names.length;
     this.ports = names.map((name, i) => new Port(this, name, i));
     this.mac = opts.mac ?? stableMac('', opts.name, 'bridge');
-    this.stpEnabled = opts.stp ?? true;
+    this.stpOn = opts.stp ?? true;
     this.stpPriority = opts.stpPriority ?? 32768;
     if (!Number.isInteger(this.stpPriority) || this.stpPriority < 0 || this.stpPriority > 61440 || this.stpPriority % 4096 !== 0) {
       throw new Error(`${opts.name}: bridge priority ${this.stpPriority} is not 0-61440 in steps of 4096`);
@@ -277,6 +278,10 @@ export class Switch implements Device, StpHost {
       const up = opts.interfaces?.[names[i]!]?.up;
       if (up === false) this.ports[i]!.up = false;
     }
+  }
+
+  get stpEnabled(): boolean {
+    return this.stpOn;
   }
 
   // ---- power ----
@@ -734,10 +739,9 @@ export class Switch implements Device, StpHost {
     if (!Number.isInteger(p) || p < 0 || p > 61440 || p % 4096 !== 0) throw new Error(`${this.name}: bridge priority ${p} is not 0-61440 in steps of 4096`);
     const wasRunning = this.running;
     this.stop();
-    const self = this as unknown as { stpEnabled: boolean; stpVersion: 'rstp' | 'stp'; stpPriority: number };
-    self.stpEnabled = opts.enabled;
-    self.stpVersion = opts.version;
-    self.stpPriority = p;
+    this.stpOn = opts.enabled;
+    this.stpVersion = opts.version;
+    this.stpPriority = p;
     if (wasRunning) this.start();
   }
 }

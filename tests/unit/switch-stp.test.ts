@@ -343,6 +343,26 @@ describe('spanning tree: a looped triangle', () => {
     expect(h.map((x) => x.take().length)).toEqual([1, 1, 0]);
   });
 
+  it('changes spanning-tree mode and priority on a running bridge (the console commands)', () => {
+    const { engine, s, h } = triangle();
+    engine.runUntil(4 * SECOND);
+    s[2].setSpanningTree({ enabled: true, version: 'rstp', priority: 4096 });
+    engine.runFor(4 * SECOND);
+    for (const sw of s) expect(sw.stpStatus().rootId).toBe('4096.02:00:00:00:03:00');
+    expect(blockedPorts(s)).toEqual(['s2:e1']);
+    s[0].setSpanningTree({ enabled: true, version: 'stp', priority: 32768 });
+    engine.runFor(60 * SECOND);
+    expect(s[0].stpStatus().ports.filter((p) => p.name !== 'e0' && p.name !== 'e3').map((p) => p.protocol)).toEqual(['stp', 'stp']);
+    expect(s[1].stpStatus().ports.find((p) => p.name === 'e1')!.protocol).toBe('stp');
+    expect(blockedPorts(s)).toHaveLength(1);
+    expect(() => s[0].setSpanningTree({ enabled: true, version: 'rstp', priority: 100 })).toThrow(/steps of 4096/);
+    for (const x of h) x.take();
+    h[1].send(data(MAC_BROADCAST, h[1].mac));
+    engine.runFor(1 * SECOND);
+    expect(h.map((x) => x.take().length)).toEqual([1, 0, 1]);
+    expect(engine.stormTicks).toBe(0);
+  });
+
   it('forgets its tree on stop and builds it again on start', () => {
     const { engine, s } = triangle();
     engine.runUntil(4 * SECOND);
