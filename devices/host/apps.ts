@@ -642,8 +642,12 @@ export class TraceOperation implements TimerTarget, UdpOwner, DnsLookupOwner {
     this.record({ from: null, rttNs: -1, annotation: '' });
   }
 
-  onDatagram(): void {
-    // A UDP answer from the destination (something listens on the probe port) ends the trace too.
+  /** Something listens on the probe port and answers: the destination is reached all the same. */
+  onDatagram(_s: UdpSocket, srcIp: Ip4, srcPort: number): void {
+    if (this.result.done || this.timer < 0 || srcIp !== this.result.dst || srcPort !== ((this.basePort + this.seq) & 0xffff)) return;
+    this.host.engine.cancel(this.timer);
+    this.timer = -1;
+    this.record({ from: srcIp, rttNs: this.host.engine.now - this.sentNs, annotation: '' });
   }
 
   onIcmpError(_s: UdpSocket, report: IcmpErrorReport): void {

@@ -40,10 +40,17 @@
  *   stack.routeOutput(dst, { srcIp?, iface? }) + stack.transmit(route, protocol, payload, opts): raw IPv4 send
  *
  * Sends return a `SendStatus` ('sent' | 'queued' | 'no-route' | 'too-big' | 'down' | 'filtered').
+ * Frames the stack sends are carved from shared slabs (`FrameSlab`): each is a Uint8Array view
+ * with its own bytes, possibly at a non-zero byteOffset; never reused, so as immutable as any frame.
+ *
+ * Not modelled: ICMP redirects, IP options processing (forwarded untouched), reassembly before
+ * forwarding (NAT sees fragments as they come), multicast group membership (multicast is
+ * delivered to sockets like broadcast, never forwarded).
  */
 export { IpStack, LINUX_ARP } from './stack.js';
 export type { ArpConfig, ArpTableRow, IcmpRateLimit, InterfaceInit, StackOptions, StackStats } from './stack.js';
 export { RouteTable, makeRoute, DISTANCE } from './routes.js';
+export { FrameSlab } from './slab.js';
 export type { RouteInit } from './routes.js';
 export { UdpLayer, UdpSocket, EchoLayer, EchoSocket, EPHEMERAL_LOW, EPHEMERAL_HIGH } from './sockets.js';
 export type { UdpOwner, UdpSendOptions, UdpBindOptions, EchoOwner, EchoSendOptions } from './sockets.js';

@@ -55,6 +55,7 @@ const CLOCK_GRANULARITY_NS = 1e6;
 /** RFC 6298 5.7: after a SYN timed out, data transmission starts with an RTO of 3 s. */
 const RTO_AFTER_SYN_LOSS_NS = 3e9;
 const MAX_WINDOW_SHIFT = 14;
+const OOW_ACK_INTERVAL_NS = 500e6;
 
 /** seq arithmetic modulo 2^32 */
 function sdiff(a: number, b: number): number {
@@ -598,6 +599,7 @@ export class TcpSocket implements TimerTarget {
     // RFC 7323 5.3 PAWS: a timestamp older than ts.recent marks an old duplicate.
     if (this.tsOk && opt.ts && this.tsRecentValid && slt(opt.tsVal, this.tsRecent)) {
       layer.stats.pawsDrops++;
+      if (dataLen === 0 && !fin && this.outOfWindowAckLimited()) return false;
       this.ackNow = true;
       this.output(false);
       return false;
@@ -637,6 +639,7 @@ export class TcpSocket implements TimerTarget {
           // A zero-window probe: nothing to take, but the ACK in it counts and it gets an answer.
           this.ackNow = true;
         } else {
+          if (dataLen === 0 && !fin && this.outOfWindowAckLimited()) return false;
           this.ackNow = true;
           if (this.state === TIME_WAIT && fin) this.armLinger(2 * layer.config.mslNs);
           this.output(false);
@@ -915,6 +918,18 @@ export class TcpSocket implements TimerTarget {
     }
   }
 
+  /**
+   * Linux's tcp_invalid_ratelimit: answer pure ACKs that are out of window at most once per
+   * 500 ms, so that two confused endpoints cannot ping-pong ACKs forever.
+   */
+  private outOfWindowAckLimited(): boolean {
+    const now = this.layer.engine.now;
+    if (this.lastOutOfWindowAck !== 0 && now - this.lastOutOfWindowAck < OOW_ACK_INTERVAL_NS) return true;
+    this.lastOutOfWindowAck = now === 0 ? 1 : now;
+    return false;
+  }
+  lastOutOfWindowAck = 0;
+
   private challengeAck(): void {
     this.layer.stats.challengeAcks++;
     this.ackNow = true;
@@ -1073,7 +1088,7 @@ export class TcpSocket implements TimerTarget {
         this.armPersist();
       }
     }
-    if (!sent && this.ackNow && st !== CLOSED && st !== SYN_SENT) this.emit(this.sndNxt, ACK, 0, false);
+    if (!sent && this.ackNow && st !== CLOSED && st !== SYN_SENT) this.emit(this.ackSeq(), ACK, 0, false);
   }
 
   private hasUnsent(): boolean {
@@ -1094,7 +1109,9 @@ export class TcpSocket implements TimerTarget {
     }
     this.emit(seq, flags, len, false);
     const end = (seq + len + (fin ? 1 : 0)) >>> 0;
-    this.sndNxt = end;
+    // A window probe is not transmission proper (BSD): sndNxt stays at the window's edge so our
+    // ACKs keep a sequence number the peer's zero window accepts; only sndMax records the byte.
+    if (!probe) this.sndNxt = end;
     if (sgt(end, this.sndMax)) {
       if (!retransmission && this.rttStart < 0 && !this.tsOk) {
         this.rttStart = this.layer.engine.now;
@@ -1121,8 +1138,16 @@ export class TcpSocket implements TimerTarget {
     if (slt(this.sndNxt, end)) this.sndNxt = end;
   }
 
+  /**
+   * Sequence number of a segment without data: the next new byte (sndMax), not a rewound sndNxt
+   * that the peer has already acknowledged; in persist, the window edge (BSD tcp_output).
+   */
+  private ackSeq(): number {
+    return this.persistHandle !== -1 ? this.sndNxt : this.sndMax;
+  }
+
   private sendRst(): void {
-    this.emit(this.sndNxt, RST | ACK, 0, true);
+    this.emit(this.ackSeq(), RST | ACK, 0, true);
     this.layer.stats.outRsts++;
   }
 

@@ -251,6 +251,15 @@ describe('Host services', () => {
     ]);
   });
 
+  it('traceroute to a neighbour: one hop; a UDP answer on the probe port also counts as reaching it', () => {
+    const { engine, a } = twoHosts({ services: true });
+    const t = run(engine, a.traceroute('10.0.0.2'));
+    expect(t.path).toEqual([ip('10.0.0.2')]);
+    expect(t.result.reached).toBe(true);
+    const echoPort = run(engine, a.traceroute('10.0.0.2', { port: 7, probes: 1 }));
+    expect(echoPort.result).toMatchObject({ reached: true, hops: [{ ttl: 1, probes: [{ from: ip('10.0.0.2'), annotation: '' }] }] });
+  });
+
   it('a hosts-table name needs no DNS', () => {
     const engine = new Engine();
     const a = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } }, hosts: { me: '10.0.0.1' } });
