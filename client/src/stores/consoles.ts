@@ -1,0 +1,101 @@
+/**
+ * Node consoles: one tab per node opened (double-click on the canvas). A tab talks to the
+ * node's console over the WebSocket's console channel when the server offers one; the server
+ * answers a subscription it does not know with an error, and the tab then says so and shows
+ * the node's telnet port (GNS3 convention) instead.
+ */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { type Subscription, wsClient } from '../api/ws.js';
+
+export interface ConsoleTab {
+  node: string;
+  kind: string;
+  telnetPort: number;
+  state: 'connecting' | 'open' | 'unavailable' | 'closed';
+  message: string;
+}
+
+export type ConsoleSink = (data: string) => void;
+
+export const useConsolesStore = defineStore('consoles', () => {
+  const lab = ref<string | null>(null);
+  const tabs = ref<ConsoleTab[]>([]);
+  const active = ref<string | null>(null);
+  const subs = new Map<string, Subscription>();
+  const sinks = new Map<string, ConsoleSink>();
+  const backlog = new Map<string, string[]>();
+
+  function tab(node: string): ConsoleTab | undefined {
+    return tabs.value.find((t) => t.node === node);
+  }
+
+  function setState(node: string, state: ConsoleTab['state'], message: string): void {
+    const t = tab(node);
+    if (t) {
+      t.state = state;
+      t.message = message;
+    }
+  }
+
+  function output(node: string, data: string): void {
+    const sink = sinks.get(node);
+    if (sink) sink(data);
+    else {
+      const b = backlog.get(node) ?? [];
+      b.push(data);
+      backlog.set(node, b);
+    }
+  }
+
+  function open(labName: string, node: string, kind: string, telnetPort: number): void {
+    if (lab.value !== labName) closeAll();
+    lab.value = labName;
+    active.value = node;
+    if (tab(node)) return;
+    tabs.value = [...tabs.value, { node, kind, telnetPort, state: 'connecting', message: '' }];
+    const sub = wsClient().subscribe({ channel: 'console', lab: labName, node }, (m) => {
+      if (m.type === 'subscribed') setState(node, 'open', '');
+      else if (m.type === 'console' || m.type === 'output') output(node, String((m as { data?: unknown }).data ?? ''));
+      else if (m.type === 'closed') setState(node, 'closed', String((m as { reason?: unknown }).reason ?? 'the console closed'));
+      else if (m.type === 'error') {
+        const text = String((m as { error?: unknown }).error ?? '');
+        setState(node, 'unavailable', text);
+        subs.get(node)?.close();
+        subs.delete(node);
+      }
+    });
+    subs.set(node, sub);
+  }
+
+  /** Keys typed in the terminal. */
+  function input(node: string, data: string): void {
+    const sub = subs.get(node);
+    if (sub) wsClient().send({ op: 'input', id: sub.id, data });
+  }
+
+  function attach(node: string, sink: ConsoleSink): () => void {
+    sinks.set(node, sink);
+    for (const d of backlog.get(node) ?? []) sink(d);
+    backlog.delete(node);
+    return () => {
+      if (sinks.get(node) === sink) sinks.delete(node);
+    };
+  }
+
+  function close(node: string): void {
+    subs.get(node)?.close();
+    subs.delete(node);
+    sinks.delete(node);
+    backlog.delete(node);
+    tabs.value = tabs.value.filter((t) => t.node !== node);
+    if (active.value === node) active.value = tabs.value[0]?.node ?? null;
+  }
+
+  function closeAll(): void {
+    for (const t of [...tabs.value]) close(t.node);
+    lab.value = null;
+  }
+
+  return { lab, tabs, active, open, input, attach, close, closeAll };
+});
