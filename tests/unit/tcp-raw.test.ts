@@ -74,7 +74,7 @@ class RawPeer implements FrameSink {
   }): void {
     const len = 20 + tcpOptionsLength(seg.options) + (seg.payload?.length ?? 0);
     const tcp = new Uint8Array(len);
-    encodeTcp({ ack: 0, window: 65535, ...seg, ack: seg.ack ?? 0, window: seg.window ?? 65535 }, tcp, 0, this.ip, this.usIp);
+    encodeTcp({ ...seg, ack: seg.ack ?? 0, window: seg.window ?? 65535 }, tcp, 0, this.ip, this.usIp);
     const ip = buildIpv4Packet({ src: this.ip, dst: this.usIp, protocol: IPPROTO.TCP, df: true }, tcp);
     this.port.send(buildEthernetFrame({ dst: this.usMac, src: this.mac, tags: [], etherType: ETHERTYPE.IPV4 }, ip));
   }
