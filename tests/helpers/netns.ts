@@ -240,3 +240,26 @@ case $reason in
 esac
 exit 0
 `;
+
+/** Free loopback ports (bound to 0, then released: the kernel hands out ports it did not use lately). */
+export async function freePorts(kind: 'udp' | 'tcp', n: number): Promise<number[]> {
+  const { createSocket } = await import('node:dgram');
+  const { createServer } = await import('node:net');
+  const ports: number[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  for (let i = 0; i < n; i++) {
+    if (kind === 'udp') {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      ports.push(s.address().port);
+      closers.push(() => new Promise((r) => s.close(() => r())));
+    } else {
+      const s = createServer();
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+      ports.push((s.address() as { port: number }).port);
+      closers.push(() => new Promise((r) => s.close(() => r())));
+    }
+  }
+  await Promise.all(closers.map((c) => c()));
+  return ports;
+}
