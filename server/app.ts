@@ -126,7 +126,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
     if (!access.ok) return refuseUpgrade(socket, access.status, access.error);
     ws.accept(req, socket, head);
   });
-  http.requestTimeout = 0; // capture downloads follow a running capture for as long as it runs
+  // Slow senders are cut off (a request must arrive within the default 5 minutes, its headers
+  // within 30 s); answers may stream for as long as they like (a followed capture).
   http.headersTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {

@@ -396,13 +396,22 @@ export class LabService {
       const lab = this.validLab(e);
       const state = asLabState(await this.store.readState(name));
       // An interactive server runs every lab against the wall clock; virtual time is for headless runs.
-      let rt: LabRuntimeApi;
+      let rt: LabRuntimeApi | undefined;
       try {
         rt = this.opts.runtimeFactory(lab, { time: 'real', seed: lab.seed, ...(state ? { state } : {}) });
         e.runtimeListener = (ev: RuntimeEvent) => this.emit(name, { ...ev });
         rt.onEvent(e.runtimeListener);
         rt.start();
       } catch (err) {
+        // Whatever did start (timers, sockets of clouds) is stopped again.
+        try {
+          rt?.stop();
+        } catch {
+          // the first error is the one worth reporting
+        }
+        if (rt && e.runtimeListener) rt.offEvent(e.runtimeListener);
+        e.runtimeListener = null;
+        this.log.warn({ err, lab: name }, 'lab could not start');
         throw conflict(`lab ${name} could not start: ${(err as Error).message}`);
       }
       e.runtime = rt;
