@@ -11,6 +11,12 @@
  *   <- {"type":"trace","id":"t1","dropped":0,"droppedTotal":0,"records":[{time,link,from,to,length,protocol,src,dst,info,layers}]}
  *   <- {"type":"error","id":"t1","error":"...","details":[{field,message}]}
  *
+ * Lab events: `lab-created`, `lab-deleted`, `lab-changed` and `node-|network-|link-created`,
+ * `-updated`, `-deleted` (each with `source: api|disk`) when the lab file changes;
+ * `lab-file-error` (with `file:line:column: field: message` errors) and `lab-file-ok` for hand
+ * edits of lab.yaml; `apply-error`; and the running lab's own `lab-state`, `node-state`,
+ * `link-state`, `node-changed`, `network-changed`.
+ *
  * Each client has a bounded send budget: trace records are only produced while its socket has
  * less than `maxBufferedBytes` waiting; beyond that frames are counted as dropped and the next
  * message says how many. A client that lets even lab events pile up past a hard limit is
