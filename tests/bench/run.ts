@@ -6,6 +6,7 @@ import { engineBench } from './engine.bench.js';
 import { devicesBench } from './devices.bench.js';
 import { switchBench } from './switch.bench.js';
 import { routerBench } from './router.bench.js';
+import { hostBench } from './host.bench.js';
 
 export interface Figure {
   name: string;
@@ -16,7 +17,7 @@ export interface Figure {
 
 const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
-  devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await devicesBench())],
+  devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await devicesBench())],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
