@@ -41,6 +41,8 @@ export const ImpairmentsSchema = LinkLongSchema.omit({ endpoints: true, suspende
 export const LinkPatchSchema = z.record(z.string(), z.unknown()).meta({ description: 'JSON merge patch of the link in its long form: endpoints, delay, jitter, loss, duplicate, corrupt, rate, suspended; null removes one' });
 export const MergePatchSchema = z.record(z.string(), z.unknown()).meta({ description: 'JSON merge patch (RFC 7386) of the object as written in lab.yaml; null removes a key' });
 
+export const RunChecksSchema = z.strictObject({ only: z.array(z.string()).optional().meta({ description: 'Names of the checks to run; all when absent' }) });
+
 export const CaptureRequestSchema = z.union([
   z.strictObject({ link: z.string(), maxBytes: z.number().int().min(4096).optional() }),
   z.strictObject({ node: NodeNameSchema, interface: z.string(), maxBytes: z.number().int().min(4096).optional() }),
@@ -130,6 +132,7 @@ export const COMPONENTS: Record<string, z.ZodType> = {
   Impairments: ImpairmentsSchema,
   Check: CheckSchema,
   CaptureRequest: CaptureRequestSchema,
+  RunChecks: RunChecksSchema,
   LabSummary: LabSummarySchema,
   LabView: LabViewSchema,
   NodeView: NodeViewSchema,

@@ -20,6 +20,7 @@ import {
   NetworkViewSchema,
   NodeCreateSchema,
   NodeViewSchema,
+  RunChecksSchema,
 } from './api-schemas.js';
 import type { CaptureManager } from './captures.js';
 import { CheckSchema, LabFileSchema, LinkSchema, NetworkSchema, NodeSchema } from '../devices/lab/schema.js';
@@ -33,7 +34,7 @@ export interface Route {
   path: string;
   summary: string;
   tag: string;
-  body?: { schema: z.ZodType; description?: string };
+  body?: { schema: z.ZodType; optional?: boolean };
   response?: z.ZodType;
   /** Success status: 200 unless said; 204 answers have no body. */
   status?: number;
@@ -158,7 +159,11 @@ export function routes({ labs, captures }: ApiContext): Route[] {
     method: 'post', path: '/labs/{lab}/checks', tag: 'checks', summary: 'Add a check', body: { schema: CheckSchema }, response: CheckViewSchema, status: 201, errors: [404, 409],
     handler: (req) => labs.addCheck(p(req, 'lab'), req.body),
   });
-  add({ method: 'post', path: '/labs/{lab}/checks/run', tag: 'checks', summary: 'Run every check on the running lab', response: arrayOf(CheckResultSchema), errors: [404, 409], handler: (req) => labs.runChecks(p(req, 'lab')) });
+  add({
+    method: 'post', path: '/labs/{lab}/checks/run', tag: 'checks', summary: 'Run the checks on the running lab (every one, or {"only": [names]})',
+    body: { schema: RunChecksSchema, optional: true }, response: arrayOf(CheckResultSchema), errors: [404, 409],
+    handler: (req) => labs.runChecks(p(req, 'lab'), req.body),
+  });
   add({ method: 'delete', path: '/labs/{lab}/checks/{check}', tag: 'checks', summary: 'Delete a check by its index', status: 204, errors: [404, 409], handler: (req) => labs.deleteCheck(p(req, 'lab'), p(req, 'check')) });
 
   // ---------------------------------------------------------------- captures

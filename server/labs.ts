@@ -446,9 +446,22 @@ export class LabService {
     this.log.info({ lab: e.name }, 'lab stopped');
   }
 
-  async runChecks(name: string): Promise<CheckResult[]> {
+  /** Runs the lab's checks (`{only: [names]}` picks some) on the running lab. */
+  async runChecks(name: string, body: unknown): Promise<CheckResult[]> {
+    let only: string[] | undefined;
+    if (body !== undefined) {
+      const b = requireObject(body);
+      for (const k of Object.keys(b)) if (k !== 'only') throw badField(k, `unknown key ${JSON.stringify(k)}; the key here is only`);
+      if (b['only'] !== undefined) {
+        if (!Array.isArray(b['only']) || !b['only'].every((x) => typeof x === 'string')) throw badField('only', 'only is a list of check names');
+        only = b['only'] as string[];
+        const names = new Set(this.lab(name).checks.map((c) => c.name));
+        const missing = only.findIndex((n) => !names.has(n));
+        if (missing >= 0) throw new ApiError(404, `no check named ${JSON.stringify(only[missing])}`, [{ field: `only[${missing}]`, message: 'no such check' }]);
+      }
+    }
     const rt = this.runningRuntime(name);
-    return rt.runChecks();
+    return rt.runChecks(only ? { only } : {});
   }
 
   // ------------------------------------------------------------ changes

@@ -51,7 +51,7 @@ export function openApiDocument(table: Route[], version: string): Record<string,
       summary: r.summary,
       tags: [r.tag],
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(r.body.schema) } } } } : {}),
+      ...(r.body ? { requestBody: { required: !r.body.optional, content: { 'application/json': { schema: ref(r.body.schema) } } } } : {}),
       responses,
     };
     (paths[r.path] ??= {})[r.method] = op;

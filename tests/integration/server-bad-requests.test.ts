@@ -105,6 +105,9 @@ const cases: Case[] = [
   { name: 'suspend a link that does not exist', method: 'POST', path: '/labs/bad/links/pc2:eth0--sw1:e2/suspend', status: 404, field: 'link' },
   // -------- checks and captures
   { name: 'check naming nobody', method: 'POST', path: '/labs/bad/checks', body: { ping: { from: 'nobody', to: '10.0.0.1' } }, status: 400, field: 'ping.from' },
+  { name: 'run a check that does not exist', method: 'POST', path: '/labs/bad/checks/run', body: { only: ['nope'] }, status: 404, field: 'only[0]' },
+  { name: 'run checks with an unknown option', method: 'POST', path: '/labs/bad/checks/run', body: { all: true }, status: 400, field: 'all' },
+  { name: 'run checks of a stopped lab', method: 'POST', path: '/labs/bad/checks/run', status: 409 },
   { name: 'delete a check that does not exist', method: 'DELETE', path: '/labs/bad/checks/7', status: 404, field: 'check' },
   { name: 'capture on a stopped lab', method: 'POST', path: '/labs/bad/captures', body: { link: 'pc1:eth0--sw1:e1' }, status: 409 },
   { name: 'capture on a link that does not exist', method: 'POST', path: '/labs/bad/captures', body: { link: 'x--y' }, status: 404, field: 'link' },

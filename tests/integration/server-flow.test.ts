@@ -120,6 +120,36 @@ describe('a lab built and run through the API', () => {
     await ws.waitFor((m) => m.type === 'trace' && m.id === 'icmp' && m.records.some((r: { link: string; from: string; info: string }) => r.link === 'pc4:eth0--sw1:e3' && r.from === 'pc4:eth0' && r.info.startsWith('Echo (ping) request')), 10_000, 'pc4 echo request on its new link');
   });
 
+  test('pulls and replugs a cable, powers a node off and on, changes impairments in place', async () => {
+    const { api } = t;
+    await api.expect(201, 'POST', '/labs/flow/checks', { name: 'pc4 once', ping: { from: 'pc4', to: '10.0.0.2', count: 1 }, timeout: '3s' });
+    const once = async () => (await api.expect(200, 'POST', '/labs/flow/checks/run', { only: ['pc4 once'] })).body[0];
+    const rt = t.server.labs.runtime('flow')!;
+    const cable = rt.link('pc4:eth0--sw1:e3')!;
+
+    const suspended = await api.expect(200, 'POST', '/labs/flow/links/pc4:eth0--sw1:e3/suspend');
+    expect(suspended.body.suspended).toBe(true);
+    await ws.waitFor((m) => m.type === 'event' && m.event.type === 'link-state' && m.event.link === 'pc4:eth0--sw1:e3' && m.event.status === 'suspended', 5_000, 'suspended');
+    expect(await once()).toMatchObject({ passed: false, ok: false });
+    await api.expect(200, 'POST', '/labs/flow/links/pc4:eth0--sw1:e3/resume');
+    expect(await once()).toMatchObject({ passed: true });
+    expect(rt.link('pc4:eth0--sw1:e3')).toBe(cable); // the same cable all along, not a rebuilt one
+
+    const off = await api.expect(200, 'POST', '/labs/flow/nodes/pc4/stop');
+    expect(off.body.status).toBe('stopped');
+    expect(await once()).toMatchObject({ passed: false });
+    expect((await api.expect(200, 'POST', '/labs/flow/nodes/pc4/start')).body.status).toBe('running');
+    expect(await once()).toMatchObject({ passed: true });
+
+    const imp = await api.expect(200, 'PUT', '/labs/flow/links/pc4:eth0--sw1:e3/impairments', { delay: '20ms', loss: '0.5%' });
+    expect(imp.body.impairments).toEqual({ delay: '20ms', loss: '0.5%' });
+    expect(rt.link('pc4:eth0--sw1:e3')).toBe(cable);
+    expect(cable.impairments()).toMatchObject({ delayNs: 20e6, loss: 0.005 });
+    await api.expect(200, 'PUT', '/labs/flow/links/pc4:eth0--sw1:e3/impairments', {});
+    expect(cable.impairments()).toEqual({});
+    await api.expect(204, 'DELETE', '/labs/flow/checks/2');
+  });
+
   test('serves the capture while it grows, and tshark reads the finished file with no malformed frame', async () => {
     const { api } = t;
     // The download followed the capture: by now it has received the ICMP traffic of the checks.
