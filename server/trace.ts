@@ -165,7 +165,7 @@ export function compileFilter(spec: TraceFilterSpec | undefined): CompiledFilter
 // ---------------------------------------------------------------- subscriptions
 
 /** Frames a subscription holds for its client at most; beyond them frames are counted as dropped. */
-export const DEFAULT_RING = 8192;
+export const DEFAULT_RING = 16384;
 
 /** One client's view of one link or of a whole lab. */
 export class TraceSubscription {
@@ -400,7 +400,7 @@ export class CpuShare {
 
   constructor(
     readonly share = 0.4,
-    private readonly burstMs = 25,
+    private readonly burstMs = 100,
   ) {
     this.tokensMs = burstMs;
   }
