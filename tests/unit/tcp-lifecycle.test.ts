@@ -21,6 +21,7 @@ class App implements TcpSocketOwner {
   events: string[] = [];
   bytes = 0;
   socket: TcpSocket | null = null;
+  onWritable?(s: TcpSocket): void;
   constructor(readonly onEndDo: 'nothing' | 'close' | 'shutdown' = 'nothing') {}
   onConnect(s: TcpSocket): void {
     this.socket = s;
