@@ -7,6 +7,7 @@ import { devicesBench } from './devices.bench.js';
 import { switchBench } from './switch.bench.js';
 import { routerBench } from './router.bench.js';
 import { hostBench } from './host.bench.js';
+import { serverBench } from './server.bench.js';
 
 export interface Figure {
   name: string;
@@ -17,6 +18,7 @@ export interface Figure {
 
 const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
+  server: serverBench,
   devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await devicesBench())],
 };
 
