@@ -129,6 +129,7 @@ export abstract class RealEndpoint implements Device {
     if (this.running) return;
     this.error = null;
     this.state = 'starting';
+    this.port.up = true;
     try {
       this.open();
     } catch (e) {
@@ -143,9 +144,13 @@ export abstract class RealEndpoint implements Device {
     this.state = 'stopped';
   }
 
-  /** Marks the endpoint failed (it stops carrying frames) and tells the owner why. */
+  /**
+   * Marks the endpoint failed (it stops carrying frames) and tells the owner why. Its port goes
+   * down, so the switch it is cabled to sees a cable with no carrier rather than a silent peer.
+   */
   protected fail(message: string): void {
     this.state = 'failed';
+    this.port.up = false;
     this.error = message;
     this.onError?.(this, message);
   }
