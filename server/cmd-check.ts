@@ -11,6 +11,7 @@ import { BuildError } from '../devices/lab/build.js';
 import { parseDuration } from '../devices/lab/units.js';
 import { parse, UsageError } from './cli.js';
 import { locateLab, readLab, LabNotFound } from './lab-files.js';
+import { startRunConsoles } from './console-telnet.js';
 import { realWorldFactories } from './endpoints/index.js';
 
 const CHECK_HELP = `usage: wirelab check LAB [--labs DIR] [--junit FILE] [--capture FILE.pcapng] [--time real|virtual] [--seed N]
@@ -126,6 +127,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const { runtime } = p;
   console.log(`lab ${runtime.lab.name} running in ${runtime.engine.mode} time${forNs === Infinity ? ' until interrupted' : ` for ${parsed.values.for}`}`);
   runtime.start();
+  // Telnet consoles (GNS3 convention): a virtual-time run is over before anyone could connect.
+  const consoles = runtime.engine.mode === 'real' ? await startRunConsoles(runtime, parsed.positionals[0]!, (parsed.values.labs as string | undefined) ?? './labs') : null;
   if (runtime.engine.mode === 'virtual') {
     if (forNs === Infinity) throw new UsageError('a virtual-time run needs --for');
     runtime.engine.runFor(forNs);
@@ -137,6 +140,7 @@ export async function runCommand(args: string[]): Promise<number> {
       if (forNs !== Infinity) setTimeout(done, forNs / 1e6).unref();
     });
   }
+  await consoles?.close();
   runtime.stop();
   await finishCapture(p, parsed.values.capture);
   console.log(`stopped after ${(runtime.engine.now / 1e9).toFixed(3)} s of lab time; ${runtime.engine.delivered} frames delivered`);

@@ -8,6 +8,7 @@
  *   c.input('enable\r');  c.input('show ip interface brief\r');
  *   // in virtual time: runtime.engine.runUntilCondition(() => !c.busy, 10e9)
  */
+import type { TimerTarget } from '../engine/engine.js';
 import type { Shell, ShellHost } from './terminal.js';
 import { Terminal } from './terminal.js';
 import type { ConsoleEnv } from './env.js';
@@ -47,7 +48,7 @@ export interface NodeConsoleEnv extends ConsoleEnv {
   node: string;
 }
 
-export class NodeConsole {
+export class NodeConsole implements TimerTarget {
   readonly terminal: Terminal;
   readonly shell: Shell;
   private readonly listeners = new Set<(text: string) => void>();
@@ -74,13 +75,37 @@ export class NodeConsole {
     return () => this.listeners.delete(fn);
   }
 
-  /** Keystrokes from a viewer. */
+  /**
+   * Keystrokes from a viewer. In real time they are taken inside the engine's own turn, so that
+   * what a command sends starts at the engine's current time (a socket callback runs between the
+   * engine's turns, when its clock is behind).
+   */
   input(data: string): void {
+    const engine = this.env.runtime.engine;
+    if (engine.mode !== 'real' || !engine.isRunning) {
+      this.terminal.input(data);
+      return;
+    }
+    this.pendingInput += data;
+    if (this.inputTimer < 0) this.inputTimer = engine.after(0, this, 0);
+  }
+
+  private pendingInput = '';
+  private inputTimer = -1;
+
+  onTimer(): void {
+    this.inputTimer = -1;
+    const data = this.pendingInput;
+    this.pendingInput = '';
     this.terminal.input(data);
   }
 
   resize(cols: number, rows: number): void {
     this.terminal.resize(cols, rows);
+  }
+
+  get started(): boolean {
+    return this.terminal.started;
   }
 
   /** Shows the first prompt if nothing has been typed yet. */
@@ -95,7 +120,7 @@ export class NodeConsole {
 
   /** A command is running (ping, trace, DHCP, a save). */
   get busy(): boolean {
-    return this.terminal.running;
+    return this.terminal.running || this.pendingInput !== '';
   }
 
   /**

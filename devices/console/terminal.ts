@@ -60,7 +60,7 @@ export class Terminal implements ShellHost {
   private escape = '';
   /** The last character was CR: a following LF or NUL belongs to it (telnet sends CR LF or CR NUL). */
   private afterCr = false;
-  private started = false;
+  private begun = false;
   cols = 80;
   rows = 24;
 
@@ -69,6 +69,11 @@ export class Terminal implements ShellHost {
     private readonly output: (text: string) => void,
   ) {}
 
+  /** The first prompt has been shown. */
+  get started(): boolean {
+    return this.begun;
+  }
+
   /** True while a command runs. */
   get running(): boolean {
     return this.busy;
@@ -76,8 +81,8 @@ export class Terminal implements ShellHost {
 
   /** Shows the first prompt (once). */
   start(): void {
-    if (this.started) return;
-    this.started = true;
+    if (this.begun) return;
+    this.begun = true;
     this.emit(this.shell.prompt());
   }
 
@@ -94,7 +99,7 @@ export class Terminal implements ShellHost {
 
   /** Keystrokes from a viewer. */
   input(data: string): void {
-    if (!this.started) this.start();
+    if (!this.begun) this.start();
     for (const c of data) {
       if (this.busy) {
         if (isInterrupt(c)) {

@@ -1,0 +1,167 @@
+/**
+ * The consoles of a running lab, for every transport: one NodeConsole per node (made on first
+ * use), shared by all its viewers as a GNS3 console is (telnet clients, browser tabs): what one
+ * types, all see, and output goes to every viewer.
+ *
+ *   const hub = new ConsoleHub(runtime, { persist: async (file) => writeLabYaml(file) });
+ *   const a = hub.attach('r1', { output: (text) => ws.send(text), closed: (why) => ... });
+ *   a.write('show ip interface brief\r');  a.resize(120, 40);  a.detach();
+ *
+ * `write memory` / `save` arrive here as a SaveRequest: the hub puts the node's new entry into
+ * the lab file, validates the whole lab (validateLab) and hands the file to `persist` to write;
+ * the console prints [OK] or the error. When the runtime rebuilds a node from a changed lab, its
+ * console starts over from the node's new entry.
+ */
+import type { LabRuntime, RuntimeEvent } from '../devices/lab/runtime.js';
+import { type Lab, type LabFile, formatPath, validateLab } from '../devices/lab/schema.js';
+import { NodeConsole, applySaveToLabFile, type SaveOutcome, type SaveRequest } from '../devices/console/index.js';
+
+export interface ConsoleClient {
+  /** Terminal output for this viewer ('\r\n' line ends, ANSI editing sequences). */
+  output(data: string): void;
+  /** The console went away (the node was removed, the lab stopped). */
+  closed?(reason: string): void;
+}
+
+export interface ConsoleAttachment {
+  readonly node: string;
+  /** Keystrokes from the viewer, as the terminal sends them. */
+  write(input: string): void;
+  resize(cols: number, rows: number): void;
+  detach(): void;
+}
+
+export interface ConsoleHubOptions {
+  /**
+   * Writes the lab file with a node's saved configuration in it; `lab` is its validated model.
+   * Absent: `write memory` and `save` answer that this console cannot write lab.yaml.
+   */
+  persist?(file: LabFile, lab: Lab, request: SaveRequest): Promise<void> | void;
+  /** The lab folder's name, for validateLab's name check. */
+  folderName?: string;
+}
+
+interface Entry {
+  console: NodeConsole;
+  clients: Set<ConsoleClient>;
+  /** The node's key in the lab file (differs from the runtime's name after a rename is saved). */
+  fileName: string;
+}
+
+export class ConsoleHub {
+  private readonly consoles = new Map<string, Entry>();
+  /** The lab file as last written by a console save, or as the runtime has it. */
+  private file: LabFile;
+  private readonly onRuntimeEvent = (e: RuntimeEvent) => this.runtimeEvent(e);
+  private closedHub = false;
+
+  constructor(
+    readonly runtime: LabRuntime,
+    private readonly opts: ConsoleHubOptions = {},
+  ) {
+    this.file = runtime.lab.file;
+    runtime.onEvent(this.onRuntimeEvent);
+  }
+
+  /** Nodes and their telnet ports, as the lab model says (given, or assigned from 5000 up). */
+  ports(): { node: string; kind: string; port: number }[] {
+    return Object.values(this.runtime.lab.nodes).map((n) => ({ node: n.name, kind: n.kind, port: n.console }));
+  }
+
+  /** The node's console, made on first use. */
+  console(node: string): NodeConsole {
+    return this.entry(node).console;
+  }
+
+  private entry(node: string): Entry {
+    let e = this.consoles.get(node);
+    if (e) return e;
+    if (this.closedHub) throw new Error('the lab consoles are closed');
+    if (!this.runtime.lab.nodes[node]) throw new Error(`no node ${node}`);
+    const env = { runtime: this.runtime, node, save: (req: SaveRequest) => this.save(req) };
+    const console = new NodeConsole(env);
+    const entry: Entry = { console, clients: new Set(), fileName: node };
+    console.onOutput((text) => {
+      for (const c of entry.clients) c.output(text);
+    });
+    this.consoles.set(node, entry);
+    e = entry;
+    return e;
+  }
+
+  /** Attaches a viewer to a node's console; it sees the prompt at once. */
+  attach(node: string, client: ConsoleClient): ConsoleAttachment {
+    const e = this.entry(node);
+    e.clients.add(client);
+    const c = e.console;
+    // The first viewer ever sees the first prompt; a later one is shown where the line is now.
+    if (!c.started) c.start();
+    else {
+      const view = c.currentView();
+      if (view) client.output(`\r\n${view}`);
+    }
+    let attached = true;
+    return {
+      node,
+      write: (input) => {
+        if (attached) c.input(input);
+      },
+      resize: (cols, rows) => {
+        if (attached) c.resize(cols, rows);
+      },
+      detach: () => {
+        attached = false;
+        e.clients.delete(client);
+      },
+    };
+  }
+
+  /** Viewers attached to a node's console. */
+  viewers(node: string): number {
+    return this.consoles.get(node)?.clients.size ?? 0;
+  }
+
+  private async save(req: SaveRequest): Promise<SaveOutcome> {
+    const persist = this.opts.persist;
+    if (!persist) return { ok: false, error: 'this console cannot write lab.yaml' };
+    const entry = this.consoles.get(req.node);
+    const fileName = entry?.fileName ?? req.node;
+    const request: SaveRequest = { ...req, node: fileName };
+    if (request.rename === fileName) delete request.rename;
+    const file = applySaveToLabFile(this.file, request);
+    const v = validateLab(file, this.opts.folderName !== undefined ? { folderName: this.opts.folderName } : {});
+    if (!v.ok) return { ok: false, error: v.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') };
+    try {
+      await persist(file, v.lab, request);
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+    this.file = file;
+    if (entry && request.rename) entry.fileName = request.rename;
+    return { ok: true };
+  }
+
+  private runtimeEvent(e: RuntimeEvent): void {
+    if (e.type === 'lab-state' && e.status === 'stopped') return;
+    if (e.type !== 'node-changed') return;
+    // The lab changed under the consoles: the runtime's file is the truth again.
+    this.file = this.runtime.lab.file;
+    const entry = this.consoles.get(e.node);
+    if (!entry) return;
+    if (e.change === 'removed') {
+      for (const c of entry.clients) c.closed?.(`node ${e.node} was removed`);
+      this.consoles.delete(e.node);
+      return;
+    }
+    entry.fileName = e.node;
+    entry.console.labChanged();
+  }
+
+  /** Detaches every viewer (the lab stops). */
+  close(reason = 'the lab stopped'): void {
+    this.closedHub = true;
+    this.runtime.offEvent(this.onRuntimeEvent);
+    for (const e of this.consoles.values()) for (const c of e.clients) c.closed?.(reason);
+    this.consoles.clear();
+  }
+}
