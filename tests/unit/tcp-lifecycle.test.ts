@@ -48,7 +48,8 @@ class App implements TcpSocketOwner {
 function pair(server: App, opts: { delayNs?: number; backlog?: number; capture?: Uint8Array[] } = {}) {
   const engine = new Engine({ seed: 17 });
   const p = tcpDirectPair(engine, { delayNs: opts.delayNs ?? 1e6 });
-  if (opts.capture) new Capture(engine, { sink: (c) => opts.capture!.push(c) }).attachLink(p.link);
+  const capture = opts.capture ? new Capture(engine, { sink: (c) => opts.capture!.push(c) }) : null;
+  capture?.attachLink(p.link);
   const listener = p.b.tcp.listen(
     80,
     {
@@ -60,7 +61,7 @@ function pair(server: App, opts: { delayNs?: number; backlog?: number; capture?:
     },
     opts.backlog !== undefined ? { backlog: opts.backlog } : {},
   );
-  return { engine, ...p, listener };
+  return { engine, ...p, listener, capture };
 }
 
 describe('TCP closing', () => {
@@ -254,6 +255,7 @@ describe('TCP flow control', () => {
     expect(rcv.stats.windowUpdates).toBeGreaterThan(0);
     s.close();
     t.engine.runFor(1e9);
+    t.capture!.close();
 
     if (!tshark.ok) {
       console.warn(`tshark checks skipped: ${tshark.reason}`);

@@ -4,13 +4,20 @@
  * runner would use them (start, run the engine until done, read a plain result).
  */
 import { describe, expect, it } from 'vitest';
-import { Engine, Link, type Impairments } from '../../devices/engine/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Capture, Engine, Link, type Impairments } from '../../devices/engine/index.js';
 import { Host } from '../../devices/host/index.js';
 import { createRouter } from '../../devices/router/index.js';
 import { HttpGet, HttpServer, TcpConnectCheck, TcpEchoServer, httpCheckVerdict } from '../../devices/services/index.js';
 import { attachTcp } from '../../devices/stack/tcp-ip.js';
 import type { TcpErrorCode, TcpLayer, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
 import { parseIp4 } from '../../devices/wire/bytes.js';
+import { concat } from '../helpers/pcapng.js';
+import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
+
+const tshark = tsharkAvailable();
 
 const ip = (s: string) => parseIp4(s)!;
 
@@ -53,6 +60,35 @@ describe('http service and client', () => {
     t.engine.runFor(1e9);
     expect(t.tcp2.connections().map((s) => s.stateName)).toEqual([]);
     expect(t.tcp1.connections().map((s) => s.stateName)).toEqual(['TIME-WAIT']);
+  });
+
+  it('produces a capture that tshark decodes as HTTP with no warning at all (ARP, handshake, GET, 200, FINs)', () => {
+    const t = twoHosts({ delayNs: 1e6 });
+    const chunks: Uint8Array[] = [];
+    const cap = new Capture(t.engine, { sink: (c) => chunks.push(c) });
+    cap.attachLink(t.link);
+    new HttpServer(t.tcp1, { port: 80, body: 'hello from pc1' });
+    expect(get(t, t.tcp2, 'http://10.0.0.1/').status).toBe(200);
+    t.engine.runFor(1e9);
+    cap.close();
+    if (!tshark.ok) {
+      console.warn(`tshark checks skipped: ${tshark.reason}`);
+      expect(process.env.CI, 'tshark must be installed in CI').not.toBe('true');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'wirelab-http-'));
+    try {
+      const file = join(dir, 'http.pcapng');
+      writeFileSync(file, concat(chunks));
+      expect(tsharkProblems(file)).toEqual([]);
+      const rows = tsharkFields(file, ['_ws.col.Protocol', '_ws.col.Info']);
+      const info = rows.map((r) => `${r[0]} ${r[1]}`);
+      expect(info.filter((l) => l.startsWith('HTTP'))).toEqual(['HTTP GET / HTTP/1.1 ', 'HTTP HTTP/1.1 200 OK  (text/plain)']);
+      expect(info.filter((l) => /\[SYN/.test(l))).toHaveLength(2);
+      expect(info.filter((l) => /\[FIN/.test(l))).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 for an unknown path, configured statuses for others, and HEAD without a body', () => {
