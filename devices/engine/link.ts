@@ -266,10 +266,13 @@ export class Link {
       return;
     }
     dir.stats.delivered++;
-    if (this.taps !== null) {
-      const d: 1 | 2 = to === 1 ? 2 : 1;
-      for (const t of this.taps) t.record(frame, d);
-    }
+    if (this.taps !== null) this.tapFrame(to, frame);
     this.engine.enqueue(this.ends[to]!, frame);
+  }
+
+  // Kept out of arrive() so that the per-frame path stays small enough for V8 to inline.
+  private tapFrame(to: number, frame: Uint8Array): void {
+    const d: 1 | 2 = to === 1 ? 2 : 1;
+    for (const t of this.taps!) t.record(frame, d);
   }
 }
