@@ -217,6 +217,9 @@ struct Reader {
   int batch;
   bool stopped;
   bool closing;
+  // Freed once both libuv is done with the handle and JavaScript has dropped the external.
+  bool handleClosed;
+  bool finalized;
   uint8_t* slab;  // batch slots of kSlot bytes
   struct mmsghdr* msgs;
   struct iovec* iovs;
@@ -225,14 +228,31 @@ struct Reader {
 };
 constexpr size_t kControl = CMSG_SPACE(sizeof(struct tpacket_auxdata));
 
-void FreeReader(uv_handle_t* handle) {
-  Reader* r = static_cast<Reader*>(handle->data);
+void DeleteReader(Reader* r) {
   free(r->slab);
   free(r->msgs);
   free(r->iovs);
   free(r->addrs);
   free(r->controls);
   delete r;
+}
+
+void OnHandleClosed(uv_handle_t* handle) {
+  Reader* r = static_cast<Reader*>(handle->data);
+  r->handleClosed = true;
+  if (r->finalized) DeleteReader(r);
+}
+
+// Stops watching the fd and releases the JavaScript references (the fd is the owner's to close).
+void CloseReader(napi_env env, Reader* r) {
+  if (r->closing) return;
+  r->stopped = true;
+  r->closing = true;
+  uv_poll_stop(&r->poll);
+  napi_delete_reference(env, r->callback);
+  napi_delete_reference(env, r->lengthsRef);
+  napi_async_destroy(env, r->async);
+  uv_close(reinterpret_cast<uv_handle_t*>(&r->poll), OnHandleClosed);
 }
 
 // Reads up to r->batch frames; returns how many, with *err set to an errno other than EAGAIN.
@@ -344,16 +364,9 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
 
 void ReaderFinalize(napi_env env, void* data, void* /*hint*/) {
   Reader* r = static_cast<Reader*>(data);
-  if (!r->closing) {
-    // Collected without stopReader: stop watching the fd (the fd itself is the owner's to close).
-    r->stopped = true;
-    r->closing = true;
-    uv_poll_stop(&r->poll);
-    napi_delete_reference(env, r->callback);
-    napi_delete_reference(env, r->lengthsRef);
-    napi_async_destroy(env, r->async);
-    uv_close(reinterpret_cast<uv_handle_t*>(&r->poll), FreeReader);
-  }
+  r->finalized = true;
+  if (!r->closing) CloseReader(env, r);  // collected without stopReader
+  else if (r->handleClosed) DeleteReader(r);
 }
 
 // startReader(fd, packet: boolean, batch, lengths: Int32Array, cb(buffer, count, errno)): handle
@@ -407,8 +420,7 @@ napi_value StartReader(napi_env env, napi_callback_info info) {
     napi_delete_reference(env, r->callback);
     napi_delete_reference(env, r->lengthsRef);
     napi_async_destroy(env, r->async);
-    free(r->slab);
-    delete r;
+    DeleteReader(r);
     return ThrowErrno(env, -rc, "uv_poll_init", "reader");
   }
   r->poll.data = r;
@@ -428,16 +440,7 @@ napi_value StopReader(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "stopReader(handle)");
     return nullptr;
   }
-  Reader* r = static_cast<Reader*>(data);
-  if (!r->closing) {
-    r->stopped = true;
-    r->closing = true;
-    uv_poll_stop(&r->poll);
-    napi_delete_reference(env, r->callback);
-    napi_delete_reference(env, r->lengthsRef);
-    napi_async_destroy(env, r->async);
-    uv_close(reinterpret_cast<uv_handle_t*>(&r->poll), FreeReader);
-  }
+  CloseReader(env, static_cast<Reader*>(data));
   return nullptr;
 }
 
