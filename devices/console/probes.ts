@@ -52,6 +52,10 @@ export interface EchoRunOptions {
   arpGraceNs?: number;
   /** iputils-like payload (offset bytes) unless given. */
   fill?: number;
+  /** Source address (IOS `ping ... source`). */
+  srcIp?: Ip4;
+  /** A probe that cannot be sent (no route) counts as sent and lost, as IOS ping shows it ('.'). */
+  unsentIsLost?: boolean;
 }
 
 const TAG_WAIT = 1;
@@ -97,14 +101,14 @@ export class EchoRun implements TimerTarget, EchoOwner, UdpOwner {
     if (this.done) return;
     if (this.opts.count >= 0 && this.seq >= this.opts.count) return this.finish();
     this.seq++;
-    const ttl = this.opts.ttl !== undefined ? { ttl: this.opts.ttl } : {};
+    const ttl = { ...(this.opts.ttl !== undefined ? { ttl: this.opts.ttl } : {}), ...(this.opts.srcIp !== undefined ? { srcIp: this.opts.srcIp } : {}) };
     let wait = this.opts.waitNs;
     if (this.seq === 1 && this.opts.arpGraceNs) {
       const hop = this.stack.lookupRoute(this.dst);
       if (hop !== null && !this.stack.isLocalAddress(this.dst) && this.stack.arpLookup(hop.iface, hop.nextHop) === null) wait += this.opts.arpGraceNs;
     }
-    const st = this.echo !== null ? this.echo.send(this.dst, this.seq, this.payload(), ttl) : this.udp!.sendTo(this.dst, this.opts.dstPort ?? 7, this.payload(), ttl);
-    if (st !== 'sent' && st !== 'queued') {
+    const st = this.echo !== null ? this.echo.send(this.dst, this.wireSeq, this.payload(), ttl) : this.udp!.sendTo(this.dst, this.opts.dstPort ?? 7, this.payload(), ttl);
+    if (st !== 'sent' && st !== 'queued' && !this.opts.unsentIsLost) {
       this.sendError = st;
       return this.finish();
     }
@@ -112,6 +116,11 @@ export class EchoRun implements TimerTarget, EchoOwner, UdpOwner {
     this.sentNs = this.engine.now;
     this.waiting = true;
     this.timer = this.engine.after(wait, this, TAG_WAIT);
+  }
+
+  /** The 16-bit sequence number on the wire for the current probe. */
+  private get wireSeq(): number {
+    return this.seq & 0xffff;
   }
 
   onTimer(tag: number): void {
@@ -135,8 +144,8 @@ export class EchoRun implements TimerTarget, EchoOwner, UdpOwner {
   }
 
   onEchoReply(_s: EchoSocket, src: Ip4, seq: number, payload: Uint8Array, info: RxInfo): void {
-    if (seq !== this.seq || src !== this.dst) return;
-    this.complete({ seq, kind: 'reply', from: src, rttNs: this.engine.now - this.sentNs, ttl: info.ttl, bytes: payload.length + 8, type: 0, code: 0, local: false });
+    if (seq !== this.wireSeq || src !== this.dst) return;
+    this.complete({ seq: this.seq, kind: 'reply', from: src, rttNs: this.engine.now - this.sentNs, ttl: info.ttl, bytes: payload.length + 8, type: 0, code: 0, local: false });
   }
 
   onDatagram(_s: UdpSocket, srcIp: Ip4, _srcPort: number, payload: Uint8Array, info: RxInfo): void {
@@ -146,7 +155,7 @@ export class EchoRun implements TimerTarget, EchoOwner, UdpOwner {
 
   onIcmpError(_s: EchoSocket | UdpSocket, report: IcmpErrorReport): void {
     if (report.quotedDst !== this.dst) return;
-    if (this.echo !== null && report.quotedDstPort !== this.seq) return;
+    if (this.echo !== null && report.quotedDstPort !== this.wireSeq) return;
     this.complete({
       seq: this.seq,
       kind: 'error',

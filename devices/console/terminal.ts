@@ -311,9 +311,17 @@ export class Terminal implements ShellHost {
       this.output(BELL);
       return;
     }
+    const head = this.line.slice(0, this.cursor);
     const tail = this.line.slice(this.cursor);
-    this.replaceLine(done + tail);
-    this.moveTo(done.length);
+    // Redraw from the first character that changes (`int gi` -> `int GigabitEthernet`).
+    let same = 0;
+    while (same < head.length && same < done.length && head[same] === done[same]) same++;
+    const back = head.length - same;
+    const written = done.slice(same) + tail;
+    const pad = Math.max(0, back - (done.length - head.length));
+    this.output('\b'.repeat(back) + written + ' '.repeat(pad) + '\b'.repeat(pad + tail.length));
+    this.line = done + tail;
+    this.cursor = done.length;
   }
 
   /** IOS: `?` shows help at once and leaves the line as it was. */

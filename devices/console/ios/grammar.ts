@@ -188,7 +188,7 @@ export class Grammar {
             f.kind === 'kw' ? c.keyword === f.word : c.param !== undefined && c.name === f.name && sameType(c.param, f.type),
           );
           if (!child) {
-            const word = f.kind === 'kw' ? f.word : f.name;
+            const word = f.kind === 'kw' ? f.word : `<${f.name}>`;
             child =
               f.kind === 'kw'
                 ? { keyword: f.word, name: f.word, help: help[f.word] ?? this.helpText(path, f.word), children: [], ...(f.hidden ? { hidden: true } : {}) }

@@ -55,7 +55,7 @@ const HELP: Record<string, string> = {
   verbose: 'Show extra information',
   'ip arp': 'IP ARP table',
   'ip access-lists': 'List IP access lists',
-  'show ip interface': 'IP interface status and configuration',
+  'ip interface': 'IP interface status and configuration',
   status: 'Show interface line status',
   // global config
   hostname: 'Set system\'s network name',
@@ -197,7 +197,10 @@ const PARAM_HELP: Record<string, string> = {
 
 export function helpText(path: string[], word: string): string {
   const parent = path[path.length - 1];
-  if (word.startsWith('<')) return '';
+  if (word.startsWith('<')) {
+    const name = word.slice(1, -1);
+    return PARAM_HELP[`${parent} ${name}`] ?? PARAM_HELP[name] ?? '';
+  }
   if (parent !== undefined && HELP[`${parent} ${word}`] !== undefined) return HELP[`${parent} ${word}`]!;
   if (path.length === 0 && HELP[word] !== undefined) return HELP[word]!;
   if (HELP[`show ${word}`] !== undefined && path[0] === 'show' && path.length === 1) return HELP[`show ${word}`]!;

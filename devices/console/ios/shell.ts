@@ -383,7 +383,9 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
       this.mode = 'exec';
     });
     g.add('(exit|logout|quit)', () => this.logout());
-    g.add('ping <target:host> [repeat <count:1-100000>] [size <bytes:36-18024>] [timeout <seconds:0-3600>] [source (<srcip:ip>|<srcif:iface>)]', (a) => this.ping(a));
+    // IOS takes ping's options in any order, each once.
+    const options = ['repeat <count:1-2147483647>', 'size <bytes:36-18024>', 'timeout <seconds:0-3600>', 'source (<srcip:ip>|<srcif:iface>)'];
+    for (const order of orderings(options)) g.add(`ping <target:host> ${order.join(' ')}`.trim(), (a) => this.ping(a));
     g.add('traceroute <target:host>', (a) => this.traceroute(a));
     g.add('terminal length <length:0-512>', (a) => {
       this.terminalLength = a.num('length');
@@ -542,7 +544,7 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
     }
     this.out(`Type escape sequence to abort.\nSending ${count}, ${bytes}-byte ICMP Echos to ${ip4ToString(dst)}, timeout is ${seconds} seconds:\n`);
     if (src !== undefined) this.out(`Packet sent with a source address of ${ip4ToString(src)} \n`);
-    const run = new EchoRun(r.engine, r.stack, dst, { protocol: 'icmp', count, size: bytes - 28, waitNs: seconds * 1e9, gapNs: 0, ...(src !== undefined ? {} : {}) }, this);
+    const run = new EchoRun(r.engine, r.stack, dst, { protocol: 'icmp', count, size: bytes - 28, waitNs: seconds * 1e9, gapNs: 0, unsentIsLost: true, ...(src !== undefined ? { srcIp: src } : {}) }, this);
     this.op = { kind: 'ping', run, count, col: 0, rtts: [] };
     run.start();
   }
@@ -554,7 +556,8 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
     if (p.kind === 'reply') {
       c = '!';
       op.rtts.push(p.rttNs);
-    } else if (p.kind === 'error') c = p.type === 3 ? (p.code === 4 ? 'M' : 'U') : p.type === 11 ? '&' : p.type === 4 ? 'Q' : '?';
+    } else if (p.kind === 'error' && !p.local) c = p.type === 3 ? (p.code === 4 ? 'M' : 'U') : p.type === 11 ? '&' : p.type === 4 ? 'Q' : '?';
+    // Our own ARP giving up is silence to IOS: a dot, as for a timeout.
     if (op.col === 70) {
       this.out('\n');
       op.col = 0;
@@ -566,7 +569,8 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
   onRunDone(run: EchoRun): void {
     const op = this.op;
     if (op?.kind !== 'ping' || op.run !== run) return;
-    const sent = run.sent;
+    // An interrupted probe still waiting for its answer is not counted, as IOS does.
+    const sent = run.results.length;
     const got = run.received;
     const pct = sent ? Math.floor((100 * got) / sent) : 0;
     let line = `\nSuccess rate is ${pct} percent (${got}/${sent})`;
@@ -1217,6 +1221,20 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
     g.add('privilege level <level:0-15>', noop);
     return g;
   }
+}
+
+/** Every ordering of every subset of `items`. */
+function orderings<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [[]];
+  const walk = (prefix: T[], rest: readonly T[]) => {
+    rest.forEach((x, i) => {
+      const next = [...prefix, x];
+      out.push(next);
+      walk(next, [...rest.slice(0, i), ...rest.slice(i + 1)]);
+    });
+  };
+  walk([], items);
+  return out;
 }
 
 function maskLength(mask: string): number {

@@ -61,7 +61,10 @@ interface RouteLine {
 export function showIpRoute(r: Router): string {
   const lines: RouteLine[] = [];
   let lastResort: string | null = null;
+  // IOS lists a connected network only while its interface is up (cabled and not shut down).
+  const up = new Set(r.interfaces().filter((i) => i.status === 'up').map((i) => i.name));
   for (const row of r.routes()) {
+    if (row.code === 'C' && !up.has(row.iface!)) continue;
     const [addr, len] = row.prefix.split('/');
     const net = parseIp4(addr!)!;
     const prefix = Number(len);
