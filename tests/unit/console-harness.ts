@@ -16,7 +16,7 @@ export class Bench {
 
   constructor(yaml: string, opts: { settle?: boolean } = {}) {
     const r = loadLabText(yaml, 'lab.yaml');
-    if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
     this.rt = new LabRuntime(r.lab);
     this.file = r.lab.file;
     this.rt.start();
