@@ -82,7 +82,7 @@ async function setStatic(page: Page, node: string, cidr: string): Promise<void> 
   await page.selectOption('[data-test="node-inspector"] [data-iface="eth0"] [data-test="ip-mode"]', 'static');
   await page.fill('[data-test="node-inspector"] [data-iface="eth0"] [data-test="ip"]', cidr);
   await page.click('[data-test="apply-node"]');
-  await page.waitForSelector('[data-test="apply-node"]:disabled');
+  await page.waitForSelector('[data-test="apply-node"]:disabled:text-is("Apply")');
 }
 
 async function checkResult(page: Page, name: string): Promise<string> {
@@ -152,7 +152,7 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await fieldError.waitFor();
     expect(await fieldError.textContent()).toContain('10.0.0.300');
     await page.fill('[data-test="node-inspector"] [data-iface="eth0"] [data-test="ip"]', '10.0.0.2/24');
-    await page.waitForSelector('[data-test="apply-node"]:disabled');
+    await page.waitForSelector('[data-test="apply-node"]:disabled:text-is("Apply")');
 
     // A ping check.
     await page.click('[data-tab="checks"]');
@@ -170,6 +170,8 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.waitForFunction(() => ['pc1', 'pc2', 'sw1'].every((n) => window.wirelabCy!.getElementById(n).hasClass('running')));
 
     await page.click('[data-test="run-checks"]');
+    // The pings light up the cables they cross.
+    await page.waitForFunction(() => (window.wirelabCy as unknown as { edges(s: string): { length: number } }).edges('.active').length > 0);
     expect(await checkResult(page, 'pc1 pings pc2')).toBe('✔');
 
     // The echo request and reply in the trace, with the right addresses.
@@ -229,7 +231,7 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.waitForSelector('[data-test="link-inspector"]');
     await page.fill('[data-test="imp-loss"]', '100%');
     await page.click('[data-test="apply-link"]');
-    await page.waitForSelector('[data-test="apply-link"]:disabled');
+    await page.waitForSelector('[data-test="apply-link"]:disabled:text-is("Apply")');
     const after = ((await api('/labs/e2e/links')) as { id: string; impairments: { loss?: string } }[]).find((l) => l.id === link);
     expect(after?.impairments.loss).toBe('100%');
     await page.click('[data-test="run-checks"]');

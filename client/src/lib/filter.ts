@@ -13,73 +13,59 @@
  * hides every frame from or to that address. Compiling gives a predicate over trace records, or
  * an error with the position it was found at.
  */
-import type { Layer, TraceRecord } from '../api/types.js';
+import { P, type StoredRecord, parseIpv4 as ipNumber } from './records.js';
 
-export type Predicate = (r: TraceRecord) => boolean;
+export type Predicate = (r: StoredRecord) => boolean;
 export type CompiledFilter = { ok: true; test: Predicate | null } | { ok: false; error: string; at: number };
 
-const PROTOCOL_LAYERS: Record<string, readonly string[]> = {
-  eth: ['Ethernet II', 'IEEE 802.3 Ethernet'],
-  ethernet: ['Ethernet II', 'IEEE 802.3 Ethernet'],
-  vlan: ['802.1Q', '802.1ad'],
-  '802.1q': ['802.1Q', '802.1ad'],
-  llc: ['LLC'],
-  stp: ['Spanning Tree Protocol'],
-  arp: ['ARP'],
-  ip: ['IPv4'],
-  ipv4: ['IPv4'],
-  icmp: ['ICMP'],
-  udp: ['UDP'],
-  tcp: ['TCP'],
-  dhcp: ['DHCP'],
-  bootp: ['DHCP'],
-  dns: ['DNS'],
-  malformed: ['Malformed'],
+const PROTOCOL_BITS: Record<string, number> = {
+  eth: P.eth,
+  ethernet: P.eth,
+  vlan: P.vlan,
+  '802.1q': P.vlan,
+  llc: P.llc,
+  stp: P.stp,
+  arp: P.arp,
+  ip: P.ip,
+  ipv4: P.ip,
+  icmp: P.icmp,
+  udp: P.udp,
+  tcp: P.tcp,
+  dhcp: P.dhcp,
+  bootp: P.dhcp,
+  dns: P.dns,
+  malformed: P.malformed,
 };
-export const FILTER_PROTOCOLS = Object.keys(PROTOCOL_LAYERS);
+export const FILTER_PROTOCOLS = Object.keys(PROTOCOL_BITS);
 
 type Kind = 'ip' | 'mac' | 'number' | 'text';
 interface FieldDef {
   kind: Kind;
-  /** Every value of the field in the record (a frame has two addresses, two ports...). */
-  values: (r: TraceRecord) => (string | number)[];
+  /** The field's values in the record (a frame has two addresses, two ports...); absent ones left out. */
+  values: (r: StoredRecord) => (string | number)[];
 }
 
-function layer(r: TraceRecord, names: readonly string[]): Layer | undefined {
-  const ls = r.layers;
-  for (let i = 0; i < ls.length; i++) if (names.includes(ls[i]!.name)) return ls[i];
-  return undefined;
-}
-const field = (names: readonly string[], keys: readonly string[]) => (r: TraceRecord) => {
-  const l = layer(r, names);
-  if (!l) return [];
-  const out: (string | number)[] = [];
-  for (const k of keys) {
-    const v = l.fields[k];
-    if (v !== undefined) out.push(v);
-  }
-  return out;
-};
-const ETH = PROTOCOL_LAYERS['eth']!;
+const nums = (...vs: number[]) => vs.filter((v) => v >= 0);
+const strs = (...vs: string[]) => vs.filter((v) => v !== '');
 
 export const FILTER_FIELDS: Record<string, FieldDef> = {
-  'ip.addr': { kind: 'ip', values: field(['IPv4'], ['src', 'dst']) },
-  'ip.src': { kind: 'ip', values: field(['IPv4'], ['src']) },
-  'ip.dst': { kind: 'ip', values: field(['IPv4'], ['dst']) },
-  'ip.ttl': { kind: 'number', values: field(['IPv4'], ['ttl']) },
-  'ip.proto': { kind: 'number', values: field(['IPv4'], ['protocol']) },
-  'eth.addr': { kind: 'mac', values: field(ETH, ['src', 'dst']) },
-  'eth.src': { kind: 'mac', values: field(ETH, ['src']) },
-  'eth.dst': { kind: 'mac', values: field(ETH, ['dst']) },
-  'arp.addr': { kind: 'ip', values: field(['ARP'], ['senderIp', 'targetIp']) },
-  'udp.port': { kind: 'number', values: field(['UDP'], ['srcPort', 'dstPort']) },
-  'udp.srcport': { kind: 'number', values: field(['UDP'], ['srcPort']) },
-  'udp.dstport': { kind: 'number', values: field(['UDP'], ['dstPort']) },
-  'tcp.port': { kind: 'number', values: field(['TCP'], ['srcPort', 'dstPort']) },
-  'tcp.srcport': { kind: 'number', values: field(['TCP'], ['srcPort']) },
-  'tcp.dstport': { kind: 'number', values: field(['TCP'], ['dstPort']) },
-  'icmp.type': { kind: 'number', values: field(['ICMP'], ['type']) },
-  'vlan.id': { kind: 'number', values: field(['802.1Q', '802.1ad'], ['vid']) },
+  'ip.addr': { kind: 'ip', values: (r) => nums(r.ipSrc, r.ipDst) },
+  'ip.src': { kind: 'ip', values: (r) => nums(r.ipSrc) },
+  'ip.dst': { kind: 'ip', values: (r) => nums(r.ipDst) },
+  'ip.ttl': { kind: 'number', values: (r) => nums(r.ipTtl) },
+  'ip.proto': { kind: 'number', values: (r) => nums(r.ipProto) },
+  'eth.addr': { kind: 'mac', values: (r) => strs(r.ethSrc, r.ethDst) },
+  'eth.src': { kind: 'mac', values: (r) => strs(r.ethSrc) },
+  'eth.dst': { kind: 'mac', values: (r) => strs(r.ethDst) },
+  'arp.addr': { kind: 'ip', values: (r) => nums(r.arpSrc, r.arpDst) },
+  'udp.port': { kind: 'number', values: (r) => nums(r.udpSrc, r.udpDst) },
+  'udp.srcport': { kind: 'number', values: (r) => nums(r.udpSrc) },
+  'udp.dstport': { kind: 'number', values: (r) => nums(r.udpDst) },
+  'tcp.port': { kind: 'number', values: (r) => nums(r.tcpSrc, r.tcpDst) },
+  'tcp.srcport': { kind: 'number', values: (r) => nums(r.tcpSrc) },
+  'tcp.dstport': { kind: 'number', values: (r) => nums(r.tcpDst) },
+  'icmp.type': { kind: 'number', values: (r) => nums(r.icmpType) },
+  'vlan.id': { kind: 'number', values: (r) => nums(r.vlan) },
   'frame.len': { kind: 'number', values: (r) => [r.length] },
   link: { kind: 'text', values: (r) => [r.link] },
   info: { kind: 'text', values: (r) => [r.info] },
@@ -153,18 +139,6 @@ function tokenize(s: string): Tok[] {
 
 // ---------------------------------------------------------------- values
 
-export function parseIpv4(s: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return null;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const b = Number(m[i]);
-    if (b > 255) return null;
-    n = n * 256 + b;
-  }
-  return n;
-}
-
 /** `02:00:5e:00:00:01`, `02-00-5E-00-00-01` or `0200.5e00.0001`, as lower-case colon form. */
 export function normalizeMac(s: string): string | null {
   const hex = s.toLowerCase().replace(/[:.-]/g, '');
@@ -186,16 +160,13 @@ function valueMatcher(name: string, def: FieldDef, op: string, tok: Tok): Matche
   switch (def.kind) {
     case 'ip': {
       const slash = text.indexOf('/');
-      const ip = parseIpv4(slash < 0 ? text : text.slice(0, slash));
+      const ip = ipNumber(slash < 0 ? text : text.slice(0, slash));
       const prefix = slash < 0 ? 32 : /^\d{1,2}$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : -1;
-      if (ip === null || prefix < 0 || prefix > 32) throw bad('an IPv4 address or subnet (10.0.0.1, 10.0.0.0/24)');
+      if (ip < 0 || prefix < 0 || prefix > 32) throw bad('an IPv4 address or subnet (10.0.0.1, 10.0.0.0/24)');
       if (op !== '==') throw new FilterSyntaxError(`${name} compares with == or !=`, tok.at);
       const size = 2 ** (32 - prefix);
       const base = Math.floor(ip / size) * size;
-      return (v) => {
-        const n = typeof v === 'string' ? parseIpv4(v) : null;
-        return n !== null && n >= base && n < base + size;
-      };
+      return (v) => typeof v === 'number' && v >= base && v < base + size;
     }
     case 'mac': {
       const mac = normalizeMac(text);
@@ -298,15 +269,15 @@ class Parser {
       };
       return negate ? (rec) => !any(rec) : any;
     }
-    const layers = PROTOCOL_LAYERS[name];
-    if (layers) return (rec) => layer(rec, layers) !== undefined;
+    const bit = PROTOCOL_BITS[name];
+    if (bit !== undefined) return (rec) => (rec.protocols & bit) !== 0;
     if (def) return (rec) => def.values(rec).length > 0;
     throw new FilterSyntaxError(unknownName(t.text, false), t.at);
   }
 }
 
 function unknownName(text: string, withOp: boolean): string {
-  if (withOp && PROTOCOL_LAYERS[text.toLowerCase()]) return `${text} is a protocol; compare one of its fields (${Object.keys(FILTER_FIELDS).filter((f) => f.startsWith(text.toLowerCase() + '.')).join(', ') || 'none'})`;
+  if (withOp && PROTOCOL_BITS[text.toLowerCase()] !== undefined) return `${text} is a protocol; compare one of its fields (${Object.keys(FILTER_FIELDS).filter((f) => f.startsWith(text.toLowerCase() + '.')).join(', ') || 'none'})`;
   return `unknown protocol or field ${JSON.stringify(text)}; protocols: ${FILTER_PROTOCOLS.join(' ')}; fields: ${Object.keys(FILTER_FIELDS).join(' ')}`;
 }
 

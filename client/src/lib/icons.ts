@@ -36,5 +36,40 @@ export function iconUrl(kind: NodeKind | NetworkType): string {
   return `data:image/svg+xml;utf8,${encodeURIComponent(iconSvg(kind))}`;
 }
 
-export const NETWORK_LABEL: Record<NetworkType, string> = { nat: 'NAT', 'host-only': 'Host-only', bridged: 'Bridged', segment: 'LAN segment' };
+export const NETWORK_LABEL: Record<NetworkType, string> = { nat: 'NAT', 'host-only': 'Host-only', bridged: 'Bridged', segment: 'Segment' };
 export const NODE_LABEL: Record<NodeKind, string> = { host: 'Host', switch: 'Switch', router: 'Router', hub: 'Hub', cloud: 'Cloud' };
+
+const bitmaps = new Map<string, string>();
+
+/**
+ * The icons as PNG bitmaps behind short blob: URLs, for the canvas. Chromium rasterizes an SVG
+ * image each time a canvas draws it, a bitmap it just copies; and Cytoscape hashes each node's
+ * style (image URL included) to cache its texture, so a short URL keeps a 1,000-node lab's
+ * first frame quick. Drawn at `size` pixels (twice the node's size, for sharp zoom). Falls back
+ * to the SVG when the page cannot rasterize.
+ */
+export async function rasterizeIcons(size = 128): Promise<void> {
+  const kinds = Object.keys(SVG) as (NodeKind | NetworkType)[];
+  await Promise.all(
+    kinds.map(async (k) => {
+      if (bitmaps.has(k)) return;
+      try {
+        const img = new Image(size, size);
+        img.src = iconUrl(k);
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = size;
+        canvas.height = size;
+        canvas.getContext('2d')!.drawImage(img, 0, 0, size, size);
+        const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+        if (blob) bitmaps.set(k, URL.createObjectURL(blob));
+      } catch {
+        // keep the SVG
+      }
+    }),
+  );
+}
+
+export function canvasIconUrl(kind: NodeKind | NetworkType): string {
+  return bitmaps.get(kind) ?? iconUrl(kind);
+}

@@ -5,7 +5,13 @@
  */
 import { Capture } from '../../../devices/engine/capture.js';
 import type { Engine } from '../../../devices/engine/engine.js';
-import type { TraceRecord } from '../api/types.js';
+/** What a frame needs to be written: its bytes (base64), time and the link it crossed. */
+export interface FrameRecord {
+  time: number;
+  link: string;
+  from: string;
+  raw?: string | undefined;
+}
 
 export function base64ToBytes(b64: string): Uint8Array {
   const s = atob(b64);
@@ -18,7 +24,7 @@ export function base64ToBytes(b64: string): Uint8Array {
  * `epochNs` is the wall-clock time of lab time 0, so Wireshark shows real dates. Records
  * without their bytes (a subscription without raw) are skipped; the count says how many.
  */
-export function recordsToPcapng(records: Iterable<TraceRecord>, epochNs: bigint): { bytes: Uint8Array; frames: number; skipped: number } {
+export function recordsToPcapng(records: Iterable<FrameRecord>, epochNs: bigint): { bytes: Uint8Array; frames: number; skipped: number } {
   const clock = { now: 0, epochNs };
   const chunks: Uint8Array[] = [];
   const cap = new Capture(clock as unknown as Engine, { sink: (c) => chunks.push(c) });

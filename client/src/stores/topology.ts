@@ -6,7 +6,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef } from 'vue';
-import { api } from '../api/http.js';
+import { api, apiConfig } from '../api/http.js';
 import type { Impairments, LabView, LinkView, NetworkType, NetworkView, NodeKind, NodeView } from '../api/types.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Command, useHistory } from '../lib/history.js';
@@ -64,10 +64,21 @@ export const useTopologyStore = defineStore('topology', () => {
   }
 
   function applyView(v: LabView): void {
+    if (view.value === null) performance.mark('wirelab:lab-loaded');
     view.value = v;
     labStatus.value = v.status;
     nodeStatus.value = Object.fromEntries(v.nodes.map((n) => [n.name, n.status]));
     linkSuspended.value = Object.fromEntries(v.links.map((l) => [l.id, l.suspended]));
+  }
+
+  /** The lab's view fetched by index.html before the app started, used once if it is the lab opened. */
+  async function prefetched(name: string): Promise<LabView | null> {
+    const w = typeof window === 'undefined' ? undefined : (window as { wirelabPrefetch?: { lab: string; response: Promise<Response | null> } });
+    const p = w?.wirelabPrefetch;
+    if (!p || p.lab !== name || apiConfig.base !== '') return null;
+    w.wirelabPrefetch = undefined;
+    const r = await p.response;
+    return r && r.ok ? ((await r.json()) as LabView) : null;
   }
 
   let running$: Promise<void> | null = null;
@@ -106,7 +117,9 @@ export const useTopologyStore = defineStore('topology', () => {
     lab.value = name;
     loadError.value = null;
     try {
-      await refresh();
+      const early = await prefetched(name).catch(() => null);
+      if (early && lab.value === name) applyView(early);
+      else await refresh();
     } catch (e) {
       loadError.value = (e as Error).message;
       throw e;

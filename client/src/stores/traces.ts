@@ -1,17 +1,18 @@
 /**
  * The packet trace of the open lab: records from the WebSocket's trace channel kept in a
  * bounded buffer outside Vue's reactivity (tens of thousands of records would make every one a
- * proxy), with the indices the display filter lets through. The view is told at most once per
- * frame that something changed (`version`), and renders only the rows it shows, so the page
+ * proxy), with the indices the display filter lets through. The view is told at most ten times a
+ * second that something changed (`version`), and renders only the rows it shows, so the page
  * keeps up with thousands of records a second. Records the server could not send (the browser
  * was too slow) are counted and shown, never silently lost.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { TraceRecord } from '../api/types.js';
+import type { Layer, TraceRecord } from '../api/types.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Predicate, compileFilter } from '../lib/filter.js';
 import { recordsToPcapng } from '../lib/pcapng.js';
+import { type StoredRecord, layersOf, storeRecord } from '../lib/records.js';
 
 /** Records kept; the oldest go first. */
 export const TRACE_CAPACITY = 50_000;
@@ -20,15 +21,32 @@ const PAUSED_CAPACITY = 50_000;
 
 export type ActivityListener = (links: Set<string>) => void;
 
+/**
+ * The list is redrawn at most this often while records pour in: a person cannot read faster,
+ * and each redraw costs the page a layout and a paint (Wireshark refreshes its list twice a second).
+ */
+const REDRAW_MS = 100;
 const nextFrame: (fn: () => void) => void =
   typeof requestAnimationFrame === 'function' ? (fn) => requestAnimationFrame(() => fn()) : (fn) => setTimeout(fn, 16);
+let lastRedraw = 0;
+function whenRedraw(fn: () => void): void {
+  const wait = Math.max(0, lastRedraw + REDRAW_MS - performance.now());
+  setTimeout(
+    () =>
+      nextFrame(() => {
+        lastRedraw = performance.now();
+        fn();
+      }),
+    wait,
+  );
+}
 
 export const useTracesStore = defineStore('traces', () => {
   // The buffer: `all[i]` has sequence number `base + i`; `shown` holds sequence numbers, ascending.
-  let all: TraceRecord[] = [];
+  let all: StoredRecord[] = [];
   let base = 0;
   let shown: number[] = [];
-  let held: TraceRecord[] = [];
+  let held: StoredRecord[] = [];
   let test: Predicate | null = null;
   let sub: Subscription | null = null;
   let scheduled = false;
@@ -36,7 +54,7 @@ export const useTracesStore = defineStore('traces', () => {
   let active = new Set<string>();
 
   const lab = ref<string | null>(null);
-  /** Bumped (at most once a frame) when records were added or removed. */
+  /** Bumped (at most every REDRAW_MS) when records were added or removed. */
   const version = ref(0);
   const count = ref(0);
   const total = ref(0);
@@ -49,7 +67,8 @@ export const useTracesStore = defineStore('traces', () => {
   /** Records that made room for newer ones (the buffer is bounded). */
   const evicted = ref(0);
   const selectedSeq = ref<number | null>(null);
-  const selected = shallowRef<TraceRecord | null>(null);
+  const selected = shallowRef<StoredRecord | null>(null);
+  const selectedLayers = shallowRef<Layer[]>([]);
   const subscribed = ref(false);
   const error = ref<string | null>(null);
   /** Lab time of the first record since the last clear: times are shown relative to it. */
@@ -60,7 +79,7 @@ export const useTracesStore = defineStore('traces', () => {
   function bump(): void {
     if (scheduled) return;
     scheduled = true;
-    nextFrame(() => {
+    whenRedraw(() => {
       scheduled = false;
       count.value = shown.length;
       total.value = all.length;
@@ -74,7 +93,7 @@ export const useTracesStore = defineStore('traces', () => {
     });
   }
 
-  function append(records: TraceRecord[]): void {
+  function append(records: StoredRecord[]): void {
     if (records.length === 0) return;
     if (t0.value === null) t0.value = records[0]!.time;
     epochNs ??= BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(records[0]!.time));
@@ -95,15 +114,13 @@ export const useTracesStore = defineStore('traces', () => {
     let cut = 0;
     while (cut < shown.length && shown[cut]! < base) cut++;
     if (cut > 0) shown.splice(0, cut);
-    if (selectedSeq.value !== null && selectedSeq.value < base) {
-      selectedSeq.value = null;
-      selected.value = null;
-    }
+    if (selectedSeq.value !== null && selectedSeq.value < base) select(null);
   }
 
   /** Takes one message of the trace channel. */
-  function receive(records: TraceRecord[], droppedNow: number): void {
+  function receive(incoming: TraceRecord[], droppedNow: number): void {
     if (droppedNow > 0) dropped.value += droppedNow;
+    const records = incoming.map(storeRecord);
     for (let i = 0; i < records.length; i++) active.add(records[i]!.link);
     if (paused.value) {
       for (const r of records) held.push(r);
@@ -147,8 +164,7 @@ export const useTracesStore = defineStore('traces', () => {
     base = 0;
     dropped.value = 0;
     evicted.value = 0;
-    selectedSeq.value = null;
-    selected.value = null;
+    select(null);
     t0.value = null;
     count.value = 0;
     total.value = 0;
@@ -185,7 +201,7 @@ export const useTracesStore = defineStore('traces', () => {
   }
 
   /** The record at row `row` of the filtered list. */
-  function row(rowIndex: number): { seq: number; record: TraceRecord } | null {
+  function row(rowIndex: number): { seq: number; record: StoredRecord } | null {
     const seq = shown[rowIndex];
     if (seq === undefined) return null;
     const record = all[seq - base];
@@ -210,6 +226,7 @@ export const useTracesStore = defineStore('traces', () => {
     selectedSeq.value = seq;
     const r = seq === null ? undefined : all[seq - base];
     selected.value = r ? markRaw(r) : null;
+    selectedLayers.value = r ? layersOf(r) : [];
   }
 
   /** The records the filter shows, as a pcapng file. */
@@ -244,6 +261,7 @@ export const useTracesStore = defineStore('traces', () => {
     droppedText,
     selectedSeq,
     selected,
+    selectedLayers,
     subscribed,
     error,
     t0,
