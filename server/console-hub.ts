@@ -128,7 +128,12 @@ export class ConsoleHub {
     const fileName = entry?.fileName ?? req.node;
     const request: SaveRequest = { ...req, node: fileName };
     if (request.rename === fileName) delete request.rename;
-    const file = applySaveToLabFile(this.file, request);
+    let file: LabFile;
+    try {
+      file = applySaveToLabFile(this.file, request);
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
     const v = validateLab(file, this.opts.folderName !== undefined ? { folderName: this.opts.folderName } : {});
     if (!v.ok) return { ok: false, error: v.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') };
     try {

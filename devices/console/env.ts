@@ -31,12 +31,16 @@ export interface ConsoleEnv {
 /**
  * The lab file with one node's entry replaced (and renamed, with every reference to it: links,
  * checks, DHCP reservations), in the order the file had. Pure: the caller validates and writes.
+ * Throws when the new name is taken.
  */
 export function applySaveToLabFile(file: LabFile, request: SaveRequest): LabFile {
   const next = structuredClone(file) as LabFile;
   const nodes = next.nodes ?? {};
   const from = request.node;
   const to = request.rename ?? from;
+  if (to !== from && (file.nodes?.[to] !== undefined || file.networks?.[to] !== undefined)) {
+    throw new Error(`cannot rename ${from} to ${to}: the lab already has a ${file.nodes?.[to] !== undefined ? 'node' : 'network'} named ${to}`);
+  }
   const entries = Object.entries(nodes).map(([name, spec]) => (name === from ? ([to, request.spec] as const) : ([name, spec] as const)));
   if (!(from in nodes)) entries.push([to, request.spec]);
   next.nodes = Object.fromEntries(entries) as LabFile['nodes'];

@@ -31,7 +31,12 @@ export class Bench {
         node,
         save: (req) => {
           this.saves.push(req);
-          const file = applySaveToLabFile(this.file, req);
+          let file: LabFile;
+          try {
+            file = applySaveToLabFile(this.file, req);
+          } catch (e) {
+            return { ok: false, error: (e as Error).message };
+          }
           const v = validateLab(file);
           if (!v.ok) return { ok: false, error: v.issues.map((i) => i.message).join('; ') };
           this.file = file;
