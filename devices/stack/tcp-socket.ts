@@ -183,6 +183,15 @@ export class TcpSocket implements TimerTarget {
   peerMss = 536;
   wsOffered = false;
   tsOffered = false;
+  sackOffered = false;
+  /** Both sides agreed on SACK (RFC 2018). */
+  sackOk = false;
+  /** Receiver side: sequence number of the latest out-of-order segment; its block leads our SACK option. */
+  lastOooSeq = 0;
+  /** Sender side scoreboard (RFC 6675): SACKed [start, end) pairs above sndUna, sorted. */
+  sacked: number[] = [];
+  /** RFC 6675 HighRxt: end of the highest retransmission of the current recovery. */
+  highRxt = 0;
   sndShift = 0;
   rcvShift = 0;
   /** The shift we offer, from the receive buffer size. */
@@ -442,6 +451,7 @@ export class TcpSocket implements TimerTarget {
     this.tsOffset = this.layer.engine.rng.nextU32();
     this.wsOffered = cfg.windowScaling;
     this.tsOffered = cfg.timestamps;
+    this.sackOffered = cfg.sack;
     this.advMss = this.layer.ip.mtuFor(this.remoteIp) - 40;
     this.state = SYN_SENT;
     // The SYN is in flight before it is handed to IP: IP may answer at once (a neighbour known
@@ -472,6 +482,7 @@ export class TcpSocket implements TimerTarget {
     // RFC 7323: a SYN-ACK carries window scale and timestamps only if the SYN did.
     this.wsOffered = cfg.windowScaling && opt.ws >= 0;
     this.tsOffered = cfg.timestamps && opt.ts;
+    this.sackOffered = cfg.sack && opt.sackOk;
     this.negotiate(opt);
     this.state = SYN_RECEIVED;
     this.sndNxt = (this.iss + 1) >>> 0;
@@ -492,6 +503,7 @@ export class TcpSocket implements TimerTarget {
       this.sndShift = 0;
       this.rcvShift = 0;
     }
+    this.sackOk = this.sackOffered && opt.sackOk;
     if (this.tsOffered && opt.ts) {
       this.tsOk = true;
       this.tsRecent = opt.tsVal;
@@ -730,6 +742,7 @@ export class TcpSocket implements TimerTarget {
       return false;
     }
     const wnd = wndField << this.sndShift;
+    if (this.sackOk && opt.sackCount > 0) this.updateScoreboard(ack, opt);
     if (sgt(ack, this.sndUna)) {
       this.newAck(ack, opt);
     } else if (ack === this.sndUna) {
@@ -752,6 +765,10 @@ export class TcpSocket implements TimerTarget {
       }
     }
     this.persistProbeUnanswered = false;
+    // RFC 6675 5 (a): enough SACKed above the first hole says it is lost, duplicates or not.
+    if (this.sackOk && !this.inRecovery && this.sacked.length > 0 && sgt(this.sndUna, this.recover) && this.isLost(this.sndUna)) {
+      this.enterSackRecovery();
+    }
 
     // Our FIN acknowledged?
     if (this.finQueued && !this.finAcked && sgt(this.sndUna, this.finSeq())) {
@@ -793,12 +810,21 @@ export class TcpSocket implements TimerTarget {
     }
     this.sndUna = ack;
     if (slt(this.sndNxt, ack)) this.sndNxt = ack;
+    if (this.sacked.length > 0) this.pruneScoreboard();
+    if (slt(this.highRxt, ack)) this.highRxt = ack;
     if (this.retries > 0) {
       this.retries = 0;
       if (this.hasRtt) this.rto = this.computeRto();
     }
     const mss = this.mss;
-    if (this.inRecovery) {
+    if (this.inRecovery && this.sackOk) {
+      // RFC 6675: partial ACKs need nothing special, the scoreboard drives what goes next.
+      if (sgt(ack, this.recover)) {
+        this.inRecovery = false;
+        this.cwnd = this.ssthresh;
+        this.dupAcks = 0;
+      }
+    } else if (this.inRecovery) {
       if (sgt(ack, this.recover)) {
         // Full acknowledgment (RFC 6582 3.2 step 3, option 1).
         const flight = sdiff(this.sndMax, ack);
@@ -840,6 +866,11 @@ export class TcpSocket implements TimerTarget {
   private dupAck(): void {
     this.dupAcks++;
     this.stats.dupAcksIn++;
+    if (this.sackOk) {
+      // RFC 6675 5: the third duplicate starts recovery; afterwards `pipe` accounts for what left the network.
+      if (!this.inRecovery && this.dupAcks >= 3 && sgt(this.sndUna, this.recover)) this.enterSackRecovery();
+      return;
+    }
     if (this.inRecovery) {
       // RFC 6582 3.2 step 3 (RFC 5681 3.2 step 4): each further duplicate inflates the window.
       this.cwnd += this.mss;
@@ -962,6 +993,7 @@ export class TcpSocket implements TimerTarget {
     // Out of order: park it at its place in the ring and ACK at once (duplicate ACK for the sender).
     this.stats.outOfOrder++;
     this.ackNow = true;
+    this.lastOooSeq = seq;
     const end = (seq + len) >>> 0;
     if (!this.insertOoo(seq, end)) return;
     ring.writeAt(ring.length + sdiff(seq, this.rcvNxt), b, dataOff, len);
@@ -1046,7 +1078,9 @@ export class TcpSocket implements TimerTarget {
     const st = this.state;
     const dataStates = st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === CLOSING || st === LAST_ACK;
     let sent = false;
-    if (dataStates) {
+    if (dataStates && this.inRecovery && this.sackOk) {
+      sent = this.sackRecoveryOutput();
+    } else if (dataStates) {
       const mss = this.mss;
       for (;;) {
         const seq = this.sndNxt;
@@ -1089,6 +1123,172 @@ export class TcpSocket implements TimerTarget {
       }
     }
     if (!sent && this.ackNow && st !== CLOSED && st !== SYN_SENT) this.emit(this.ackSeq(), ACK, 0, false);
+  }
+
+  // ---------------------------------------------------------------- SACK (RFC 2018, RFC 6675)
+
+  /** Merges the peer's SACK blocks into the scoreboard, ignoring D-SACKs and blocks outside what is in flight. */
+  private updateScoreboard(ack: number, opt: TcpParsedOptions): void {
+    const una = sgt(ack, this.sndUna) ? ack : this.sndUna;
+    // Nothing past our FIN's sequence number is data; never let a block cover it.
+    const top = this.finQueued && sgt(this.sndMax, this.finSeq()) ? this.finSeq() : this.sndMax;
+    for (let i = 0; i < opt.sackCount; i++) {
+      let l = opt.sack[2 * i]!;
+      let r = opt.sack[2 * i + 1]!;
+      if (!sgt(r, l) || sle(r, una) || sgt(r, this.sndMax)) continue;
+      if (slt(l, una)) l = una;
+      if (sgt(r, top)) r = top;
+      if (!sgt(r, l)) continue;
+      this.insertRange(this.sacked, l, r);
+    }
+  }
+
+  /** Adds [l, r) to a sorted list of ranges, merging overlaps and neighbours. */
+  private insertRange(list: number[], l: number, r: number): void {
+    let i = 0;
+    while (i < list.length && slt(list[i + 1]!, l)) i += 2;
+    let j = i;
+    while (j < list.length && sle(list[j]!, r)) {
+      if (slt(list[j]!, l)) l = list[j]!;
+      if (sgt(list[j + 1]!, r)) r = list[j + 1]!;
+      j += 2;
+    }
+    list.splice(i, j - i, l, r);
+  }
+
+  /** Drops scoreboard ranges the cumulative ACK has passed. */
+  private pruneScoreboard(): void {
+    const r = this.sacked;
+    let n = 0;
+    while (n < r.length && sle(r[n + 1]!, this.sndUna)) n += 2;
+    if (n > 0) r.splice(0, n);
+    if (r.length > 0 && slt(r[0]!, this.sndUna)) r[0] = this.sndUna;
+  }
+
+  /**
+   * RFC 6675 IsLost as a boundary: every un-SACKed byte below it has three SACKed ranges, or
+   * more than 2 SMSS of SACKed bytes, above it. sndUna when nothing is lost.
+   */
+  private lostEdge(): number {
+    const r = this.sacked;
+    let bytes = 0;
+    let ranges = 0;
+    for (let i = r.length - 2; i >= 0; i -= 2) {
+      bytes += sdiff(r[i + 1]!, r[i]!);
+      ranges++;
+      if (ranges >= 3 || bytes > 2 * this.mss) return r[i]!;
+    }
+    return this.sndUna;
+  }
+
+  private isLost(seq: number): boolean {
+    return slt(seq, this.lostEdge());
+  }
+
+  /** Bytes of [a, b) that the scoreboard does not cover. */
+  private unsacked(a: number, b: number): number {
+    let n = sdiff(b, a);
+    if (n <= 0) return 0;
+    const r = this.sacked;
+    for (let i = 0; i < r.length; i += 2) {
+      const s0 = slt(r[i]!, a) ? a : r[i]!;
+      const e0 = sgt(r[i + 1]!, b) ? b : r[i + 1]!;
+      if (sgt(e0, s0)) n -= sdiff(e0, s0);
+    }
+    return n;
+  }
+
+  /** RFC 6675 SetPipe: bytes believed in the network (not SACKed, not lost, or lost and sent again). */
+  private pipe(): number {
+    let edge = this.lostEdge();
+    if (slt(edge, this.sndUna)) edge = this.sndUna;
+    const rxtTop = slt(this.highRxt, edge) ? this.highRxt : edge;
+    return this.unsacked(edge, this.sndMax) + this.unsacked(this.sndUna, rxtTop);
+  }
+
+  /** First un-SACKed byte at or after `from` and below `limit`, and the length of its hole (at most one MSS); null when none. */
+  private holeFrom(from: number, limit: number): [number, number] | null {
+    let seq = slt(from, this.sndUna) ? this.sndUna : from;
+    const r = this.sacked;
+    let i = 0;
+    for (; i < r.length; i += 2) {
+      if (sle(r[i + 1]!, seq)) continue;
+      if (sle(r[i]!, seq)) {
+        seq = r[i + 1]!;
+        continue;
+      }
+      break;
+    }
+    if (!slt(seq, limit)) return null;
+    const holeEnd = i < r.length ? r[i]! : limit;
+    let len = sdiff(holeEnd, seq);
+    if (len > this.mss) len = this.mss;
+    return len > 0 ? [seq, len] : null;
+  }
+
+  private enterSackRecovery(): void {
+    const flight = sdiff(this.sndMax, this.sndUna);
+    this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
+    this.cwnd = this.ssthresh;
+    this.recover = (this.sndMax - 1) >>> 0;
+    this.inRecovery = true;
+    this.highRxt = this.sndUna;
+    this.rttStart = -1;
+    this.stats.fastRetransmits++;
+    this.layer.stats.fastRetransmits++;
+    this.layer.stats.sackRecoveries++;
+    // RFC 6675 5 (4.3): the first lost segment goes at once, whatever pipe says.
+    const hole = this.holeFrom(this.sndUna, this.sndMax);
+    if (hole !== null) this.retransmitHole(hole[0], hole[1]);
+    this.startRto();
+  }
+
+  private retransmitHole(seq: number, len: number): void {
+    this.stats.retransmits++;
+    this.layer.stats.retransSegs++;
+    this.emit(seq, ACK, len, false);
+    const end = (seq + len) >>> 0;
+    if (sgt(end, this.highRxt)) this.highRxt = end;
+  }
+
+  /** Sends while cwnd - pipe allows, choosing segments by RFC 6675 NextSeg. Returns whether anything went. */
+  private sackRecoveryOutput(): boolean {
+    let sent = false;
+    const r = this.sacked;
+    for (let guard = 0; guard < 4096; guard++) {
+      if (this.cwnd - this.pipe() < this.mss) break;
+      const edge = this.lostEdge();
+      // Rule 1: a lost hole not yet sent again in this recovery.
+      let hole = this.holeFrom(this.highRxt, edge);
+      if (hole !== null) {
+        this.retransmitHole(hole[0], hole[1]);
+        sent = true;
+        continue;
+      }
+      // Rule 2: new data the peer's window takes.
+      const dataEnd = (this.sndBufSeq + this.sendBuffer.length) >>> 0;
+      let len = sdiff(dataEnd, this.sndMax);
+      const room = sdiff((this.sndUna + this.sndWnd) >>> 0, this.sndMax);
+      if (len > room) len = room;
+      if (len > this.mss) len = this.mss;
+      const fin = this.finQueued && !this.finAcked && ((this.sndMax + (len > 0 ? len : 0)) >>> 0) === dataEnd && sle(this.sndMax, dataEnd) && room > len;
+      if (len > 0 || fin) {
+        this.sndNxt = this.sndMax;
+        this.emitData(this.sndMax, len > 0 ? len : 0, fin, false);
+        sent = true;
+        if (fin) break;
+        continue;
+      }
+      // Rule 3: a hole below the highest SACKed byte, not yet counted lost.
+      hole = r.length > 0 ? this.holeFrom(this.highRxt, r[r.length - 1]!) : null;
+      if (hole !== null) {
+        this.retransmitHole(hole[0], hole[1]);
+        sent = true;
+        continue;
+      }
+      break;
+    }
+    return sent;
   }
 
   private hasUnsent(): boolean {
@@ -1190,7 +1390,17 @@ export class TcpSocket implements TimerTarget {
   private emit(seq: number, flags: number, len: number, rst: boolean): void {
     const ip = this.layer.ip;
     const hr = ip.headroom;
-    const hlen = this.tsOk && !rst ? 32 : 20;
+    const tsLen = this.tsOk && !rst ? TS_OPTION_LEN : 0;
+    // SACK blocks ride on ACKs while out-of-order data waits, in the room the segment leaves.
+    let blocks = 0;
+    if (this.sackOk && !rst && this.ooo.length > 0) {
+      blocks = this.ooo.length >>> 1;
+      const max = tsLen > 0 ? 3 : 4;
+      if (blocks > max) blocks = max;
+      const fit = Math.floor((this.mss - len - 4) / 8);
+      if (blocks > fit) blocks = fit > 0 ? fit : 0;
+    }
+    const hlen = 20 + tsLen + (blocks > 0 ? 4 + 8 * blocks : 0);
     const segLen = hlen + len;
     const buf = this.layer.allocSegment(hr + segLen);
     const o = hr;
@@ -1207,7 +1417,7 @@ export class TcpSocket implements TimerTarget {
       buf[o + 14] = w >>> 8;
       buf[o + 15] = w & 0xff;
     }
-    if (hlen === 32) {
+    if (tsLen > 0) {
       buf[o + 20] = 1;
       buf[o + 21] = 1;
       buf[o + 22] = 8;
@@ -1215,6 +1425,7 @@ export class TcpSocket implements TimerTarget {
       put32(buf, o + 24, this.tsNow());
       put32(buf, o + 28, this.tsRecent);
     }
+    if (blocks > 0) this.writeSackBlocks(buf, o + 20 + tsLen, blocks);
     if (len > 0) this.sendBuffer.copyOut(sdiff(seq, this.sndBufSeq), len, buf, o + hlen);
     tcpSegmentFillChecksum(buf, o, segLen, this.localIp, this.remoteIp);
     if ((flags & ACK) !== 0) {
@@ -1227,13 +1438,45 @@ export class TcpSocket implements TimerTarget {
     ip.sendSegment(this.localIp, this.remoteIp, buf, o, segLen);
   }
 
+  /**
+   * NOP NOP SACK with `n` blocks: first the one holding the latest out-of-order segment
+   * (RFC 2018 4), then the others from the highest down.
+   */
+  private writeSackBlocks(buf: Uint8Array, p: number, n: number): void {
+    buf[p] = 1;
+    buf[p + 1] = 1;
+    buf[p + 2] = 5;
+    buf[p + 3] = 2 + 8 * n;
+    p += 4;
+    const r = this.ooo;
+    let first = -1;
+    for (let i = 0; i < r.length; i += 2) {
+      if (sle(r[i]!, this.lastOooSeq) && slt(this.lastOooSeq, r[i + 1]!)) first = i;
+    }
+    let written = 0;
+    if (first >= 0) {
+      put32(buf, p, r[first]!);
+      put32(buf, p + 4, r[first + 1]!);
+      p += 8;
+      written++;
+    }
+    for (let i = r.length - 2; i >= 0 && written < n; i -= 2) {
+      if (i === first) continue;
+      put32(buf, p, r[i]!);
+      put32(buf, p + 4, r[i + 1]!);
+      p += 8;
+      written++;
+    }
+  }
+
   /** SYN or SYN-ACK with our options, laid out as Linux does: MSS, SACK_PERM|NOP NOP, TS, NOP, WS. */
   private emitSyn(withAck: boolean): void {
     const ip = this.layer.ip;
     const hr = ip.headroom;
     const ts = withAck ? this.tsOk : this.tsOffered;
     const ws = this.wsOffered;
-    const optLen = 4 + (ts ? 12 : 0) + (ws ? 4 : 0);
+    const sack = this.sackOffered;
+    const optLen = 4 + (ts ? 12 : sack ? 4 : 0) + (ws ? 4 : 0);
     const hlen = 20 + optLen;
     const buf = this.layer.allocSegment(hr + hlen);
     const o = hr;
@@ -1257,13 +1500,25 @@ export class TcpSocket implements TimerTarget {
     buf[p + 3] = this.advMss & 0xff;
     p += 4;
     if (ts) {
-      buf[p] = 1;
-      buf[p + 1] = 1;
+      // SACK_PERM takes the two bytes Linux would otherwise fill with NOPs before TS.
+      if (sack) {
+        buf[p] = 4;
+        buf[p + 1] = 2;
+      } else {
+        buf[p] = 1;
+        buf[p + 1] = 1;
+      }
       buf[p + 2] = 8;
       buf[p + 3] = 10;
       put32(buf, p + 4, this.tsNow());
       put32(buf, p + 8, withAck ? this.tsRecent : 0);
       p += 12;
+    } else if (sack) {
+      buf[p] = 1;
+      buf[p + 1] = 1;
+      buf[p + 2] = 4;
+      buf[p + 3] = 2;
+      p += 4;
     }
     if (ws) {
       buf[p] = 1;
@@ -1381,6 +1636,9 @@ export class TcpSocket implements TimerTarget {
     this.inRecovery = false;
     this.partialAckSeen = false;
     this.dupAcks = 0;
+    // Forget SACK information after a timeout (RFC 6675 5.1 allows keeping it; discarding is
+    // safe against a receiver that reneged) and go back to the first unacknowledged byte.
+    this.sacked.length = 0;
     this.recover = (this.sndMax - 1) >>> 0;
     this.rttStart = -1;
     // RFC 6298 5.5: back off.

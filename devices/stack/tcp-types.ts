@@ -121,6 +121,8 @@ export interface TcpConfig {
   timestamps: boolean;
   /** Offer RFC 7323 window scaling in SYNs. */
   windowScaling: boolean;
+  /** Offer SACK (RFC 2018) in SYNs; with a peer that agrees, losses are repaired by RFC 6675 instead of NewReno. */
+  sack: boolean;
   /** Initial congestion window in segments (RFC 6928, Linux: 10). */
   initialWindow: number;
   /** Default listen backlog. */
@@ -143,6 +145,7 @@ export const TCP_DEFAULTS: TcpConfig = {
   receiveBuffer: 256 * 1024,
   timestamps: true,
   windowScaling: true,
+  sack: true,
   initialWindow: 10,
   backlog: 128,
   maxOooRanges: 64,
@@ -201,6 +204,8 @@ export interface TcpStats {
   /** Segments to a port with neither a connection nor a listener (answered with RST). */
   noPort: number;
   fastRetransmits: number;
+  /** Loss recoveries driven by SACK (RFC 6675) rather than NewReno. */
+  sackRecoveries: number;
   timeouts: number;
   /** SYNs dropped because the listener's backlog was full. */
   listenDrops: number;
@@ -229,6 +234,7 @@ export function newTcpStats(): TcpStats {
     outRsts: 0,
     noPort: 0,
     fastRetransmits: 0,
+    sackRecoveries: 0,
     timeouts: 0,
     listenDrops: 0,
     zeroWindowProbes: 0,

@@ -39,6 +39,9 @@ export interface TcpParsedOptions {
   ts: boolean;
   tsVal: number;
   tsEcr: number;
+  /** SACK blocks (RFC 2018): `sackCount` [left, right) pairs in `sack`. */
+  sackCount: number;
+  sack: Float64Array;
 }
 
 function u32(b: Uint8Array, o: number): number {
@@ -79,7 +82,7 @@ export class TcpLayer {
   private readonly listenersByPort = new Map<number, TcpListener[]>();
   /** How many connections use each local port. */
   private readonly portUsers = new Map<number, number>();
-  private readonly opt: TcpParsedOptions = { mss: -1, ws: -1, sackOk: false, ts: false, tsVal: 0, tsEcr: 0 };
+  private readonly opt: TcpParsedOptions = { mss: -1, ws: -1, sackOk: false, ts: false, tsVal: 0, tsEcr: 0, sackCount: 0, sack: new Float64Array(8) };
   /** The connection of the previous segment: bulk transfers hit it nearly every time. */
   private last: TcpSocket | null = null;
   /** Connections in the tables (every state but CLOSED, TIME-WAIT included). */
@@ -413,6 +416,7 @@ export class TcpLayer {
     o.ws = -1;
     o.sackOk = false;
     o.ts = false;
+    o.sackCount = 0;
     if (hlen === 20) return o;
     let p = off + 20;
     const end = off + hlen;
@@ -436,6 +440,13 @@ export class TcpLayer {
       if (kind === 2 && l === 4) o.mss = (b[p + 2]! << 8) | b[p + 3]!;
       else if (kind === 3 && l === 3) o.ws = b[p + 2]!;
       else if (kind === 4 && l === 2) o.sackOk = true;
+      else if (kind === 5 && l >= 10 && (l - 2) % 8 === 0) {
+        for (let q = p + 2; q < p + l && o.sackCount < 4; q += 8) {
+          o.sack[2 * o.sackCount] = u32(b, q);
+          o.sack[2 * o.sackCount + 1] = u32(b, q + 4);
+          o.sackCount++;
+        }
+      }
       else if (kind === 8 && l === 10) {
         o.ts = true;
         o.tsVal = u32(b, p + 2);

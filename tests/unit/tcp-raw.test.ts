@@ -140,7 +140,7 @@ function established(peerOptions: TcpOption[] = linuxTcpOptions({ mss: 1460, tim
 const ts = (value: number, echo: number): TcpOption[] => [{ type: 'nop' }, { type: 'nop' }, { type: 'timestamp', value, echo }];
 
 describe('TCP option negotiation', () => {
-  it('sends a SYN laid out like Linux without SACK: MSS 1460, NOP NOP TS, NOP WS, DF set', () => {
+  it('sends a SYN laid out byte for byte like Linux: MSS 1460, SACK_PERM, TS, NOP, WS; DF set', () => {
     const t = setup();
     t.tcp.connect(PEER_IP, 80, new Recorder());
     t.engine.runFor(5e6);
@@ -149,18 +149,31 @@ describe('TCP option negotiation', () => {
     expect(syn.ip.df).toBe(true);
     expect(syn.ip.ttl).toBe(64);
     const tsv = tsOf(syn.tcp)!;
-    // linuxTcpOptions reproduces tcp_options_write(); our SYN is exactly Linux's with SACK off.
-    expect(syn.tcp.options).toEqual(linuxTcpOptions({ mss: 1460, timestamp: { value: tsv.value, echo: 0 }, windowScale: 3 }));
-    expect(syn.tcp.headerLength).toBe(40);
+    // linuxTcpOptions reproduces tcp_options_write().
+    expect(syn.tcp.options).toEqual(linuxTcpOptions({ mss: 1460, sackPermitted: true, timestamp: { value: tsv.value, echo: 0 }, windowScale: 3 }));
 
-    // A real Linux SYN (curl, kernel 6.18) has the same options in the same places, plus SACK_PERM
-    // in the slot where ours has NOP NOP.
+    // A real Linux SYN (curl, kernel 6.18): the same option bytes but for the timestamp value and
+    // the window shift (Linux sizes it from a 6 MB buffer, we from our 256 KiB one).
     const linux = pcapFrames(readFileSync('/work/shared/captures/tcp-http.pcap'))[0]!;
     const lsyn = decodeTcp(linux, 34, linux.length - 34);
-    expect(lsyn.options.map((o) => o.type)).toEqual(['mss', 'sackPermitted', 'timestamp', 'nop', 'wscale']);
-    expect(syn.tcp.options.map((o) => o.type)).toEqual(['mss', 'nop', 'nop', 'timestamp', 'nop', 'wscale']);
-    expect(tcpOption(lsyn.options, 'mss')!.mss).toBe(tcpOption(syn.tcp.options, 'mss')!.mss);
     expect(lsyn.headerLength).toBe(syn.tcp.headerLength);
+    const ours = syn.frame.slice(34 + 20, 34 + syn.tcp.headerLength);
+    const theirs = linux.slice(34 + 20, 34 + lsyn.headerLength);
+    ours.set(theirs.subarray(8, 12), 8); // TSval
+    ours[19] = theirs[19]!; // WS shift
+    expect([...ours]).toEqual([...theirs]);
+  });
+
+  it('offers MSS, NOP NOP TS, NOP WS (Linux with SACK off) when SACK is disabled', () => {
+    const engine = new Engine({ seed: 3 });
+    const host = new TcpDirectHost(engine, 'us', { ip: US_IP, mac: US_MAC, tcp: { sack: false } });
+    host.addNeighbour(PEER_IP, PEER_MAC);
+    const peer = new RawPeer(engine);
+    new Link(engine, 'l', host.port, peer.port);
+    host.tcp.connect(PEER_IP, 80, new Recorder());
+    engine.runFor(1e6);
+    const syn = peer.seen[0]!.tcp;
+    expect(syn.options).toEqual(linuxTcpOptions({ mss: 1460, timestamp: { value: tsOf(syn)!.value, echo: 0 }, windowScale: 3 }));
   });
 
   it('answers the SYN of a real Linux client with a SYN-ACK that echoes its timestamp and acknowledges its ISN', () => {
@@ -179,7 +192,11 @@ describe('TCP option negotiation', () => {
     expect(sa.flags).toBe(TCP_SYN | TCP_ACK);
     expect(sa.ack).toBe((lsyn.seq + 1) >>> 0);
     expect(tsOf(sa)!.echo).toBe(tsOf(lsyn)!.value);
-    expect(sa.options.map((o) => o.type)).toEqual(['mss', 'nop', 'nop', 'timestamp', 'nop', 'wscale']);
+    // The layout of Linux's own SYN-ACK in the capture (frame 2).
+    const lsa = pcapFrames(readFileSync('/work/shared/captures/tcp-http.pcap'))[1]!;
+    const lsaTcp = decodeTcp(lsa, 34, lsa.length - 34);
+    expect(sa.options.map((o) => o.type)).toEqual(lsaTcp.options.map((o) => o.type));
+    expect(sa.options.map((o) => o.type)).toEqual(['mss', 'sackPermitted', 'timestamp', 'nop', 'wscale']);
     expect(tcpOption(sa.options, 'mss')!.mss).toBe(1460);
   });
 
@@ -553,3 +570,65 @@ describe('TCP ICMP handling', () => {
     expect(t.tcp.stats.pmtuUpdates).toBe(1);
   });
 });
+
+describe('TCP SACK', () => {
+  const sackSynAck = linuxTcpOptions({ mss: 1460, sackPermitted: true, timestamp: { value: 1000, echo: 0 }, windowScale: 7 });
+
+  it("reports out-of-order data in SACK blocks, the latest segment's block first (RFC 2018)", () => {
+    const t = established(sackSynAck);
+    const seg = (off: number, len: number, tsv: number) =>
+      t.peer.send({ srcPort: 80, dstPort: t.port, seq: t.peerNxt + off, ack: t.ourNxt, flags: TCP_ACK, payload: new Uint8Array(len), options: ts(tsv, 0) });
+    const from = t.peer.seen.length;
+    seg(1000, 500, 2001);
+    seg(3000, 500, 2002);
+    seg(5000, 500, 2003);
+    seg(3500, 500, 2004); // extends the middle block: it must lead the next ACK
+    t.engine.runFor(5e6);
+    const blocks = t.peer.since(from).map((x) => tcpOption(x.tcp.options, 'sack')!.blocks.map((b) => [b.left - t.peerNxt, b.right - t.peerNxt]));
+    expect(blocks).toEqual([
+      [[1000, 1500]],
+      [[3000, 3500], [1000, 1500]],
+      [[5000, 5500], [3000, 3500], [1000, 1500]],
+      [[3000, 4000], [5000, 5500], [1000, 1500]],
+    ]);
+    // Once the hole before them fills, the blocks go away.
+    seg(0, 1000, 2005);
+    t.engine.runFor(5e6);
+    const last = t.peer.last.tcp;
+    expect(last.ack).toBe(t.peerNxt + 1500);
+    expect(tcpOption(last.options, 'sack')!.blocks.map((b) => [b.left - t.peerNxt, b.right - t.peerNxt])).toEqual([
+      [3000, 4000],
+      [5000, 5500],
+    ]);
+  });
+
+  it("resends exactly the holes the peer's SACK blocks reveal, several in one round trip (RFC 6675)", () => {
+    const t = established(sackSynAck);
+    const from = t.peer.seen.length;
+    t.sock.send(new Uint8Array(100_000));
+    t.engine.runFor(5e6);
+    const first = t.peer.since(from).filter((x) => x.payload.length > 0);
+    expect(first).toHaveLength(10);
+    const una = t.ourNxt;
+    const M = 1448;
+    // Segments 0, 3 and 6 were lost: the peer has 1-2, 4-5 and 7-9 and says so.
+    const sack = (blocks: [number, number][], tsv: number) => {
+      const opts: TcpOption[] = [...ts(tsv, 0), { type: 'nop' }, { type: 'nop' }, { type: 'sack', blocks: blocks.map(([l, r]) => ({ left: una + l * M, right: una + r * M })) }];
+      t.peer.send({ srcPort: 80, dstPort: t.port, seq: t.peerNxt, ack: una, flags: TCP_ACK, options: opts });
+    };
+    t.peer.send({ srcPort: 80, dstPort: t.port, seq: t.peerNxt, ack: una, flags: TCP_ACK, options: ts(2000, 0) }); // window update
+    const n = t.peer.seen.length;
+    sack([[1, 3]], 2001);
+    sack([[4, 6], [1, 3]], 2002);
+    sack([[7, 10], [4, 6], [1, 3]], 2003);
+    t.engine.runFor(3e6);
+    const resent = t.peer.since(n).filter((x) => slt(x.tcp.seq, una + 10 * M) && x.payload.length > 0).map((x) => (x.tcp.seq - una) / M);
+    expect(resent.sort()).toEqual([0, 3, 6]);
+    expect(t.tcp.stats.sackRecoveries).toBe(1);
+    expect(t.sock.stats.timeouts).toBe(0);
+  });
+});
+
+function slt(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}

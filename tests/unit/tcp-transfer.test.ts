@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Capture, Engine, Link, Port, type FrameSink, type Impairments, type TimerTarget } from '../../devices/engine/index.js';
 import { TcpDirectHost } from '../../devices/stack/tcp-direct.js';
-import type { TcpErrorCode, TcpListener, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
+import type { TcpConfig, TcpErrorCode, TcpListener, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
 import { concat } from '../helpers/pcapng.js';
 import { tsharkAvailable } from '../helpers/tshark.js';
 
@@ -159,10 +159,10 @@ interface TransferRun {
  * a --link1(near)-- reorderer --link2(far)-- b; the capture is on link2, where b's traffic enters
  * and a's data arrives after every impairment.
  */
-function transfer(size: number, near: Impairments, far: Impairments, reorderP: number, seed = 7): TransferRun {
+function transfer(size: number, near: Impairments, far: Impairments, reorderP: number, seed = 7, tcp: Partial<TcpConfig> = {}): TransferRun {
   const engine = new Engine({ seed });
-  const a = new TcpDirectHost(engine, 'a', { ip: 0x0a000001, mac: 0x020000000001 });
-  const b = new TcpDirectHost(engine, 'b', { ip: 0x0a000002, mac: 0x020000000002 });
+  const a = new TcpDirectHost(engine, 'a', { ip: 0x0a000001, mac: 0x020000000001, tcp });
+  const b = new TcpDirectHost(engine, 'b', { ip: 0x0a000002, mac: 0x020000000002, tcp });
   a.addNeighbour(b.ip, b.mac);
   b.addNeighbour(a.ip, a.mac);
   const mid = new Reorderer(engine, reorderP);
@@ -250,7 +250,21 @@ describe('TCP bulk transfer', () => {
     expect(r.receiver.hash).toBe(fnv(FNV_START, r.sender.data));
     expect(r.link2.stats(1).queueDrops).toBeGreaterThan(0);
     expect(r.client.stats.fastRetransmits).toBeGreaterThan(0);
-    // 10 MB at 10 Mbit/s is 8.9 s with headers; NewReno's sawtooth should keep the link mostly busy.
+    // With SACK every dropped segment is sent again exactly once, and no timer ever fires.
+    expect(r.a.tcp.stats.sackRecoveries).toBe(r.client.stats.fastRetransmits);
+    expect(r.client.stats.retransmits).toBe(r.link2.stats(1).queueDrops);
+    expect(r.client.stats.timeouts).toBe(0);
+    // 10 MB at 10 Mbit/s is 8.9 s with headers: the link stays nearly always busy.
+    expect(r.engine.now).toBeLessThan(9.5e9);
+  });
+
+  it('repairs the same bottleneck with NewReno when the peer does not do SACK', () => {
+    const far: Impairments = { delayNs: 5e6, rateBps: 10e6, queueBytes: 16 * 1514 };
+    const r = transfer(10 * MB, { delayNs: 5e6 }, far, 0, 11, { sack: false });
+    expect(r.receiver.bytes).toBe(10 * MB);
+    expect(r.receiver.hash).toBe(fnv(FNV_START, r.sender.data));
+    expect(r.a.tcp.stats.sackRecoveries).toBe(0);
+    expect(r.client.stats.fastRetransmits).toBeGreaterThan(0);
     expect(r.engine.now).toBeLessThan(12e9);
   });
 });
