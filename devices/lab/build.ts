@@ -10,7 +10,7 @@ import { Router, type RouterConfig } from '../router/index.js';
 import { Switch, type SwitchPortConfig } from '../switch/index.js';
 import { stableMac } from '../device.js';
 import { ip4ToString } from '../wire/bytes.js';
-import type { Lab, LabBridged, LabCloud, LabHost, LabNetwork, LabNode, LabRouter, LabSwitch } from './schema.js';
+import type { Lab, LabBridged, LabCloud, LabHost, LabNode, LabRouter, LabSwitch } from './schema.js';
 import { formatCidr, formatIpRange, formatSubnet } from './units.js';
 
 /** Makes the device of a cloud node: its endpoint does I/O, so the server supplies it. */
@@ -119,60 +119,5 @@ export function buildNode(engine: Engine, lab: Lab, n: LabNode, cloudFactory?: C
   }
 }
 
-/**
- * A network is a switch with a port per attached interface (VMware's vmnet is a virtual switch),
- * plus, for host-only and NAT networks, the DHCP server at .254. Its ports are named after the
- * interfaces they serve, so traces read `pc1:eth0`.
- */
-export interface NetworkParts {
-  fabric: Switch;
-  /** The DHCP server at .254, cabled to the fabric's last port (host-only and NAT networks). */
-  dhcp: Router | null;
-  /** Bridged networks with a bridge factory: the real NIC's endpoint, cabled to the fabric's `nic` port. */
-  uplink: Device | null;
-}
-
-/** The fabric port of a bridged network that faces its real NIC. */
-export const BRIDGE_UPLINK_PORT = 'nic';
-
-export function networkPortName(node: string, iface: string): string {
-  return `${node}:${iface}`;
-}
-
-export function buildNetwork(engine: Engine, lab: Lab, net: LabNetwork, bridgeFactory?: BridgeFactory): NetworkParts {
-  const ports = net.attached.map((a) => networkPortName(a.node, a.iface));
-  const serviceNeeded = (net.type === 'nat' || net.type === 'host-only') && net.dhcp.enabled;
-  if (serviceNeeded) ports.push('dhcp');
-  const uplink = net.type === 'bridged' && bridgeFactory ? bridgeFactory(engine, lab, net) : null;
-  if (uplink) ports.push(BRIDGE_UPLINK_PORT);
-  const fabric = new Switch(engine, {
-    name: net.name,
-    ports: ports.length ? ports : ['spare'],
-    stp: false,
-    mac: stableMac(lab.name, net.name, 'bridge'),
-  });
-  let dhcp: Router | null = null;
-  if (serviceNeeded && (net.type === 'nat' || net.type === 'host-only')) {
-    const gateway = net.nat?.gatewayIp;
-    dhcp = new Router(engine, {
-      name: `${net.name}-dhcp`,
-      lab: lab.name,
-      interfaces: [{ name: 'g0/0', ip: `${ip(net.dhcp.serverIp)}/${net.subnet.prefix}` }],
-      dhcpServer: {
-        pools: [
-          {
-            name: net.name,
-            interface: 'g0/0',
-            range: formatIpRange(net.dhcp.range),
-            // VMware: .1, .2 and .254 are never leased.
-            excluded: [net.hostIp, net.dhcp.serverIp, ...(gateway !== undefined ? [gateway] : [])].map(ip),
-            ...(gateway !== undefined ? { gateway: ip(gateway), dns: [ip(gateway)], domain: 'localdomain' } : {}),
-            lease: Math.round(net.dhcp.leaseNs / 1e9),
-            reservations: net.dhcp.reservations.map((r) => ({ ip: ip(r.ip), mac: macText(r.mac), ...(r.node !== undefined ? { node: r.node } : {}) })),
-          },
-        ],
-      },
-    });
-  }
-  return { fabric, dhcp, uplink };
-}
+// Networks (switch, DHCP .254, NAT gateway .2, host adapter .1) are built in devices/network.
+export { BRIDGE_UPLINK_PORT, buildNetwork, networkPortName, type NetworkBuildOptions, type NetworkParts } from '../network/index.js';

@@ -11,6 +11,7 @@ import { Host } from '../host/index.js';
 import { Router, type DhcpLeaseDatabase } from '../router/index.js';
 import { Switch } from '../switch/index.js';
 import { BRIDGE_UPLINK_PORT, buildNetwork, buildNode, networkPortName, type BridgeFactory, type CloudFactory, type NetworkParts } from './build.js';
+import type { HostAdapterTapFactory, HostSockets, NetworkDhcp } from '../network/index.js';
 import type { Lab, LabLink, LabNetwork, LabNode } from './schema.js';
 import { runChecks, type CheckResult, type RunChecksOptions } from './checks.js';
 
@@ -28,6 +29,10 @@ export interface RuntimeOptions {
   cloudFactory?: CloudFactory;
   /** Carries bridged networks to their real NIC; without it a bridged network is a plain switch. */
   bridgeFactory?: BridgeFactory;
+  /** The host's sockets, for NAT gateways (.2) and host adapters (.1); without them those relay nothing. */
+  hostSockets?: HostSockets;
+  /** Makes `host-adapter: tap` networks' TAP device on the host. */
+  hostAdapterTap?: HostAdapterTapFactory;
   /** Wall-clock time of engine time 0 (captures); default: now in real time, 0 in virtual time. */
   epochNs?: bigint;
 }
@@ -52,8 +57,8 @@ interface NodeEntry {
 interface NetworkEntry {
   spec: LabNetwork;
   parts: NetworkParts;
-  /** The cable between the fabric and its DHCP server. */
-  serviceLink: Link | null;
+  /** The cables between the fabric and its services (DHCP, NAT gateway, host adapter). */
+  serviceLinks: Link[];
   /** The cable between a bridged network's fabric and its real NIC's endpoint. */
   uplinkLink: Link | null;
 }
@@ -74,12 +79,16 @@ export class LabRuntime {
   private readonly listeners = new Set<RuntimeListener>();
   private readonly cloudFactory: CloudFactory | undefined;
   private readonly bridgeFactory: BridgeFactory | undefined;
+  private readonly hostSockets: HostSockets | undefined;
+  private readonly hostAdapterTap: HostAdapterTapFactory | undefined;
   private savedState: LabState;
 
   constructor(lab: Lab, opts: RuntimeOptions = {}) {
     this.lab = lab;
     this.cloudFactory = opts.cloudFactory;
     this.bridgeFactory = opts.bridgeFactory;
+    this.hostSockets = opts.hostSockets;
+    this.hostAdapterTap = opts.hostAdapterTap;
     this.engine = new Engine({ mode: opts.time ?? lab.time, seed: opts.seed ?? lab.seed, ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}) });
     this.savedState = opts.state ?? { version: 1, dhcp: {} };
     this.build(lab);
@@ -113,15 +122,14 @@ export class LabRuntime {
   }
 
   private addNetwork(spec: LabNetwork): NetworkEntry {
-    const parts = buildNetwork(this.engine, this.lab, spec, this.bridgeFactory);
+    const parts = buildNetwork(this.engine, this.lab, spec, { bridgeFactory: this.bridgeFactory, hostSockets: this.hostSockets, hostAdapterTap: this.hostAdapterTap });
     const uplinkLink = parts.uplink ? new Link(this.engine, `${spec.name}:${BRIDGE_UPLINK_PORT}`, parts.uplink.ports[0]!, parts.fabric.ports.find((p) => p.name === BRIDGE_UPLINK_PORT)!) : null;
-    let serviceLink: Link | null = null;
+    const serviceLinks = parts.services.map((s) => new Link(this.engine, `${spec.name}:${s.port}`, s.device.ports[0]!, parts.fabric.ports.find((p) => p.name === s.port)!));
     if (parts.dhcp) {
-      serviceLink = new Link(this.engine, `${spec.name}:dhcp`, parts.dhcp.ports[0]!, parts.fabric.ports.find((p) => p.name === 'dhcp')!);
       const leases = this.savedState.dhcp[parts.dhcp.name];
       if (leases) parts.dhcp.importLeases(leases);
     }
-    const entry: NetworkEntry = { spec, parts, serviceLink, uplinkLink };
+    const entry: NetworkEntry = { spec, parts, serviceLinks, uplinkLink };
     this.networks.set(spec.name, entry);
     return entry;
   }
@@ -174,12 +182,12 @@ export class LabRuntime {
     const e = this.networks.get(name);
     if (!e) return;
     for (const [id, l] of this.links) if (l.spec.b.kind === 'network' && l.spec.b.network === name) this.removeLink(id);
-    e.serviceLink?.disconnect();
+    for (const l of e.serviceLinks) l.disconnect();
     e.uplinkLink?.disconnect();
     if (e.parts.uplink?.running) e.parts.uplink.stop();
     e.parts.fabric.stop();
+    for (const s of e.parts.services) s.device.stop();
     if (e.parts.dhcp) {
-      e.parts.dhcp.stop();
       this.savedState.dhcp[e.parts.dhcp.name] = e.parts.dhcp.exportLeases();
     }
     this.networks.delete(name);
@@ -220,11 +228,11 @@ export class LabRuntime {
   private powerNetwork(n: NetworkEntry, on: boolean): void {
     if (on) {
       n.parts.fabric.start();
-      n.parts.dhcp?.start();
+      for (const s of n.parts.services) s.device.start();
       n.parts.uplink?.start();
     } else {
       n.parts.uplink?.stop();
-      n.parts.dhcp?.stop();
+      for (const s of n.parts.services) s.device.stop();
       n.parts.fabric.stop();
     }
   }
@@ -364,8 +372,12 @@ export class LabRuntime {
   networkFabric(name: string): Switch | undefined {
     return this.networks.get(name)?.parts.fabric;
   }
-  networkDhcp(name: string): Router | undefined {
+  networkDhcp(name: string): NetworkDhcp | undefined {
     return this.networks.get(name)?.parts.dhcp ?? undefined;
+  }
+  /** A network's devices (DHCP .254, NAT gateway .2, host adapter .1), for status and inspection. */
+  networkParts(name: string): NetworkParts | undefined {
+    return this.networks.get(name)?.parts;
   }
   /** A bridged network's real-NIC endpoint (made by the bridge factory), for its state and counters. */
   networkUplink(name: string): Device | undefined {
