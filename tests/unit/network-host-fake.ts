@@ -5,6 +5,8 @@
  * engine, `latencyNs` after its cause, so runs are deterministic.
  */
 import type { Engine, TimerTarget } from '../../devices/engine/engine.js';
+import { formatLabErrors, loadLabText } from '../../devices/lab/load.js';
+import { LabRuntime, type RuntimeOptions } from '../../devices/lab/runtime.js';
 import type { HostSocketError, HostSocketEvents, HostSockets } from '../../devices/network/index.js';
 import { type Ip4, ip4ToString } from '../../devices/wire/bytes.js';
 
@@ -271,4 +273,11 @@ export class FakeHost implements HostSockets, TimerTarget {
   openUdpCount(): number {
     return [...this.udpSockets.values()].filter((s) => s.open && s.bind === null).length;
   }
+}
+
+/** A lab.yaml text as a runtime, in virtual time unless told otherwise. */
+export function labOf(yaml: string, opts: RuntimeOptions = {}): LabRuntime {
+  const loaded = loadLabText(yaml, 'lab.yaml');
+  if (!loaded.ok) throw new Error(formatLabErrors(loaded.errors));
+  return new LabRuntime(loaded.lab, { time: 'virtual', ...opts });
 }

@@ -6,18 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadLabText, formatLabErrors } from '../../devices/lab/load.js';
-import { LabRuntime, type RuntimeOptions } from '../../devices/lab/runtime.js';
+import type { LabRuntime } from '../../devices/lab/runtime.js';
+import { labOf } from './network-host-fake.js';
 import type { Host } from '../../devices/host/index.js';
 import { SocketGateway } from '../../devices/network/index.js';
 import { type Ip4, ip4ToString, macToString, parseIp4 } from '../../devices/wire/bytes.js';
 
 const ip = (s: string): Ip4 => parseIp4(s)!;
 
-export function labOf(yaml: string, opts: RuntimeOptions = {}): LabRuntime {
-  const loaded = loadLabText(yaml, 'lab.yaml');
-  if (!loaded.ok) throw new Error(formatLabErrors(loaded.errors));
-  return new LabRuntime(loaded.lab, { time: 'virtual', ...opts });
-}
 
 function host(rt: LabRuntime, name: string): Host {
   const h = rt.host(name);

@@ -1,0 +1,432 @@
+/**
+ * The NAT gateway (.2), port forwards and the host adapter (.1) against an in-memory outside
+ * world (network-host-fake.ts) in virtual time: what a guest and a host-side program each see.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Host } from '../../devices/host/index.js';
+import type { LabRuntime } from '../../devices/lab/runtime.js';
+import { SocketGateway } from '../../devices/network/index.js';
+import { HttpGet, HttpServer } from '../../devices/services/index.js';
+import type { UdpOwner, UdpSocket, IcmpErrorReport } from '../../devices/stack/index.js';
+import { attachTcp } from '../../devices/stack/tcp-ip.js';
+import type { TcpErrorCode, TcpLayer, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
+import { type Ip4, ip4ToString, parseIp4 } from '../../devices/wire/bytes.js';
+import { decodeDns, dnsEncodingLength, encodeDns } from '../../devices/wire/dns.js';
+import { FakeHost, labOf, type FakeConn } from './network-host-fake.js';
+
+const ip = (s: string): Ip4 => parseIp4(s)!;
+const OUT = ip('203.0.113.10');
+
+const NAT_LAB = (extra = '') => `wirelab: 1
+name: nat
+networks:
+  vmnet8:
+    type: nat
+    subnet: 192.168.8.0/24
+${extra}
+nodes:
+  pc1: { kind: host, interfaces: { eth0: { network: vmnet8, ip: 192.168.8.10/24, gateway: 192.168.8.2 } } }
+  pc2: { kind: host, dns: [192.168.8.2], interfaces: { eth0: { network: vmnet8, ip: 192.168.8.11/24, gateway: 192.168.8.2 } } }
+`;
+
+interface World {
+  rt: LabRuntime;
+  fake: FakeHost;
+  pc1: Host;
+  tcp1: TcpLayer;
+  nat: SocketGateway;
+  hostAdapter: SocketGateway;
+}
+
+function world(extra = '', setup?: (f: FakeHost) => void): World {
+  const fake = new FakeHost();
+  setup?.(fake);
+  const rt = labOf(NAT_LAB(extra), { hostSockets: fake });
+  fake.engine = rt.engine;
+  rt.start();
+  const pc1 = rt.host('pc1')!;
+  const parts = rt.networkParts('vmnet8')!;
+  return { rt, fake, pc1, tcp1: attachTcp(pc1.stack), nat: parts.nat!, hostAdapter: parts.hostAdapter as SocketGateway };
+}
+
+/** A TCP client that records what happens to it. */
+class Client implements TcpSocketOwner {
+  socket: TcpSocket;
+  connected = false;
+  data: Uint8Array[] = [];
+  ended = false;
+  closed = false;
+  error: TcpErrorCode | null = null;
+  pump: (() => void) | null = null;
+  constructor(tcp: TcpLayer, dst: Ip4, port: number) {
+    this.socket = tcp.connect(dst, port, this);
+  }
+  get text(): string {
+    return Buffer.concat(this.data).toString('latin1');
+  }
+  onConnect(): void {
+    this.connected = true;
+  }
+  onData(_s: TcpSocket, d: Uint8Array): void {
+    this.data.push(d.slice());
+  }
+  onEnd(): void {
+    this.ended = true;
+  }
+  onWritable(): void {
+    this.pump?.();
+  }
+  onError(_s: TcpSocket, e: TcpErrorCode): void {
+    this.error = e;
+  }
+  onClose(): void {
+    this.closed = true;
+  }
+}
+
+function httpServer(body: string) {
+  return (c: FakeConn) => {
+    c.onData = (conn) => {
+      if (conn.text.includes('\r\n\r\n')) {
+        conn.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        conn.end();
+      }
+    };
+  };
+}
+
+async function run(rt: LabRuntime, done: () => boolean, limitNs = 60e9): Promise<boolean> {
+  return rt.waitFor(done, limitNs);
+}
+
+describe('NAT gateway: TCP out through the host', () => {
+  it('carries an HTTP exchange to an outside server, the host connecting to the address the guest aimed at', async () => {
+    const w = world('', (f) => f.servers.set('203.0.113.10:80', httpServer('hello from outside')));
+    const get = new HttpGet(w.tcp1, 'http://203.0.113.10/');
+    expect(await run(w.rt, () => get.result.done)).toBe(true);
+    expect(get.result.error).toBeNull();
+    expect(get.result.status).toBe(200);
+    expect(get.result.body).toBe('hello from outside');
+    expect(w.fake.connects).toEqual(['203.0.113.10:80']);
+    const conn = [...w.fake.conns.values()][0]!;
+    expect(conn.text).toMatch(/^GET \/ HTTP\/1\.1\r\nHost: 203\.0\.113\.10\r\n/);
+    // Both sides closed gracefully, and the table is empty again.
+    await run(w.rt, () => w.nat.status().tcp.length === 0, 5e9);
+    expect(conn.gotEnd).toBe(true);
+    expect(conn.gotReset).toBe(false);
+    expect(w.nat.status().counters.tcpOpened).toBe(1);
+  });
+
+  it('holds the handshake until the host connected, and shows the flow while it is open', async () => {
+    let serverConn: FakeConn | null = null;
+    const w = world('', (f) => f.servers.set('203.0.113.10:22', (c) => (serverConn = c)));
+    w.fake.latencyNs = 50e6;
+    const c = new Client(w.tcp1, OUT, 22);
+    // Before the host's connect completes the guest has no SYN-ACK.
+    w.rt.engine.runFor(40e6);
+    expect(c.connected).toBe(false);
+    expect(w.nat.status().tcp).toEqual([expect.objectContaining({ state: 'connecting', guest: `192.168.8.10:${c.socket.localPort}`, peer: '203.0.113.10:22', host: '203.0.113.10:22' })]);
+    expect(await run(w.rt, () => c.connected)).toBe(true);
+    // A server that speaks first (SSH) is heard by the guest.
+    serverConn!.write('SSH-2.0-OpenSSH_9.2\r\n');
+    await run(w.rt, () => c.text.length > 0);
+    expect(c.text).toBe('SSH-2.0-OpenSSH_9.2\r\n');
+    const view = w.nat.status().tcp[0]!;
+    expect(view).toMatchObject({ direction: 'out', state: 'open', tcpState: 'ESTABLISHED', bytesToGuest: 21 });
+  });
+
+  it('carries half-closes both ways: the guest ends, the host still talks, then the host ends', async () => {
+    let server: FakeConn | null = null;
+    const w = world('', (f) => f.servers.set('203.0.113.10:7', (c) => (server = c)));
+    const c = new Client(w.tcp1, OUT, 7);
+    await run(w.rt, () => c.connected);
+    c.socket.send(new TextEncoder().encode('question'));
+    c.socket.shutdown();
+    await run(w.rt, () => server!.gotEnd);
+    expect(server!.text).toBe('question');
+    server!.write('answer after your FIN');
+    await run(w.rt, () => c.text.length > 0);
+    expect(c.ended).toBe(false);
+    server!.end();
+    expect(await run(w.rt, () => c.closed)).toBe(true);
+    expect(c.text).toBe('answer after your FIN');
+    expect(c.ended).toBe(true);
+    expect(c.error).toBeNull();
+  });
+
+  it('carries resets both ways', async () => {
+    const conns: FakeConn[] = [];
+    const w = world('', (f) => f.servers.set('203.0.113.10:9', (c) => conns.push(c)));
+    const a = new Client(w.tcp1, OUT, 9);
+    await run(w.rt, () => a.connected);
+    conns[0]!.reset();
+    expect(await run(w.rt, () => a.closed)).toBe(true);
+    expect(a.error).toBe('ECONNRESET');
+    const b = new Client(w.tcp1, OUT, 9);
+    await run(w.rt, () => b.connected);
+    b.socket.abort();
+    await run(w.rt, () => conns[1]!.gotReset);
+    expect(conns[1]!.gotReset).toBe(true);
+    await run(w.rt, () => w.nat.status().tcp.length === 0, 5e9);
+    expect(w.nat.status().tcp).toEqual([]);
+  });
+
+  it('answers a refused connect with RST and an unreachable one with ICMP from .2', async () => {
+    const w = world('', (f) => f.failures.set(ip('198.51.100.9'), 'EHOSTUNREACH'));
+    const refused = new Client(w.tcp1, OUT, 81);
+    const unreachable = new Client(w.tcp1, ip('198.51.100.9'), 80);
+    await run(w.rt, () => refused.closed && unreachable.closed);
+    expect(refused.error).toBe('ECONNREFUSED');
+    expect(unreachable.error).toBe('EHOSTUNREACH');
+    expect(w.nat.status().counters).toMatchObject({ tcpRefused: 1, tcpUnreachable: 1 });
+    expect(w.nat.stack.stats.icmpErrorsSent).toBe(1);
+  });
+
+  it('never opens a host socket to the host\'s loopback through NAT (that is what .1 is for)', async () => {
+    const w = world();
+    const c = new Client(w.tcp1, ip('127.0.0.1'), 80);
+    await run(w.rt, () => c.closed, 10e9);
+    expect(w.fake.connects).toEqual([]);
+    expect(c.error).toBe('ECONNREFUSED');
+    expect(w.nat.status().counters.refused).toBe(1);
+  });
+
+  it('moves 4 MB each way intact while the host side reads slowly (pauses both ways)', async () => {
+    const size = 4 << 20;
+    const up = new Uint8Array(size).map((_, i) => (i * 7 + 3) & 0xff);
+    const down = new Uint8Array(size).map((_, i) => (i * 13 + 5) & 0xff);
+    let server: FakeConn | null = null;
+    const w = world('', (f) => f.servers.set('203.0.113.10:5001', (c) => (server = c)));
+    const c = new Client(w.tcp1, OUT, 5001);
+    await run(w.rt, () => c.connected);
+    server!.readPaused = true;
+    let sent = 0;
+    const pump = () => {
+      while (sent < size) {
+        const n = c.socket.send(up, sent, Math.min(65536, size - sent));
+        if (n === 0) break;
+        sent += n;
+      }
+    };
+    c.pump = pump;
+    pump();
+    // The host does not read: the guest's window fills and stays full.
+    w.rt.engine.runFor(2e9);
+    expect(server!.bytes).toBe(0);
+    expect(sent).toBeLessThan(size);
+    server!.resume();
+    server!.write(down);
+    expect(await run(w.rt, () => server!.bytes === size && c.data.reduce((n, d) => n + d.length, 0) === size, 600e9)).toBe(true);
+    const hash = (b: Uint8Array | Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(hash(Buffer.concat(server!.received))).toBe(hash(up));
+    expect(hash(Buffer.concat(c.data))).toBe(hash(down));
+  });
+
+  it('refuses SYNs beyond the table limit and forgets connections that never complete', async () => {
+    const w = world('', (f) => {
+      f.servers.set('203.0.113.10:80', () => {});
+      f.latencyNs = 1e6;
+    });
+    (w.nat.limits as { maxTcpFlows: number }).maxTcpFlows = 2;
+    (w.nat.limits as { connectNs: number }).connectNs = 5e9;
+    const a = new Client(w.tcp1, OUT, 80);
+    const b = new Client(w.tcp1, OUT, 80);
+    const c = new Client(w.tcp1, OUT, 80);
+    await run(w.rt, () => a.connected && b.connected && c.closed);
+    expect(c.error).toBe('ECONNREFUSED');
+    expect(w.nat.status().counters.tcpTableFull).toBe(1);
+    // A host connect that never answers is given up after connectNs.
+    w.fake.failures.clear();
+    w.fake.latencyNs = 1e12;
+    a.socket.abort();
+    b.socket.abort();
+    await run(w.rt, () => w.nat.status().tcp.length === 0, 5e9);
+    const d = new Client(w.tcp1, OUT, 80);
+    await run(w.rt, () => d.closed, 30e9);
+    expect(d.error).toBe('EHOSTUNREACH');
+    expect(w.nat.status().counters.tcpTimedOut).toBe(1);
+    expect(w.nat.status().tcp).toEqual([]);
+  });
+});
+
+class UdpProbe implements UdpOwner {
+  socket: UdpSocket;
+  got: { from: string; text: string }[] = [];
+  errors: IcmpErrorReport[] = [];
+  constructor(host: Host, port = 0) {
+    this.socket = host.stack.udp.bind(this, port);
+  }
+  onDatagram(_s: UdpSocket, src: Ip4, port: number, payload: Uint8Array): void {
+    this.got.push({ from: `${ip4ToString(src)}:${port}`, text: Buffer.from(payload).toString() });
+  }
+  onIcmpError(_s: UdpSocket, r: IcmpErrorReport): void {
+    this.errors.push(r);
+  }
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('NAT gateway: UDP and DNS', () => {
+  it('maps a guest UDP socket to one host socket, answers come back from the outside address, and the flow expires', async () => {
+    const w = world('', (f) => {
+      f.udpPeers.set('203.0.113.10:7', (d) => d);
+      f.udpPeers.set('203.0.113.11:7', (d) => enc(`11 got ${Buffer.from(d).toString()}`));
+    });
+    const p = new UdpProbe(w.pc1);
+    p.socket.sendTo(OUT, 7, enc('one'));
+    p.socket.sendTo(ip('203.0.113.11'), 7, enc('two'));
+    await run(w.rt, () => p.got.length === 2);
+    expect(p.got).toEqual([
+      { from: '203.0.113.10:7', text: 'one' },
+      { from: '203.0.113.11:7', text: '11 got two' },
+    ]);
+    // One guest socket, one host socket (endpoint-independent mapping, as slirp).
+    expect(new Set(w.fake.sent.map((s) => s.handle)).size).toBe(1);
+    expect(w.nat.status().udp).toEqual([expect.objectContaining({ kind: 'relay', guest: `192.168.8.10:${p.socket.port}`, datagramsToHost: 2, datagramsToGuest: 2 })]);
+    w.rt.engine.runFor(61e9);
+    expect(w.nat.status().udp).toEqual([]);
+    expect(w.fake.openUdpCount()).toBe(0);
+    expect(w.nat.status().counters.udpExpired).toBe(1);
+  });
+
+  it('evicts the longest-idle UDP flow when the table is full', async () => {
+    const w = world('', (f) => f.udpPeers.set('203.0.113.10:7', (d) => d));
+    (w.nat.limits as { maxUdpFlows: number }).maxUdpFlows = 2;
+    const probes = [new UdpProbe(w.pc1), new UdpProbe(w.pc1), new UdpProbe(w.pc1)];
+    for (const p of probes) {
+      p.socket.sendTo(OUT, 7, enc('x'));
+      w.rt.engine.runFor(10e6);
+    }
+    await run(w.rt, () => probes.every((p) => p.got.length === 1));
+    expect(w.nat.status().udp.map((u) => u.guest)).toEqual(probes.slice(1).map((p) => `192.168.8.10:${p.socket.port}`));
+    expect(w.nat.status().counters.udpEvicted).toBe(1);
+  });
+
+  it('answers DNS at .2 by asking the host resolver, or the dns-upstream', async () => {
+    const answer = (addr: string) => (q: Uint8Array) => {
+      const query = decodeDns(q);
+      const packet = {
+        type: 'response' as const,
+        id: query.id,
+        flags: 0x8180,
+        questions: query.questions,
+        answers: [{ type: 'A' as const, class: 'IN' as const, name: query.questions![0]!.name, ttl: 60, data: addr }],
+      };
+      const out = new Uint8Array(dnsEncodingLength(packet));
+      encodeDns(packet, out, 0);
+      return out;
+    };
+    const w = world('', (f) => {
+      f.resolverAddress = { ip: ip('10.255.255.53'), port: 53 };
+      f.udpPeers.set('10.255.255.53:53', answer('198.51.100.77'));
+    });
+    const w2 = world(`    nat: { dns-upstream: "127.0.0.1:5353" }`, (f) => {
+      f.resolverAddress = { ip: ip('10.255.255.53'), port: 53 };
+      f.udpPeers.set('10.255.255.53:53', answer('198.51.100.77'));
+      f.udpPeers.set('127.0.0.1:5353', answer('10.9.8.7'));
+    });
+    for (const [x, want] of [
+      [w, '198.51.100.77'],
+      [w2, '10.9.8.7'],
+    ] as const) {
+      const q = x.rt.host('pc2')!.resolve('www.example.com');
+      expect(await run(x.rt, () => q.isDone, 20e9)).toBe(true);
+      expect(q.result.error).toBeNull();
+      expect(q.result.addresses.map(ip4ToString)).toEqual([want]);
+      expect(q.result.server).toBe(ip('192.168.8.2'));
+      expect(x.nat.status().counters).toMatchObject({ dnsQueries: 1, dnsAnswers: 1 });
+    }
+    expect(w2.nat.status().dnsUpstream).toBe('127.0.0.1:5353');
+  });
+
+  it('says SERVFAIL at once when there is no resolver to ask', async () => {
+    const w = world();
+    const q = w.rt.host('pc2')!.resolve('www.example.com');
+    expect(await run(w.rt, () => q.isDone, 20e9)).toBe(true);
+    // The answer is SERVFAIL from .2 (the host's stub resolver reports any answer without an address as 'no address').
+    expect(q.result.error).toBe('no address');
+    expect(q.result.server).toBe(ip('192.168.8.2'));
+    expect(w.rt.engine.now).toBeLessThan(1e9);
+    expect(w.nat.status().counters.dnsFailed).toBe(1);
+  });
+});
+
+describe('port forwards', () => {
+  it('carries a host connection to a guest web server, which sees it come from .2', async () => {
+    const w = world(`    nat: { port-forwards: [{ proto: tcp, host: "127.0.0.1:8080", guest: "192.168.8.10:80" }] }`);
+    new HttpServer(w.tcp1, { port: 80, body: 'hello from pc1' });
+    const conn = w.fake.dial(ip('127.0.0.1'), 8080);
+    conn.write('GET / HTTP/1.1\r\nHost: localhost:8080\r\nConnection: close\r\n\r\n');
+    conn.end();
+    expect(await run(w.rt, () => conn.gotEnd)).toBe(true);
+    expect(conn.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(conn.text.endsWith('hello from pc1')).toBe(true);
+    const fwd = w.nat.status().portForwards;
+    expect(fwd).toEqual([{ proto: 'tcp', host: '127.0.0.1:8080', guest: '192.168.8.10:80', state: 'listening', error: null, accepted: 1 }]);
+    expect(w.tcp1.connections().map((s) => s.remoteIp)).toEqual([ip('192.168.8.2')]);
+  });
+
+  it('resets the host connection when nothing listens on the guest port', async () => {
+    const w = world(`    nat: { port-forwards: [{ proto: tcp, host: "127.0.0.1:8081", guest: "192.168.8.10:81" }] }`);
+    const conn = w.fake.dial(ip('127.0.0.1'), 8081);
+    expect(await run(w.rt, () => conn.gotReset)).toBe(true);
+  });
+
+  it('carries datagrams to a guest UDP service and its answers back to the sender', async () => {
+    const w = world(`    nat: { port-forwards: [{ proto: udp, host: "127.0.0.1:5300", guest: "192.168.8.10:7" }] }`);
+    const echo = new UdpProbe(w.pc1, 7);
+    echo.socket.owner = {
+      onDatagram: (s, src, port, payload) => {
+        echo.got.push({ from: `${ip4ToString(src)}:${port}`, text: Buffer.from(payload).toString() });
+        s.sendTo(src, port, enc(`echo ${Buffer.from(payload).toString()}`));
+      },
+    };
+    w.fake.sendTo(ip('127.0.0.1'), 5300, ip('127.0.0.1'), 41000, enc('ping'));
+    await run(w.rt, () => w.fake.sent.length === 1);
+    expect(echo.got[0]!.from).toMatch(/^192\.168\.8\.2:\d+$/);
+    expect(w.fake.sent[0]).toMatchObject({ toIp: ip('127.0.0.1'), toPort: 41000 });
+    expect(Buffer.from(w.fake.sent[0]!.data).toString()).toBe('echo ping');
+  });
+
+  it('reports a forward whose host port cannot be opened', async () => {
+    const w = world(`    nat: { port-forwards: [{ proto: tcp, host: "127.0.0.1:8082", guest: "192.168.8.10:80" }] }`);
+    const [handle] = [...w.fake.listeners.keys()];
+    w.fake.later(() => w.nat.onHostListenError(handle!, 'EADDRINUSE', '127.0.0.1:8082 is in use'));
+    await run(w.rt, () => w.nat.status().portForwards[0]!.state === 'failed');
+    expect(w.nat.status().portForwards[0]!.error).toBe('127.0.0.1:8082 is in use');
+  });
+});
+
+describe('host adapter (.1)', () => {
+  it('carries TCP and UDP to .1 to the host\'s loopback', async () => {
+    const w = world('', (f) => {
+      f.servers.set('127.0.0.1:9000', httpServer('the host itself'));
+      f.udpPeers.set('127.0.0.1:9001', (d) => enc(`host got ${Buffer.from(d).toString()}`));
+    });
+    const get = new HttpGet(w.tcp1, 'http://192.168.8.1:9000/');
+    const p = new UdpProbe(w.pc1);
+    p.socket.sendTo(ip('192.168.8.1'), 9001, enc('hi'));
+    await run(w.rt, () => get.result.done && p.got.length === 1);
+    expect(get.result.body).toBe('the host itself');
+    expect(p.got).toEqual([{ from: '192.168.8.1:9001', text: 'host got hi' }]);
+    expect(w.fake.connects).toEqual(['127.0.0.1:9000']);
+    expect(w.hostAdapter.status()).toMatchObject({ mode: 'host', address: '192.168.8.1', relaying: true });
+  });
+
+  it('refuses what it cannot relay without host sockets, like a host with nothing listening', async () => {
+    const rt = labOf(NAT_LAB());
+    rt.start();
+    const pc1 = rt.host('pc1')!;
+    const tcp = attachTcp(pc1.stack);
+    const c = new Client(tcp, ip('192.168.8.1'), 22);
+    const out = new Client(tcp, OUT, 80);
+    const p = new UdpProbe(pc1);
+    p.socket.sendTo(ip('192.168.8.1'), 53, enc('x'));
+    await run(rt, () => c.closed && out.closed && p.errors.length === 1, 20e9);
+    expect(c.error).toBe('ECONNREFUSED');
+    expect(out.error).toBe('ECONNREFUSED');
+    expect(p.errors[0]).toMatchObject({ type: 3, code: 3, from: ip('192.168.8.1') });
+    expect(rt.networkParts('vmnet8')!.nat!.status().relaying).toBe(false);
+  });
+});
