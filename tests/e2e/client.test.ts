@@ -179,7 +179,7 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.fill('[data-test="trace-filter"]', 'icmp && ip.addr == 10.0.0.2');
     await page.press('[data-test="trace-filter"]', 'Enter');
     await page.waitForSelector('[data-test="trace-rows"] [data-protocol="ICMP"]');
-    const rows = await page.$$eval('[data-test="trace-rows"] .row', (els) => els.map((e) => [...e.children].map((c) => c.textContent!.trim())));
+    const rows = await page.$$eval('[data-test="trace-rows"] .row', (els) => els.map((e) => Array.from(e.children).map((c) => c.textContent!.trim())));
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r[5] === 'ICMP')).toBe(true);
     const request = rows.find((r) => r[7]!.startsWith('Echo (ping) request'));

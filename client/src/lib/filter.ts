@@ -1,16 +1,18 @@
 /**
  * The trace panel's display filter: a small subset of Wireshark's display filter language.
  *
- *   icmp                      protocol names: eth vlan llc stp arp ip icmp udp tcp dhcp dns malformed
+ *   icmp                      protocol names: eth vlan ieee8021ad llc stp arp ip icmp udp tcp dhcp dns malformed
  *   ip.addr == 10.0.0.1       ip.addr / ip.src / ip.dst, with an address or a subnet (10.0.0.0/24)
  *   udp.port == 53            udp.port / udp.srcport / udp.dstport, same for tcp
  *   eth.addr == 02:00:...     eth.addr / eth.src / eth.dst
- *   vlan.id == 10, frame.len > 100, ip.ttl < 5
+ *   vlan.id == 10, ieee8021ad.id == 100, frame.len > 100, ip.ttl < 5
  *   link contains "sw1"       link and info are text: == or contains
  *   a && b, a || b, !a, (a), and/or/not
  *
  * `x != v` means "not (x == v)" for every field, as Wireshark 4 reads it, so `ip.addr != 10.0.0.1`
- * hides every frame from or to that address. Compiling gives a predicate over trace records, or
+ * hides every frame from or to that address. Fields are those of the frame's own headers:
+ * unlike Wireshark, addresses and ports quoted inside an ICMP error do not match, and an IP
+ * fragment is only `ip` (the decoder does not look into fragments). Compiling gives a predicate over trace records, or
  * an error with the position it was found at.
  */
 import { P, type StoredRecord, parseIpv4 as ipNumber } from './records.js';
@@ -23,6 +25,7 @@ const PROTOCOL_BITS: Record<string, number> = {
   ethernet: P.eth,
   vlan: P.vlan,
   '802.1q': P.vlan,
+  ieee8021ad: P.qinq,
   llc: P.llc,
   stp: P.stp,
   arp: P.arp,
@@ -65,7 +68,8 @@ export const FILTER_FIELDS: Record<string, FieldDef> = {
   'tcp.srcport': { kind: 'number', values: (r) => nums(r.tcpSrc) },
   'tcp.dstport': { kind: 'number', values: (r) => nums(r.tcpDst) },
   'icmp.type': { kind: 'number', values: (r) => nums(r.icmpType) },
-  'vlan.id': { kind: 'number', values: (r) => nums(r.vlan) },
+  'vlan.id': { kind: 'number', values: (r) => nums(r.vlan, r.vlanInner) },
+  'ieee8021ad.id': { kind: 'number', values: (r) => nums(r.serviceVlan) },
   'frame.len': { kind: 'number', values: (r) => [r.length] },
   link: { kind: 'text', values: (r) => [r.link] },
   info: { kind: 'text', values: (r) => [r.info] },

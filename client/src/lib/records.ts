@@ -20,13 +20,15 @@ export const P = {
   dhcp: 512,
   dns: 1024,
   malformed: 2048,
+  /** 802.1ad service tags (Q-in-Q), which Wireshark names ieee8021ad, apart from 802.1Q's vlan. */
+  qinq: 4096,
 } as const;
 
 const LAYER_BITS: Record<string, number> = {
   'Ethernet II': P.eth,
   'IEEE 802.3 Ethernet': P.eth,
   '802.1Q': P.vlan,
-  '802.1ad': P.vlan,
+  '802.1ad': P.qinq,
   LLC: P.llc,
   'Spanning Tree Protocol': P.stp,
   ARP: P.arp,
@@ -68,7 +70,11 @@ export interface StoredRecord {
   tcpSrc: number;
   tcpDst: number;
   icmpType: number;
+  /** The 802.1Q VLANs (outer and inner when stacked), -1 when absent. */
   vlan: number;
+  vlanInner: number;
+  /** The 802.1ad service VLAN, -1 when absent. */
+  serviceVlan: number;
 }
 
 export function parseIpv4(s: unknown): number {
@@ -114,6 +120,8 @@ export function storeRecord(r: TraceRecord): StoredRecord {
     tcpDst: -1,
     icmpType: -1,
     vlan: -1,
+    vlanInner: -1,
+    serviceVlan: -1,
   };
   for (const l of r.layers) {
     const bit = LAYER_BITS[l.name] ?? 0;
@@ -126,6 +134,10 @@ export function storeRecord(r: TraceRecord): StoredRecord {
         break;
       case P.vlan:
         if (s.vlan < 0) s.vlan = num(f['vid']);
+        else if (s.vlanInner < 0) s.vlanInner = num(f['vid']);
+        break;
+      case P.qinq:
+        if (s.serviceVlan < 0) s.serviceVlan = num(f['vid']);
         break;
       case P.arp:
         s.arpSrc = parseIpv4(f['senderIp']);
