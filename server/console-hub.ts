@@ -44,8 +44,6 @@ export interface ConsoleHubOptions {
 interface Entry {
   console: NodeConsole;
   clients: Set<ConsoleClient>;
-  /** The node's key in the lab file (differs from the runtime's name after a rename is saved). */
-  fileName: string;
 }
 
 export class ConsoleHub {
@@ -80,7 +78,7 @@ export class ConsoleHub {
     if (!this.runtime.lab.nodes[node]) throw new Error(`no node ${node}`);
     const env = { runtime: this.runtime, node, save: (req: SaveRequest) => this.save(req) };
     const console = new NodeConsole(env);
-    const entry: Entry = { console, clients: new Set(), fileName: node };
+    const entry: Entry = { console, clients: new Set() };
     console.onOutput((text) => {
       for (const c of entry.clients) c.output(text);
     });
@@ -124,10 +122,7 @@ export class ConsoleHub {
   private async save(req: SaveRequest): Promise<SaveOutcome> {
     const persist = this.opts.persist;
     if (!persist) return { ok: false, error: 'this console cannot write lab.yaml' };
-    const entry = this.consoles.get(req.node);
-    const fileName = entry?.fileName ?? req.node;
-    const request: SaveRequest = { ...req, node: fileName };
-    if (request.rename === fileName) delete request.rename;
+    const request = req;
     let file: LabFile;
     try {
       file = applySaveToLabFile(this.file, request);
@@ -142,7 +137,6 @@ export class ConsoleHub {
       return { ok: false, error: (e as Error).message };
     }
     this.file = file;
-    if (entry && request.rename) entry.fileName = request.rename;
     return { ok: true };
   }
 
@@ -158,7 +152,6 @@ export class ConsoleHub {
       this.consoles.delete(e.node);
       return;
     }
-    entry.fileName = e.node;
     entry.console.labChanged();
   }
 

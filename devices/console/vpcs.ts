@@ -917,7 +917,8 @@ export class VpcsShell implements Shell, EchoRunListener, TraceRunListener, DnsL
       this.out('Saving is not available on this console\n');
       return 'done';
     }
-    const request = { node: env.node, spec: this.nodeSpec(), warnings: [], ...(this.pcname !== env.node ? { rename: this.pcname } : {}) };
+    const node = this.fileName ?? env.node;
+    const request = { node, spec: this.nodeSpec(), warnings: [], ...(this.pcname !== node ? { rename: this.pcname } : {}) };
     let outcome: SaveOutcome | Promise<SaveOutcome>;
     try {
       outcome = env.save(request);
@@ -926,24 +927,28 @@ export class VpcsShell implements Shell, EchoRunListener, TraceRunListener, DnsL
       return 'done';
     }
     if (!(outcome instanceof Promise)) {
-      this.saved(outcome);
+      this.saved(outcome, request.rename ?? node);
       return 'done';
     }
     this.op = { kind: 'save' };
     outcome.then(
-      (o) => this.afterSave(o),
-      (e: unknown) => this.afterSave({ ok: false, error: (e as Error).message }),
+      (o) => this.afterSave(o, request.rename ?? node),
+      (e: unknown) => this.afterSave({ ok: false, error: (e as Error).message }, node),
     );
     return 'busy';
   }
 
-  private afterSave(o: SaveOutcome): void {
+  /** The node's key in lab.yaml once a save renamed it (the running lab keeps the old name until rebuilt). */
+  private fileName: string | null = null;
+
+  private afterSave(o: SaveOutcome, name: string): void {
     if (this.op?.kind !== 'save') return;
-    this.saved(o);
+    this.saved(o, name);
     this.end();
   }
 
-  private saved(o: SaveOutcome): void {
+  private saved(o: SaveOutcome, name: string): void {
+    if (o.ok) this.fileName = name;
     this.out(o.ok ? '.  done\n' : `Save failed: ${o.error}\n`);
   }
 

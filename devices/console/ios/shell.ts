@@ -635,9 +635,12 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
       this.model.kind === 'router'
         ? routerToSpec(this.model, base?.kind === 'router' ? (base as RouterNodeSpec) : undefined)
         : switchToSpec(this.model, base?.kind === 'switch' ? (base as SwitchNodeSpec) : undefined);
-    const node = this.env?.node ?? this.model.hostname;
+    const node = this.fileName ?? this.env?.node ?? this.model.hostname;
     return { node, spec: r.spec, warnings: r.warnings, ...(this.model.hostname !== node ? { rename: this.model.hostname } : {}) };
   }
+
+  /** The node's key in lab.yaml once a save renamed it (the running lab keeps the old name until rebuilt). */
+  private fileName: string | null = null;
 
   private writeMemory(): 'busy' | undefined {
     const env = this.env;
@@ -676,6 +679,7 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
   private saved(o: SaveOutcome, req: SaveRequest): void {
     if (o.ok) {
       this.startup = req.spec;
+      this.fileName = req.rename ?? req.node;
       this.out('[OK]\n');
     } else this.out(`%Error writing lab.yaml: ${o.error}\n`);
   }
@@ -735,6 +739,7 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
   reloadFromLab(spec: NodeSpec | undefined): boolean {
     const before = renderRunningConfig(this.model);
     this.startup = spec;
+    this.fileName = null;
     if (spec) this.model = this.modelFromSpec(spec);
     this.markStartupAddresses();
     if (!this.ifaces.every((n) => this.model.interfaces.some((i) => i.name === n))) {
