@@ -1738,6 +1738,12 @@ export class TcpSocket implements TimerTarget {
     this.events |= EV_ERROR;
   }
 
+  /** Drops a TIME-WAIT entry that a new incarnation of the connection takes over. */
+  forget(): void {
+    this.state = CLOSED;
+    this.release();
+  }
+
   /** Ends without a word on the wire (the host stopped). */
   vanish(): void {
     if (this.state === CLOSED) return;

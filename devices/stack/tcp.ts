@@ -1,8 +1,34 @@
 /**
- * TCP (RFC 9293) for one IPv4 stack: demultiplexing to connections and listeners, resets for
- * segments nobody wants, ephemeral ports, and ICMP errors. The connection logic is in
- * tcp-socket.ts. IP calls `receive` for protocol 6 and `icmpError` for errors quoting TCP; TCP
- * calls IP only through `TcpIpLayer`.
+ * TCP (RFC 9293) for one IPv4 stack. In brief:
+ *
+ *   const tcp = attachTcp(host.stack);                  // tcp-ip.ts: registers protocol 6 on an IpStack
+ *   const tcp = new TcpLayer(ipLayer, config?);         // or over any TcpIpLayer (tcp-direct.ts for tests/bench)
+ *
+ *   tcp.listen(port, { onAccept(listener, socket) { socket.owner = me } }, { backlog, localIp, noDelay, sendBuffer, receiveBuffer })
+ *   const s = tcp.connect(dstIp, dstPort, owner, { localIp, localPort, noDelay, sendBuffer, receiveBuffer })
+ *     owner.onConnect(s) / onData(s, view) / onEnd(s) / onWritable(s) / onError(s, 'ECONNREFUSED'|...) / onClose(s)
+ *   s.send(bytes) -> bytes accepted (onWritable when a short write can continue); s.shutdown(); s.close();
+ *   s.abort(); s.pause(); s.resume(); s.setNoDelay(); s.info(); s.stats; s.stateName
+ *   tcp.stop()                                          // host powered off: everything ends silently
+ *
+ * From IP: `receive(src, dst, buf, off, len)` for protocol 6 (checksum verified here) and
+ * `icmpError({...})` for errors quoting our segments. To IP: `TcpIpLayer` (tcp-types.ts).
+ *
+ * What it does: the RFC 9293 state machine with TIME-WAIT of 2 MSL (60 s); ISNs from the engine's
+ * RNG; options laid out as Linux does (MSS = MTU - 40, SACK_PERM, timestamps, window scale sized
+ * from the receive buffer); RFC 7323 RTTM and PAWS; RFC 6298 RTO with Karn, 200 ms minimum (as
+ * Linux; RFC 6298 says 1 s), exponential backoff and ETIMEDOUT after 15 retries (6 for SYNs);
+ * RFC 5681 slow start and congestion avoidance from an initial window of 10 segments (RFC 6928);
+ * SACK-based loss recovery (RFC 2018, RFC 6675), or NewReno (RFC 6582) with peers without SACK;
+ * delayed ACKs (every second full segment, else 40 ms; at once for out-of-order data); Nagle and
+ * silly-window avoidance on both sides; zero-window probing; out-of-order reassembly in place in
+ * the receive ring; RFC 5961 reset/SYN/ACK checks with challenge ACKs; RFC 6191 TIME-WAIT reuse;
+ * listen backlog; ICMP: unreachable aborts a connect, fragmentation-needed lowers the MSS (RFC
+ * 1191), quotes of sequence numbers not in flight are ignored (RFC 5927).
+ * Not done: keep-alives, urgent data (the URG flag is ignored), TCP Fast Open, ECN, D-SACK.
+ *
+ * This file: demultiplexing to connections and listeners, resets for segments nobody wants,
+ * ephemeral ports, ICMP errors. The connection logic is in tcp-socket.ts.
  */
 import type { Engine } from '../engine/engine.js';
 import type { Ip4 } from '../wire/bytes.js';
@@ -203,8 +229,7 @@ export class TcpLayer {
       if (s.state === TCP_STATE.TIME_WAIT && (flags & (SYN | ACK | RST)) === SYN && this.timeWaitReusable(s, u32(b, off + 4), opt)) {
         // RFC 6191 / RFC 9293 3.6.1: a new incarnation may take over a TIME-WAIT 4-tuple.
         this.stats.timeWaitRecycled++;
-        s.state = TCP_STATE.CLOSED;
-        this.remove(s);
+        s.forget();
       } else {
         this.last = s;
         s.segmentArrived(b, off, len, hlen, opt);
