@@ -1,0 +1,666 @@
+/**
+ * A generic object-graph recorder: walks everything reachable from a set of roots and writes it
+ * as plain JSON (plus one binary blob for typed arrays), keeping every object's class, every
+ * shared reference and every cycle. Restoring rebuilds the same graph: instances are made with
+ * `Object.create(Class.prototype)` and their fields assigned, so nothing runs a constructor and
+ * identities inside the graph (which socket belongs to which layer, which frame a ring holds)
+ * come back exactly.
+ *
+ * This works because devices keep their state as plain data plus references to other state
+ * objects. Anything else is refused loudly with the path that reaches it (a closure stored in a
+ * device, an instance of a class the registry does not know), so a change that would silently
+ * break snapshots fails the snapshot tests instead.
+ *
+ * What lies outside the lab is cut at its boundary:
+ * - `externals`: objects the caller names (the runtime and engine to restore into, cloud devices
+ *   and their ports). They are recorded by key; on restore the caller supplies the live object
+ *   for each key, and with `assignFields` the recorded fields are assigned onto it.
+ * - classes the registry marks `boundary` (console shells): references to them become null.
+ * - timers whose target is reachable only through the timer heap and is of a class the registry
+ *   does not know (a console's input timer, a test's own target): left out, and counted.
+ * - fields a class spec lists in `skip` (capture taps, listener sets, real-time driver state).
+ */
+import { TimerHeap } from '../engine/timers.js';
+
+/** How one class is recorded and rebuilt. */
+export interface ClassSpec {
+  /** Stable name written into snapshots (not the minifiable constructor name). */
+  name: string;
+  /** The class's prototype. */
+  proto: object;
+  /** Fields not recorded: state that belongs to the world outside the lab. */
+  skip?: readonly string[];
+  /** Sets the skipped fields of an instance made by restore (not of an external one: it keeps its own). */
+  fresh?: (obj: Record<string, unknown>) => void;
+  /**
+   * ArrayBuffer fields whose bytes matter only where views handed out from them reach (a frame
+   * slab: what it has not handed out yet is zero, what it handed out is reached through the
+   * frames still alive). The rest of the buffer is restored as zeros.
+   */
+  trim?: readonly string[];
+  /**
+   * Called on restore, instead of assigning it, for a trimmed buffer no live view reaches: leaves
+   * the object as if that buffer were used up, so that it takes a fresh one when it next needs
+   * one (restoring a thousand idle slabs would otherwise allocate a thousand big buffers).
+   */
+  release?: (obj: Record<string, unknown>, field: string) => void;
+  /** References to instances become null: objects of the world outside (a console shell). */
+  boundary?: boolean;
+}
+
+export class SnapshotRegistry {
+  private readonly byProto = new Map<object, ClassSpec>();
+  private readonly byName = new Map<string, ClassSpec>();
+
+  constructor(specs: readonly ClassSpec[]) {
+    for (const s of specs) this.add(s);
+  }
+
+  add(spec: ClassSpec): void {
+    const prev = this.byName.get(spec.name);
+    if (prev && prev.proto !== spec.proto) throw new Error(`snapshot registry: two classes named ${spec.name}`);
+    this.byName.set(spec.name, spec);
+    this.byProto.set(spec.proto, spec);
+  }
+
+  forProto(proto: object): ClassSpec | undefined {
+    return this.byProto.get(proto);
+  }
+
+  forName(name: string): ClassSpec | undefined {
+    return this.byName.get(name);
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+export class SnapshotError extends Error {}
+
+/** An object the caller records by key instead of by content. */
+export interface ExternalRef {
+  key: string;
+  /** Record the object's own fields too, to be assigned onto the live object on restore. */
+  assignFields: boolean;
+}
+
+export interface EncodeOptions {
+  registry: SnapshotRegistry;
+  externals?: Map<object, ExternalRef>;
+}
+
+/** A recorded graph: JSON-safe `data` plus the bytes of its typed arrays. */
+export interface EncodedGraph {
+  data: GraphData;
+  blob: Uint8Array;
+}
+
+export interface GraphData {
+  format: 'wirelab-graph';
+  version: 1;
+  /** Record id of each root. */
+  roots: Record<string, number>;
+  /** Object shapes: [class name ('' plain object, '*' null prototype), ...field names]. */
+  shapes: string[][];
+  records: unknown[][];
+  /** Timers left out because their target lies outside the lab, by the target's class. */
+  droppedTimers: Record<string, number>;
+  blobBytes: number;
+}
+
+type Value = unknown;
+type Shape = { id: number; keys: string[] };
+
+const TYPED_KINDS: Record<string, new (buf: ArrayBuffer, offset: number, length: number) => ArrayBufferView> = {
+  Uint8Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+const TYPED_PROTOS = new Map<object, string>(Object.entries(TYPED_KINDS).map(([k, c]) => [c.prototype, k]));
+
+const UNDEF = ['u'];
+const CUT = ['c'];
+
+/** Records everything reachable from `roots`. */
+export function encodeGraph(roots: Record<string, unknown>, opts: EncodeOptions): EncodedGraph {
+  return new Encoder(opts).run(roots);
+}
+
+class Encoder {
+  private readonly registry: SnapshotRegistry;
+  private readonly externals: Map<object, ExternalRef>;
+  private readonly ids = new Map<object, number>();
+  private readonly objects: object[] = [];
+  private readonly records: unknown[][] = [];
+  /** For error paths: who first reached each object, and by which key. */
+  private readonly parent: number[] = [];
+  private readonly parentKey: (string | number)[] = [];
+  private readonly shapes: string[][] = [];
+  private readonly shapeCache = new Map<object | null, Shape[]>();
+  private readonly bufferExtent = new Map<ArrayBuffer, number>();
+  /** Buffers some field holds directly (not only through views): kept whole. */
+  private readonly direct = new Set<ArrayBuffer>();
+  private inTrimmedField = false;
+  private readonly trimmedSeen = new Set<ArrayBuffer>();
+  private readonly heaps: { id: number; heap: TimerHeap }[] = [];
+  private readonly dropped: Record<string, number> = {};
+  private next = 0;
+  private current = -1;
+  private currentKey: string | number = '';
+
+  constructor(opts: EncodeOptions) {
+    this.registry = opts.registry;
+    this.externals = opts.externals ?? new Map();
+  }
+
+  run(roots: Record<string, unknown>): EncodedGraph {
+    const rootIds: Record<string, number> = {};
+    for (const [name, obj] of Object.entries(roots)) {
+      this.current = -1;
+      this.currentKey = name;
+      const v = this.value(obj);
+      if (!Array.isArray(v) || v.length !== 1 || typeof v[0] !== 'number') throw new SnapshotError(`snapshot root ${name} is not an object`);
+      rootIds[name] = v[0];
+    }
+    this.drain();
+    // Timers are judged once everything else is known: a target the lab reaches (or of a lab
+    // class) is kept with its argument; any other target belongs to someone outside the lab.
+    for (const { id, heap } of this.heaps) {
+      this.recordHeapTimers(id, heap);
+      this.drain();
+    }
+    const blob = this.buildBlob();
+    return {
+      data: {
+        format: 'wirelab-graph',
+        version: 1,
+        roots: rootIds,
+        shapes: this.shapes,
+        records: this.records,
+        droppedTimers: this.dropped,
+        blobBytes: blob.length,
+      },
+      blob,
+    };
+  }
+
+  private drain(): void {
+    while (this.next < this.objects.length) {
+      const id = this.next++;
+      if (this.records[id] !== undefined) continue;
+      this.records[id] = this.record(id, this.objects[id]!);
+    }
+  }
+
+  private path(id: number, key?: string | number): string {
+    const parts: (string | number)[] = key === undefined ? [] : [key];
+    for (let at = id; at >= 0; at = this.parent[at]!) parts.push(this.parentKey[at]!);
+    parts.reverse();
+    return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  }
+
+  private fail(message: string): never {
+    throw new SnapshotError(`snapshot: ${this.path(this.current, this.currentKey)}: ${message}`);
+  }
+
+  private ref(obj: object): number {
+    let id = this.ids.get(obj);
+    if (id !== undefined) return id;
+    id = this.objects.length;
+    this.ids.set(obj, id);
+    this.objects.push(obj);
+    this.parent.push(this.current);
+    this.parentKey.push(this.currentKey);
+    return id;
+  }
+
+  private value(v: unknown): Value {
+    switch (typeof v) {
+      case 'number':
+        if (Number.isFinite(v) && !Object.is(v, -0)) return v;
+        return ['n', Object.is(v, -0) ? '-0' : String(v)];
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'undefined':
+        return UNDEF;
+      case 'bigint':
+        return ['b', v.toString()];
+      case 'function':
+        return this.fail(`a function (${v.name || 'anonymous'}): device state must be plain data, not closures`);
+      case 'symbol':
+        return this.fail('a symbol');
+      case 'object': {
+        if (v === null) return null;
+        const proto = Object.getPrototypeOf(v) as object | null;
+        if (proto === ArrayBuffer.prototype && !this.inTrimmedField) this.direct.add(v as ArrayBuffer);
+        if (proto !== null && !this.externals.has(v)) {
+          const spec = this.registry.forProto(proto);
+          if (spec?.boundary) return CUT;
+        }
+        return [this.ref(v)];
+      }
+    }
+  }
+
+  private record(id: number, obj: object): unknown[] {
+    this.current = id;
+    const ext = this.externals.get(obj);
+    if (ext) {
+      if (!ext.assignFields) return ['X', ext.key];
+      const proto = Object.getPrototypeOf(obj) as object;
+      const spec = this.registry.forProto(proto);
+      return ['X', ext.key, this.fields(obj as Record<string, unknown>, spec, null)];
+    }
+    if (Array.isArray(obj)) {
+      let empty = 0;
+      for (let i = 0; i < obj.length; i++) if (obj[i] === undefined) empty++;
+      if (empty * 2 > obj.length && obj.length > 16) {
+        // Mostly empty (a grown queue, a protocol table): only the filled slots, as index, value.
+        const out: unknown[] = ['a', obj.length];
+        for (let i = 0; i < obj.length; i++) {
+          if (obj[i] === undefined) continue;
+          this.currentKey = i;
+          out.push(i, this.value(obj[i]));
+        }
+        return out;
+      }
+      const out: unknown[] = ['A'];
+      for (let i = 0; i < obj.length; i++) {
+        this.currentKey = i;
+        out.push(this.value(obj[i]));
+      }
+      return out;
+    }
+    const proto = Object.getPrototypeOf(obj) as object | null;
+    if (proto === Map.prototype) {
+      const out: unknown[] = ['M'];
+      let i = 0;
+      for (const [k, v] of obj as Map<unknown, unknown>) {
+        this.currentKey = typeof k === 'string' || typeof k === 'number' ? `get(${JSON.stringify(k)})` : `entry${i}`;
+        out.push(this.value(k), this.value(v));
+        i++;
+      }
+      return out;
+    }
+    if (proto === Set.prototype) {
+      const out: unknown[] = ['S'];
+      let i = 0;
+      for (const v of obj as Set<unknown>) {
+        this.currentKey = `item${i++}`;
+        out.push(this.value(v));
+      }
+      return out;
+    }
+    if (proto === ArrayBuffer.prototype) {
+      const buf = obj as ArrayBuffer;
+      return ['B', buf.byteLength];
+    }
+    const kind = proto === null ? undefined : TYPED_PROTOS.get(proto);
+    if (kind !== undefined) {
+      const t = obj as ArrayBufferView;
+      const buf = t.buffer as ArrayBuffer;
+      if (!(buf instanceof ArrayBuffer)) this.fail('a typed array over a SharedArrayBuffer');
+      this.extend(buf, t.byteOffset + t.byteLength);
+      this.currentKey = 'buffer';
+      return ['T', kind, this.ref(buf), t.byteOffset, (t as Uint8Array).length];
+    }
+    if (proto === DataView.prototype) {
+      const d = obj as DataView;
+      this.extend(d.buffer as ArrayBuffer, d.byteOffset + d.byteLength);
+      this.currentKey = 'buffer';
+      return ['V', this.ref(d.buffer), d.byteOffset, d.byteLength];
+    }
+    if (proto === Object.prototype || proto === null) return this.fields(obj as Record<string, unknown>, undefined, proto);
+    const spec = this.registry.forProto(proto);
+    if (!spec) {
+      const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? '?';
+      if (obj instanceof Promise) this.fail('a Promise: a running lab holds no pending promises in its state');
+      this.fail(`an instance of class ${name}, which the snapshot registry (devices/snapshot/registry.ts) does not know`);
+    }
+    if (spec.proto === TimerHeap.prototype) this.heaps.push({ id, heap: obj as TimerHeap });
+    return this.fields(obj as Record<string, unknown>, spec, proto);
+  }
+
+  private extend(buf: ArrayBuffer, end: number): void {
+    const have = this.bufferExtent.get(buf) ?? 0;
+    if (end > have) this.bufferExtent.set(buf, end);
+  }
+
+  private shapeFor(proto: object | null, className: string, keys: string[]): number {
+    let list = this.shapeCache.get(proto);
+    if (!list) this.shapeCache.set(proto, (list = []));
+    outer: for (const s of list) {
+      if (s.keys.length !== keys.length) continue;
+      for (let i = 0; i < keys.length; i++) if (s.keys[i] !== keys[i]) continue outer;
+      return s.id;
+    }
+    const id = this.shapes.length;
+    this.shapes.push([className, ...keys]);
+    list.push({ id, keys });
+    return id;
+  }
+
+  /** [shape, ...values] for an instance or a plain object; an instance's skipped fields are left out. */
+  private fields(obj: Record<string, unknown>, spec: ClassSpec | undefined, proto: object | null): unknown[] {
+    let keys = Object.keys(obj);
+    const skip = spec?.skip;
+    if (skip) keys = keys.filter((k) => !skip.includes(k));
+    const heap = spec?.proto === TimerHeap.prototype;
+    const className = spec ? spec.name : proto === null ? '*' : '';
+    const out: unknown[] = [this.shapeFor(spec ? spec.proto : proto, className, keys)];
+    const trim = spec?.trim;
+    for (const k of keys) {
+      this.currentKey = k;
+      const v = obj[k];
+      if (heap && (k === 'targets' || k === 'args')) {
+        out.push(null); // filled in by recordHeapTimers
+        continue;
+      }
+      if (trim && v instanceof ArrayBuffer && trim.includes(k)) {
+        this.trimmedSeen.add(v);
+        this.inTrimmedField = true;
+        out.push(this.value(v));
+        this.inTrimmedField = false;
+        continue;
+      }
+      out.push(this.value(v));
+    }
+    return out;
+  }
+
+  private recordHeapTimers(id: number, heap: TimerHeap): void {
+    const h = heap as unknown as { targets: (object | null)[]; args: unknown[]; pos: Int32Array };
+    const rec = this.records[id]!;
+    const shape = this.shapes[rec[0] as number]!;
+    const targetsAt = shape.indexOf('targets');
+    const argsAt = shape.indexOf('args');
+    const targets: unknown[] = ['A'];
+    const args: unknown[] = ['A'];
+    const droppedSlots: number[] = [];
+    this.current = id;
+    for (let slot = 0; slot < h.targets.length; slot++) {
+      const t = h.targets[slot] ?? null;
+      this.currentKey = `timer${slot}`;
+      if (t === null || h.pos[slot] === -1) {
+        targets.push(null);
+        args.push(UNDEF);
+        continue;
+      }
+      const proto = Object.getPrototypeOf(t) as object | null;
+      const spec = proto === null ? undefined : this.registry.forProto(proto);
+      if (this.ids.has(t) || this.externals.has(t) || (spec !== undefined && !spec.boundary)) {
+        targets.push(this.value(t));
+        args.push(this.value(h.args[slot]));
+        continue;
+      }
+      const name = spec?.name ?? (proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'Object';
+      this.dropped[name] = (this.dropped[name] ?? 0) + 1;
+      droppedSlots.push(slot);
+      targets.push(null);
+      args.push(UNDEF);
+    }
+    const tId = this.ref(targets);
+    const aId = this.ref(args);
+    // Already-made arrays: record them directly (their items are encoded values).
+    this.records[tId] = targets;
+    this.records[aId] = args;
+    rec[targetsAt] = [tId];
+    rec[argsAt] = [aId];
+    rec.push(['dropped', droppedSlots]);
+  }
+
+  private buildBlob(): Uint8Array {
+    const parts: { rec: unknown[]; bytes: Uint8Array; segments: number[] | null; stored: number }[] = [];
+    for (let id = 0; id < this.records.length; id++) {
+      const rec = this.records[id]!;
+      if (rec[0] !== 'B') continue;
+      const buf = this.objects[id] as ArrayBuffer;
+      if (!this.direct.has(buf) && !this.bufferExtent.has(buf) && this.trimmedSeen.has(buf)) {
+        rec.push(0, 0, 'released');
+        continue;
+      }
+      const len = this.direct.has(buf) ? buf.byteLength : (this.bufferExtent.get(buf) ?? 0);
+      const bytes = new Uint8Array(buf, 0, len);
+      const segments = len > ZERO_SCAN_MIN ? nonZeroSegments(bytes) : null;
+      let stored = len;
+      if (segments) {
+        stored = 0;
+        for (let i = 1; i < segments.length; i += 2) stored += segments[i]!;
+      }
+      parts.push({ rec, bytes, segments, stored });
+    }
+    let total = 0;
+    for (const p of parts) total += (p.stored + 7) & ~7;
+    const blob = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      if (p.segments) {
+        let w = at;
+        for (let i = 0; i < p.segments.length; i += 2) {
+          const off = p.segments[i]!;
+          const n = p.segments[i + 1]!;
+          blob.set(p.bytes.subarray(off, off + n), w);
+          w += n;
+        }
+        p.rec.push(at, p.stored, 'segments', p.segments);
+      } else {
+        blob.set(p.bytes, at);
+        p.rec.push(at, p.stored);
+      }
+      at += (p.stored + 7) & ~7;
+    }
+    return blob;
+  }
+}
+
+/** Buffers larger than this are stored without their runs of zeros (a sparse table, a mostly idle ring). */
+const ZERO_SCAN_MIN = 4096;
+/** Zero runs shorter than this stay inside a segment: a segment costs two numbers of JSON. */
+const ZERO_GAP = 64;
+
+/** [offset, length, ...] of the parts of `b` that are not long runs of zeros. */
+function nonZeroSegments(b: Uint8Array): number[] {
+  const out: number[] = [];
+  const n = b.length;
+  // Whole 8-byte words first: most of a sparse buffer is skipped a word at a time.
+  const words = b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, n >> 3) : null;
+  let i = 0;
+  let start = -1;
+  let lastNonZero = -1;
+  while (i < n) {
+    if (words !== null && (i & 7) === 0 && i + 8 <= n && words[i >> 3] === 0 && !Object.is(words[i >> 3], -0)) {
+      i += 8;
+      continue;
+    }
+    if (b[i] !== 0) {
+      if (start < 0) start = i;
+      else if (i - lastNonZero > ZERO_GAP) {
+        out.push(start, lastNonZero + 1 - start);
+        start = i;
+      }
+      lastNonZero = i;
+    }
+    i++;
+  }
+  if (start >= 0) out.push(start, lastNonZero + 1 - start);
+  return out;
+}
+
+export interface DecodeOptions {
+  registry: SnapshotRegistry;
+  /** The live object for each external key met in the graph. */
+  externals?: Map<string, object>;
+}
+
+export interface DecodedGraph {
+  roots: Record<string, unknown>;
+  /** Objects rebuilt (externals not counted). */
+  objects: number;
+}
+
+/** Rebuilds a recorded graph. */
+export function decodeGraph(graph: EncodedGraph, opts: DecodeOptions): DecodedGraph {
+  const { data, blob } = graph;
+  if (data.format !== 'wirelab-graph' || data.version !== 1) throw new SnapshotError('not a wirelab object graph (or a version this wirelab cannot read)');
+  const registry = opts.registry;
+  const externals = opts.externals ?? new Map<string, object>();
+  const records = data.records;
+  const shapes = data.shapes;
+  const objs: unknown[] = new Array(records.length);
+  const specs: (ClassSpec | undefined)[] = new Array(shapes.length);
+  for (let s = 0; s < shapes.length; s++) {
+    const name = shapes[s]![0]!;
+    if (name === '' || name === '*') continue;
+    const spec = registry.forName(name);
+    if (!spec) throw new SnapshotError(`snapshot: class ${name} is unknown to this wirelab`);
+    specs[s] = spec;
+  }
+
+  // Buffers first: typed arrays are made on them.
+  const released = new Set<number>();
+  for (let id = 0; id < records.length; id++) {
+    const r = records[id]!;
+    if (r[0] !== 'B') continue;
+    if (r[4] === 'released') {
+      released.add(id);
+      continue;
+    }
+    const buf = new ArrayBuffer(r[1] as number);
+    const at = r[2] as number;
+    const len = r[3] as number;
+    if (r[4] === 'segments') {
+      const seg = r[5] as number[];
+      const bytes = new Uint8Array(buf);
+      let from = at;
+      for (let i = 0; i < seg.length; i += 2) {
+        bytes.set(blob.subarray(from, from + seg[i + 1]!), seg[i]!);
+        from += seg[i + 1]!;
+      }
+    } else if (len > 0) new Uint8Array(buf).set(blob.subarray(at, at + len));
+    objs[id] = buf;
+  }
+  for (let id = 0; id < records.length; id++) {
+    const r = records[id]!;
+    const tag = r[0];
+    if (typeof tag === 'number') {
+      const spec = specs[tag];
+      const cls = shapes[tag]![0];
+      objs[id] = spec ? Object.create(spec.proto) : cls === '*' ? Object.create(null) : {};
+      continue;
+    }
+    switch (tag) {
+      case 'A':
+        objs[id] = new Array(r.length - 1);
+        break;
+      case 'a':
+        objs[id] = new Array(r[1] as number).fill(undefined);
+        break;
+      case 'M':
+        objs[id] = new Map();
+        break;
+      case 'S':
+        objs[id] = new Set();
+        break;
+      case 'T': {
+        const C = TYPED_KINDS[r[1] as string];
+        if (!C) throw new SnapshotError(`snapshot: unknown typed array ${String(r[1])}`);
+        objs[id] = new C(objs[r[2] as number] as ArrayBuffer, r[3] as number, r[4] as number);
+        break;
+      }
+      case 'V':
+        objs[id] = new DataView(objs[r[1] as number] as ArrayBuffer, r[2] as number, r[3] as number);
+        break;
+      case 'X': {
+        const live = externals.get(r[1] as string);
+        if (!live) throw new SnapshotError(`snapshot: nothing to restore ${String(r[1])} into`);
+        objs[id] = live;
+        break;
+      }
+      case 'B':
+        break;
+      default:
+        throw new SnapshotError(`snapshot: damaged record ${id}`);
+    }
+  }
+
+  const val = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    const a = v as unknown[];
+    if (typeof a[0] === 'number') return objs[a[0]];
+    switch (a[0]) {
+      case 'u':
+        return undefined;
+      case 'c':
+        return null;
+      case 'n':
+        return a[1] === '-0' ? -0 : Number(a[1]);
+      case 'b':
+        return BigInt(a[1] as string);
+    }
+    throw new SnapshotError('snapshot: damaged value');
+  };
+
+  const heapsToPrune: { heap: TimerHeap; slots: number[] }[] = [];
+  const assign = (target: Record<string, unknown>, rec: unknown[], external: boolean) => {
+    const shapeId = rec[0] as number;
+    const shape = shapes[shapeId]!;
+    const spec = specs[shapeId];
+    let releasedFields: string[] | null = null;
+    for (let i = 1; i < shape.length; i++) {
+      const v = rec[i];
+      if (released.size > 0 && Array.isArray(v) && v.length === 1 && released.has(v[0] as number)) {
+        if (spec?.release) (releasedFields ??= []).push(shape[i]!);
+        else target[shape[i]!] = new ArrayBuffer(records[v[0] as number]![1] as number);
+        continue;
+      }
+      target[shape[i]!] = val(rec[i]);
+    }
+    // After every field, so that the hook's word on the fill mark is the last.
+    if (releasedFields) for (const f of releasedFields) spec!.release!(target, f);
+    const extra = rec[shape.length] as [string, number[]] | undefined;
+    if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: target as unknown as TimerHeap, slots: extra[1] });
+    if (spec?.fresh && !external) spec.fresh(target);
+  };
+
+  for (let id = 0; id < records.length; id++) {
+    const r = records[id]!;
+    const tag = r[0];
+    const o = objs[id];
+    if (typeof tag === 'number') assign(o as Record<string, unknown>, r, false);
+    else if (tag === 'A') {
+      const a = o as unknown[];
+      for (let i = 1; i < r.length; i++) a[i - 1] = val(r[i]);
+    } else if (tag === 'a') {
+      const a = o as unknown[];
+      for (let i = 2; i < r.length; i += 2) a[r[i] as number] = val(r[i + 1]);
+    } else if (tag === 'M') {
+      const m = o as Map<unknown, unknown>;
+      for (let i = 1; i < r.length; i += 2) m.set(val(r[i]), val(r[i + 1]));
+    } else if (tag === 'S') {
+      const s = o as Set<unknown>;
+      for (let i = 1; i < r.length; i++) s.add(val(r[i]));
+    } else if (tag === 'X' && r.length > 2) assign(o as Record<string, unknown>, r[2] as unknown[], true);
+  }
+
+  // Timers of objects outside the lab were recorded as free-to-be slots; release them properly.
+  for (const { heap, slots } of heapsToPrune) {
+    const h = heap as unknown as { gen: Int32Array };
+    for (const slot of slots) heap.cancel(h.gen[slot]! * 2 ** 24 + slot);
+  }
+
+  const roots: Record<string, unknown> = {};
+  for (const [name, id] of Object.entries(data.roots)) roots[name] = objs[id];
+  let count = 0;
+  for (const r of records) if (r[0] !== 'X') count++;
+  return { roots, objects: count };
+}

@@ -1,0 +1,163 @@
+/**
+ * Live snapshots of a running lab: everything a LabRuntime holds (every device's state, the
+ * engine's clock, pending timers and queued frames, frames in flight on links, the random
+ * source) recorded with the object-graph recorder, and restored *into* a live runtime, so the
+ * server's references to the runtime and its engine stay valid and nothing outside the lab
+ * (consoles, captures, traces, the real-time driver, cloud endpoints' sockets) has to be rebuilt.
+ *
+ *   const state = captureRuntime(rt);                 // a running or stopped lab
+ *   const bytes = encodeState(state);                 // one file: JSON + the bytes of its buffers
+ *   ...
+ *   restoreRuntime(rt, decodeState(bytes), lab);      // `lab`: the snapshot's lab model
+ *
+ * Cloud nodes and bridged networks' NIC endpoints talk to the real world through sockets: they
+ * are not recorded. The restored lab keeps the live ones (made from the snapshot's lab.yaml when
+ * they are missing), with their ports re-plugged into the restored cables.
+ */
+import type { Device } from '../device.js';
+import type { Port } from '../engine/port.js';
+import type { LabRuntime, RuntimeEvent } from '../lab/runtime.js';
+import type { Lab } from '../lab/schema.js';
+import { type EncodedGraph, type ExternalRef, type GraphData, SnapshotError, decodeGraph, encodeGraph } from './graph.js';
+import { labRegistry } from './registry.js';
+
+export { SnapshotError } from './graph.js';
+
+export interface RuntimeStateInfo {
+  /** Engine time of the snapshot, ns. */
+  nowNs: number;
+  status: 'running' | 'stopped';
+  /** Objects recorded. */
+  objects: number;
+  /** Timers left out because they belonged to something outside the lab (a console), by class. */
+  droppedTimers: Record<string, number>;
+}
+
+export interface RuntimeState {
+  graph: EncodedGraph;
+  info: RuntimeStateInfo;
+}
+
+/** Objects the lab reaches that live outside it, by key: the runtime, its engine, and the real-world endpoints. */
+function outsideObjects(rt: LabRuntime): Map<string, { obj: object; assignFields: boolean }> {
+  const out = new Map<string, { obj: object; assignFields: boolean }>();
+  out.set('runtime', { obj: rt, assignFields: true });
+  out.set('engine', { obj: rt.engine, assignFields: true });
+  const endpoint = (prefix: string, d: Device) => {
+    out.set(prefix, { obj: d, assignFields: false });
+    d.ports.forEach((p: Port, i: number) => out.set(`${prefix}/port${i}`, { obj: p, assignFields: true }));
+  };
+  for (const name of rt.nodeNames()) {
+    if (rt.lab.nodes[name]?.kind !== 'cloud') continue;
+    const d = rt.node(name);
+    if (d) endpoint(`node:${name}`, d);
+  }
+  for (const net of Object.keys(rt.lab.networks)) {
+    const up = rt.networkUplink(net);
+    if (up) endpoint(`uplink:${net}`, up);
+  }
+  return out;
+}
+
+/** Records the whole runtime (running or stopped). */
+export function captureRuntime(rt: LabRuntime): RuntimeState {
+  const externals = new Map<object, ExternalRef>();
+  for (const [key, { obj, assignFields }] of outsideObjects(rt)) externals.set(obj, { key, assignFields });
+  const graph = encodeGraph({ runtime: rt }, { registry: labRegistry(), externals });
+  return {
+    graph,
+    info: {
+      nowNs: rt.engine.now,
+      status: rt.status,
+      objects: graph.data.records.length,
+      droppedTimers: graph.data.droppedTimers,
+    },
+  };
+}
+
+export interface RestoreReport {
+  nowNs: number;
+  status: 'running' | 'stopped';
+  objects: number;
+}
+
+/**
+ * Brings `rt` back to the recorded state, in place. `lab` is the snapshot's own lab model (from
+ * its lab.yaml): when the live runtime lacks a cloud node or bridged network the snapshot has,
+ * the runtime is first brought to that lab so that the live endpoint exists to plug back in.
+ * Runtime listeners then hear every node rebuilt and the lab's state.
+ */
+export function restoreRuntime(rt: LabRuntime, state: RuntimeState, lab: Lab): RestoreReport {
+  const wanted = externalKeys(state.graph.data);
+  let live = outsideObjects(rt);
+  if (wanted.some((k) => !live.has(k))) {
+    rt.apply(lab);
+    live = outsideObjects(rt);
+  }
+  const externals = new Map<string, object>();
+  for (const k of wanted) {
+    const o = live.get(k);
+    if (!o) throw new SnapshotError(`snapshot: the lab has no ${k.replace(/\/port(\d+)$/, ' (port $1)')} to plug back in`);
+    externals.set(k, o.obj);
+  }
+
+  const engine = rt.engine;
+  const realTime = engine.mode === 'real';
+  if (realTime) engine.stop();
+  let objects: number;
+  try {
+    objects = decodeGraph(state.graph, { registry: labRegistry(), externals }).objects;
+  } catch (e) {
+    // A failed decode may have assigned some fields already: the runtime cannot be trusted.
+    if (realTime && rt.status === 'running') engine.start();
+    throw e;
+  }
+  if (realTime) {
+    // Captures stamp frames with epoch + engine time: keep the wall clock going forwards.
+    (engine as { epochNs: bigint }).epochNs = BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(engine.now));
+    if (rt.status === 'running') engine.start();
+  }
+  const emit = (e: RuntimeEvent) => (rt as unknown as { emit(e: RuntimeEvent): void }).emit(e);
+  for (const name of rt.nodeNames()) emit({ type: 'node-changed', node: name, change: 'rebuilt' });
+  emit({ type: 'lab-state', status: rt.status });
+  return { nowNs: engine.now, status: rt.status, objects };
+}
+
+function externalKeys(data: GraphData): string[] {
+  const keys: string[] = [];
+  for (const r of data.records) if (r[0] === 'X') keys.push(r[1] as string);
+  return keys;
+}
+
+// ---------------------------------------------------------------- one file
+
+const MAGIC = 'WLSTATE1';
+
+/** The state as one byte string: magic, JSON length, JSON (info + graph), padding, the buffers' bytes. */
+export function encodeState(state: RuntimeState): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify({ info: state.info, data: state.graph.data }));
+  const head = 8 + 4;
+  const blobAt = (head + json.length + 7) & ~7;
+  const out = new Uint8Array(blobAt + state.graph.blob.length);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, json.length, true);
+  out.set(json, head);
+  out.set(state.graph.blob, blobAt);
+  return out;
+}
+
+export function decodeState(bytes: Uint8Array): RuntimeState {
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw new SnapshotError('not a wirelab runtime state file');
+  const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  if (12 + len > bytes.length) throw new SnapshotError('runtime state file is truncated');
+  let parsed: { info: RuntimeStateInfo; data: GraphData };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))) as { info: RuntimeStateInfo; data: GraphData };
+  } catch {
+    throw new SnapshotError('runtime state file is damaged');
+  }
+  const blobAt = (12 + len + 7) & ~7;
+  const blob = bytes.subarray(blobAt);
+  if (blob.length !== parsed.data.blobBytes) throw new SnapshotError('runtime state file is truncated');
+  return { info: parsed.info, graph: { data: parsed.data, blob } };
+}
