@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
 import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
@@ -237,6 +238,21 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.click('[data-test="run-checks"]');
     await page.waitForFunction(() => document.querySelector('[data-check="pc1 pings pc2"] [data-test="check-result"]')?.textContent?.trim() === '✘', undefined, { timeout: 60_000 });
     await page.screenshot({ path: join(SHOTS, 'checks-failed-1280x800.png') });
+
+    // A NAT network from the palette, then edited in the Virtual Network Editor.
+    const c2 = (await page.locator('[data-test="canvas"]').boundingBox())!;
+    await dragFromPalette(page, 'nat', c2.x + c2.width * 0.85, c2.y + c2.height * 0.3);
+    await page.waitForFunction(() => !window.wirelabCy!.getElementById('vmnet8').empty());
+    await page.click('[data-tab="networks"]');
+    const row = page.locator('[data-test="network-editor"] [data-network="vmnet8"]');
+    await row.click();
+    expect(await row.textContent()).toMatch(/NAT.*on \(\.128-\.253\).*192\.168\.\d+\.0\/24/);
+    await page.fill('[data-test="network-editor"] [data-test="network-subnet"]', '192.168.77.0/24');
+    await page.uncheck('[data-test="network-editor"] [data-test="network-dhcp"]');
+    await page.click('[data-test="network-editor"] [data-test="apply-network"]');
+    await page.waitForFunction(() => /off.*192\.168\.77\.0\/24/.test(document.querySelector('[data-network="vmnet8"]')?.textContent ?? ''));
+    const nets = (await api('/labs/e2e/networks')) as { name: string; spec: Record<string, unknown> }[];
+    expect(nets.find((n) => n.name === 'vmnet8')!.spec).toMatchObject({ type: 'nat', subnet: '192.168.77.0/24', dhcp: { enabled: false } });
   }, 180_000);
 
   test('the main views at 1280x800 and 1920x1080', async () => {
@@ -263,5 +279,26 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
       await page.screenshot({ path: join(SHOTS, `checks-${tag}.png`) });
       await page.click('[data-tab="trace"]');
     }
+  }, 120_000);
+
+  test('a running sample lab with its trace (the README screenshot)', async () => {
+    const office = parseYaml(readFileSync(join('labs', 'office', 'lab.yaml'), 'utf8')) as Record<string, unknown>;
+    const created = await fetch(`${lab.apiUrl}/api/v1/labs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(office) });
+    expect(created.status).toBe(201);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.goto(lab.appUrl + '#/labs/office');
+    await page.reload();
+    await page.waitForFunction(() => !!window.wirelabCy && !window.wirelabCy.getElementById('r1').empty());
+    await page.click('[data-test="power"]');
+    await page.waitForSelector('[data-test="lab-state"]:text("running")');
+    await page.click('[data-test="run-checks"]');
+    await page.locator('[data-check] [data-test="check-result"]').first().waitFor({ timeout: 60_000 });
+    await page.click('[data-tab="trace"]');
+    await page.fill('[data-test="trace-filter"]', 'dhcp || arp || icmp || udp');
+    await page.press('[data-test="trace-filter"]', 'Enter');
+    await page.locator('[data-test="trace-rows"] .row').last().click();
+    await page.waitForSelector('[data-test="trace-hex"]');
+    await selectNode(page, 'r1');
+    await page.screenshot({ path: join(SHOTS, 'readme-office-1600x1000.png') });
   }, 120_000);
 });

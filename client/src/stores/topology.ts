@@ -5,7 +5,7 @@
  * events costs one request), and nothing is changed locally that the server did not accept.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, triggerRef } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import { api, apiConfig } from '../api/http.js';
 import type { Impairments, LabView, LinkView, NetworkType, NetworkView, NodeKind, NodeView } from '../api/types.js';
 import { type Subscription, wsClient } from '../api/ws.js';
@@ -165,7 +165,7 @@ export const useTopologyStore = defineStore('topology', () => {
         return;
       default:
         if (REFRESH_EVENTS.test(e.type)) {
-          if (e['source'] === 'disk') externalChanges.value++;
+          if (e['source'] === 'disk' && e.type === 'lab-changed') externalChanges.value++;
           refreshSoon();
         }
     }
@@ -360,11 +360,6 @@ export const useTopologyStore = defineStore('topology', () => {
     nodeStatus.value = { ...nodeStatus.value, [node]: v.status };
   }
 
-  /** For the canvas: a change of live state without a new view. */
-  function touch(): void {
-    triggerRef(view);
-  }
-
   return {
     lab,
     view,
@@ -400,7 +395,6 @@ export const useTopologyStore = defineStore('topology', () => {
     stop,
     startNode,
     stopNode,
-    touch,
   };
 });
 
