@@ -24,6 +24,7 @@ import { ApiError, type ErrorDetail, badField, conflict, issueDetails, notFound 
 import { formatLabFile } from './lab-yaml.js';
 import { type CheckResult, type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, asLabState } from './runtime.js';
 import { LabStore } from './store.js';
+import { readLabFile, writeLabFile } from './snapshots-files.js';
 
 export interface LabEvent {
   type: string;
@@ -302,7 +303,7 @@ export class LabService {
    */
   private async loadFromDisk(e: Entry, initial: boolean): Promise<void> {
     if (this.entries.get(e.name) !== e) return;
-    const text = await this.store.read(e.name);
+    const text = await readLabFile(this.store, e.name);
     if (text === null || text === e.text) return;
     e.text = text;
     const r = loadLabText(text, `${e.name}/lab.yaml`, { folderName: e.name });
@@ -349,7 +350,7 @@ export class LabService {
     try {
       await this.serialize(e, async () => {
         const text = formatLabFile(r.lab.file);
-        await this.store.write(name, text);
+        await writeLabFile(this.store, name, text);
         e.text = text;
         e.lab = r.lab;
       });
@@ -363,8 +364,11 @@ export class LabService {
     return this.view(name);
   }
 
-  /** Replaces the whole lab file (also the way out of a broken hand edit). */
-  async replace(name: string, body: unknown): Promise<LabView> {
+  /**
+   * Replaces the whole lab file (also the way out of a broken hand edit). `restore` (snapshots)
+   * brings a running lab to the new file itself, instead of the usual in-place apply.
+   */
+  async replace(name: string, body: unknown, how: { restore?: (rt: LabRuntimeApi) => void } = {}): Promise<LabView> {
     const e = this.entry(name);
     const file = requireObject(body);
     if (file['wirelab'] === undefined) file['wirelab'] = 1;
@@ -373,7 +377,7 @@ export class LabService {
     await this.serialize(e, async () => {
       const r = validateLab(file, { folderName: name });
       if (!r.ok) throw new ApiError(400, 'the lab is not valid', issueDetails(r.issues));
-      await this.commit(e, r.lab, 'api');
+      await this.commit(e, r.lab, 'api', how.restore);
     });
     return this.view(name);
   }
@@ -490,21 +494,22 @@ export class LabService {
   }
 
   /** Writes a validated lab and brings the running lab in line with it. */
-  private async commit(e: Entry, lab: Lab, source: 'api' | 'disk'): Promise<void> {
+  private async commit(e: Entry, lab: Lab, source: 'api' | 'disk', restore?: (rt: LabRuntimeApi) => void): Promise<void> {
     const text = formatLabFile(lab.file);
-    await this.store.write(e.name, text);
+    await writeLabFile(this.store, e.name, text);
     e.text = text;
     e.problems = null;
     const before = e.lab;
     e.lab = lab;
-    this.applyToRuntime(e, lab);
+    this.applyToRuntime(e, lab, restore);
     this.emitDiff(e.name, before, lab, source);
   }
 
-  private applyToRuntime(e: Entry, lab: Lab): void {
+  private applyToRuntime(e: Entry, lab: Lab, restore?: (rt: LabRuntimeApi) => void): void {
     if (!e.runtime) return;
     try {
-      e.runtime.apply(lab);
+      if (restore) restore(e.runtime);
+      else e.runtime.apply(lab);
     } catch (err) {
       this.log.error({ err, lab: e.name }, 'the running lab could not apply a change');
       this.emit(e.name, { type: 'apply-error', error: (err as Error).message });
