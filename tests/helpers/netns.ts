@@ -179,16 +179,20 @@ export class Netns {
     return runStatus('ip', ['netns', 'exec', this.name, cmd, ...args], timeoutMs);
   }
 
-  /** A long-running process inside the namespace, stopped by PID at cleanup. */
-  spawn(cleanup: Cleanup, cmd: string, args: string[], opts: SpawnOptions = {}): Started {
-    const s = start('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
+  /**
+   * A long-running process inside the namespace, stopped by PID at cleanup. `timeout` bounds its life
+   * (default 10 minutes) so that it cannot outlive a test process that died before its cleanup.
+   */
+  spawn(cleanup: Cleanup, cmd: string, args: string[], opts: SpawnOptions & { maxSeconds?: number } = {}): Started {
+    const s = start('ip', ['netns', 'exec', this.name, 'timeout', '-k', '5', String(opts.maxSeconds ?? 600), cmd, ...args], opts);
     cleanup.process(s.child, `${cmd} in ${this.name}`);
     return s;
   }
 
   /** An asynchronous command whose completion is awaited (ping, iperf3 client, udhcpc). */
   async execAsync(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ status: number | null; output: string }> {
-    const s = start('ip', ['netns', 'exec', this.name, cmd, ...args]);
+    // `timeout` as well as our own timer: the command must not outlive this process either.
+    const s = start('ip', ['netns', 'exec', this.name, 'timeout', '-k', '5', String(Math.ceil(timeoutMs / 1000) + 5), cmd, ...args]);
     const timer = setTimeout(() => void killPid(s.child), timeoutMs);
     const status = await s.exited;
     clearTimeout(timer);

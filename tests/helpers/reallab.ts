@@ -5,7 +5,7 @@
 import { loadLabText, formatLabErrors } from '../../devices/lab/load.js';
 import { LabRuntime } from '../../devices/lab/runtime.js';
 import type { Host } from '../../devices/host/index.js';
-import { realWorldFactories, RealEndpoint } from '../../server/endpoints/index.js';
+import { realWorldFactories, RealEndpoint, type RealWorldOptions } from '../../server/endpoints/index.js';
 
 export interface RealLab {
   runtime: LabRuntime;
@@ -16,11 +16,11 @@ export interface RealLab {
   stop(): void;
 }
 
-export function realLab(yaml: string): RealLab {
+export function realLab(yaml: string, opts: Omit<RealWorldOptions, 'onError'> = {}): RealLab {
   const loaded = loadLabText(yaml, 'lab.yaml');
   if (!loaded.ok) throw new Error(formatLabErrors(loaded.errors));
   const errors: RealLab['errors'] = [];
-  const runtime = new LabRuntime(loaded.lab, { time: 'real', ...realWorldFactories({ onError: (node, message) => errors.push({ node, message }) }) });
+  const runtime = new LabRuntime(loaded.lab, { time: 'real', ...realWorldFactories({ ...opts, onError: (node, message) => errors.push({ node, message }) }) });
   runtime.start();
   return {
     runtime,

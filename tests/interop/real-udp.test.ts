@@ -10,7 +10,11 @@ import { ip4ToString, parseIp4, parseMac } from '../../devices/wire/bytes.js';
 import { buildEthernetFrame, ETHERTYPE } from '../../devices/wire/ethernet.js';
 import { echoRequest, icmpType } from '../../devices/wire/icmp.js';
 import { buildIpv4Packet, ipv4Src } from '../../devices/wire/ipv4.js';
+import { Engine } from '../../devices/engine/engine.js';
+import { Link } from '../../devices/engine/link.js';
+import { Port } from '../../devices/engine/port.js';
 import { Rng } from '../../devices/engine/rng.js';
+import { UdpEndpoint } from '../../server/endpoints/udp.js';
 import { freePorts } from '../helpers/netns.js';
 import { realLab, until, type RealLab } from '../helpers/reallab.js';
 
@@ -80,11 +84,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(): Promise<{ lab: RealLab; peer: Peer; ports: number[] }> {
+async function setup(opts: Parameters<typeof realLab>[1] = {}): Promise<{ lab: RealLab; peer: Peer; ports: number[] }> {
   const ports = await freePorts('udp', 2);
   const peer = await Peer.bind(ports[1]!, ports[0]!);
   cleanups.push(() => peer.close());
-  const lab = realLab(labYaml(ports[0]!, ports[1]!));
+  const lab = realLab(labYaml(ports[0]!, ports[1]!), opts);
   cleanups.push(() => lab.stop());
   expect(await until(() => lab.endpoint('ext').state === 'running', 5000)).toBe(true);
   return { lab, peer, ports };
@@ -188,6 +192,68 @@ describe('UDP tunnel endpoint', () => {
     await until(() => toPeer.isDone, 5000);
     expect(second.runtime.port('ext', 'eth0')!.rxDrops).toBeGreaterThan(0);
     expect(lab.endpoint('ext').state).toBe('running');
+  });
+
+  it('under a flood of broadcasts from outside, the lab keeps running: its hosts ping each other, and the backlog stays bounded', async () => {
+    const { lab, peer } = await setup({ maxBacklog: 512 });
+    const ext = lab.endpoint('ext');
+    const flood = arpRequest(true).slice();
+    flood[41] = 0x63; // who-has 10.0.0.99: nobody answers, the switch floods every copy to both hosts
+    let stop = false;
+    let sent = 0;
+    const blaster = (async () => {
+      while (!stop) {
+        const burst: Promise<void>[] = [];
+        for (let i = 0; i < 200; i++) burst.push(peer.send(flood).catch(() => {}));
+        sent += 200;
+        await Promise.all(burst);
+        // A send that completes at once calls back on the next tick: give the event loop its turn.
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    let maxQueued = 0;
+    const watch = setInterval(() => (maxQueued = Math.max(maxQueued, lab.runtime.engine.queued)), 1);
+    try {
+      await until(() => sent >= 20_000, 30_000);
+      const ping = lab.host('pc').ping('10.0.0.3', { count: 5, intervalNs: 100e6, timeoutNs: 2e9 });
+      expect(await until(() => ping.isDone, 30_000)).toBe(true);
+      expect(ping.result.received).toBe(5);
+    } finally {
+      stop = true;
+      await blaster;
+      clearInterval(watch);
+    }
+    const c = ext.counters;
+    expect(c.framesIn).toBeGreaterThan(1000);
+    // What got in is what the switch got; what did not is counted as congestion, not lost silently.
+    await until(() => lab.runtime.engine.queued === 0, 5000);
+    expect(lab.runtime.port('sw', 'e1')!.rxFrames).toBe(c.framesIn);
+    expect(c.framesIn + c.drops.congested).toBeLessThanOrEqual(sent + 1);
+    // The engine's queue never held much more than the endpoint's backlog limit (plus the flood copies of one batch).
+    expect(maxQueued).toBeLessThan(512 * 3 + 1024);
+  }, 120_000);
+
+  it('drops and counts what the lab cannot take when it falls behind (backlog limit)', async () => {
+    const [local, remote] = await freePorts('udp', 2);
+    const peer = await Peer.bind(remote!, local!);
+    cleanups.push(() => peer.close());
+    // A virtual-time engine that nobody runs: every frame let in stays queued, as in a lab that fell behind.
+    const engine = new Engine({ mode: 'virtual' });
+    const ext = new UdpEndpoint(engine, { name: 'ext', local: { host: '127.0.0.1', port: local! }, remote: { host: '127.0.0.1', port: remote! }, maxBacklog: 100 });
+    const sink = new Port({ onFrame: () => {} }, 'sink');
+    new Link(engine, 'ext--sink', ext.port, sink);
+    ext.start();
+    cleanups.push(() => ext.stop());
+    expect(await until(() => ext.state === 'running', 5000)).toBe(true);
+    for (let i = 0; i < 300; i += 30) {
+      await Promise.all(Array.from({ length: 30 }, () => peer.send(arpRequest(true))));
+      await until(() => ext.counters.framesIn + ext.counters.drops.congested === i + 30, 5000);
+    }
+    expect(ext.counters.framesIn).toBe(100);
+    expect(ext.counters.drops.congested).toBe(200);
+    expect(engine.queued).toBe(100);
+    engine.runUntilIdle();
+    expect(sink.rxFrames).toBe(100);
   });
 
   it('survives 100,000 random and mutated frames: no crash, every datagram counted once, the lab still answers', async () => {
