@@ -63,9 +63,12 @@ export class DeviceIfaces implements IfaceResolver {
     const names = this.names();
     // The model prefixes whose long name (or the prefix itself) the typed word abbreviates.
     const prefixes = new Set<string>();
+    const seen = new Set<string>();
     let best = 0;
     for (const n of names) {
-      const { prefix } = splitName(n);
+      const prefix = prefixOf(n);
+      if (seen.has(prefix)) continue;
+      seen.add(prefix);
       const t = typeOf(prefix);
       if (t.long.toLowerCase().startsWith(word) || prefix === word || TYPES.find((x) => x.long === t.long)?.prefixes.includes(word)) prefixes.add(prefix);
       else best = Math.max(best, commonPrefix(t.long.toLowerCase(), word));
@@ -75,11 +78,12 @@ export class DeviceIfaces implements IfaceResolver {
     if (longs.size > 1) return { ok: false, at: word.length };
     if (number === null) return { ok: false, at: typeWord.length };
     const num = number.trim();
+    const all = new Set(names);
     for (const p of prefixes) {
       const candidate = p + num;
-      if (names.includes(candidate)) return { ok: true, name: candidate };
+      if (all.has(candidate)) return { ok: true, name: candidate };
       const dot = candidate.indexOf('.');
-      if (dot > 0 && names.includes(candidate.slice(0, dot)) && /^\.[1-9]\d{0,9}$/.test(candidate.slice(dot)) && this.allowNewSubinterface()) {
+      if (dot > 0 && all.has(candidate.slice(0, dot)) && /^\.[1-9]\d{0,9}$/.test(candidate.slice(dot)) && this.allowNewSubinterface()) {
         return { ok: true, name: candidate };
       }
     }
@@ -90,6 +94,17 @@ export class DeviceIfaces implements IfaceResolver {
     }
     return { ok: false, at: typeWord.length + Math.min(at, num.length) };
   }
+}
+
+/** The type letters of a name (`g` of `g0/1.20`). */
+function prefixOf(name: string): string {
+  let i = 0;
+  while (i < name.length) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || c === 45)) break;
+    i++;
+  }
+  return name.slice(0, i);
 }
 
 function commonPrefix(a: string, b: string): number {

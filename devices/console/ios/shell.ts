@@ -112,7 +112,42 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
   private readonly env: ConsoleEnv | null;
   private readonly host: ShellHost | null;
   private readonly parser: Parser;
-  private readonly grammars: Record<IosMode, Grammar>;
+  private readonly built = new Map<IosMode, Grammar>();
+  /** Each mode's commands, made on first use (reading a configuration text needs only the configuration modes). */
+  private readonly grammars = new Proxy({} as Record<IosMode, Grammar>, {
+    get: (_t, mode: string) => {
+      const m = mode as IosMode;
+      let g = this.built.get(m);
+      if (!g) {
+        g = this.makeGrammar(m);
+        this.built.set(m, g);
+      }
+      return g;
+    },
+  });
+
+  private makeGrammar(mode: IosMode): Grammar {
+    switch (mode) {
+      case 'user':
+        return this.execGrammar(false);
+      case 'exec':
+        return this.execGrammar(true);
+      case 'config':
+        return this.configGrammar();
+      case 'if':
+        return this.kind === 'router' ? this.routerIfGrammar(false) : this.switchIfGrammar();
+      case 'subif':
+        return this.routerIfGrammar(true);
+      case 'pool':
+        return this.poolGrammar();
+      case 'line':
+        return this.lineGrammar();
+      case 'vlan':
+        return this.vlanGrammar();
+      case 'nacl':
+        return this.naclGrammar();
+    }
+  }
   private ifaces: string[] = [];
   private pool: string | null = null;
   private vlans: number[] = [];
@@ -138,17 +173,6 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
         () => this.kind === 'router' && CONFIG_MODES.has(this.mode),
       ),
     );
-    this.grammars = {
-      user: this.execGrammar(false),
-      exec: this.execGrammar(true),
-      config: this.configGrammar(),
-      if: this.kind === 'router' ? this.routerIfGrammar(false) : this.switchIfGrammar(),
-      subif: this.routerIfGrammar(true),
-      pool: this.poolGrammar(),
-      line: this.lineGrammar(),
-      vlan: this.vlanGrammar(),
-      nacl: this.naclGrammar(),
-    };
     this.markStartupAddresses();
   }
 
@@ -232,7 +256,9 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
       this.parseError(r, line);
       return 'done';
     }
-    const configuring = CONFIG_MODES.has(mode);
+    // The model before the command, to reconcile the device with (and to go back to if refused);
+    // reading a configuration text has no device, and its handlers check before they change.
+    const configuring = CONFIG_MODES.has(mode) && this.env !== null;
     const before = configuring ? structuredClone(this.model) : null;
     const opBefore = this.op;
     try {
