@@ -82,6 +82,11 @@ describe('IOS modes and prompts', () => {
     expect(b.lines('r1', 'en', 'conf t', 'int g0/0', 'ip route 10.9.0.0 255.255.0.0 10.2.0.2')).toMatch(/r1\(config-if\)#ip route 10\.9\.0\.0 255\.255\.0\.0 10\.2\.0\.2\nr1\(config\)#$/);
   });
 
+  it('show history lists what was typed', () => {
+    const b = bench();
+    expect(b.lines('r1', 'en', 'sh ver', 'show history')).toMatch(/show history\n  en\n  sh ver\n  show history\nr1#$/);
+  });
+
   it('Ctrl-Z leaves configuration mode', () => {
     const b = bench();
     b.lines('r1', 'en', 'conf t', 'int g0/0');

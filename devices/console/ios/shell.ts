@@ -462,7 +462,6 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
   }
 
   private showCommands(g: Grammar, privileged: boolean): void {
-    const text = (s: string) => () => this.out(s);
     if (privileged) {
       g.add('show running-config', () => this.out(renderRunningConfig(this.model) + '\n'));
       g.add('show running-config interface <ifname:iface>', (a) => {
@@ -472,7 +471,10 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
       g.add('show startup-config', () => this.showStartup());
     }
     g.add('show version', () => this.out(this.version()));
-    g.add('show history', text(''));
+    g.add('show history', () => {
+      const lines = (this.host as { historyLines?(): string[] } | null)?.historyLines?.() ?? [];
+      this.out(lines.map((l) => `  ${l}\n`).join(''));
+    });
     g.add('show clock', () => this.out(`*${this.clock()}\n`));
     g.add('show ip interface brief', () => this.out(showIpInterfaceBrief(this.router, this.model, this.fromStartup)));
     g.add('show terminal', () => this.out(`Line 0, Location: "", Type: ""\nLength: ${this.terminalLength} lines, Width: ${this.terminalWidth} columns\n`));
