@@ -22,6 +22,9 @@ import type { IpInterface } from '../stack/types.js';
 import { type AppHost, DnsLookup, type DnsLookupOwner, PingOperation, type PingOptions, TraceOperation, type TraceOptions } from './apps.js';
 import { DhcpClient, type DhcpClientHost, type DhcpClientOptions, type DhcpLease, type DhcpStatus } from './dhcp-client.js';
 import { DnsService, UdpEchoService } from './services.js';
+import { attachTcp } from '../stack/tcp-ip.js';
+import type { TcpLayer } from '../stack/tcp.js';
+import { HttpServer, TcpEchoServer } from '../services/index.js';
 
 export { DhcpClient, DEFAULT_DHCP_CLIENT } from './dhcp-client.js';
 export type { DhcpClientOptions, DhcpEvent, DhcpLease, DhcpState, DhcpStatus } from './dhcp-client.js';
@@ -51,6 +54,9 @@ export interface HostConfig {
   hosts?: Record<string, string>;
   services?: {
     'udp-echo'?: boolean | { port?: number };
+    /** A small web server: `body` at "/" on `port` (default 80). */
+    http?: { port?: number; body?: string; status?: number };
+    'tcp-echo'?: boolean | { port?: number };
     dns?: { port?: number; records: Record<string, string | string[]> };
   };
   dhcp?: Partial<Omit<DhcpClientOptions, 'hostname'>>;
@@ -106,6 +112,10 @@ export class Host implements Device, DhcpClientHost, AppHost {
   running = false;
   udpEcho: UdpEchoService | null = null;
   dnsService: DnsService | null = null;
+  /** The host's TCP (RFC 9293), beside UDP on its stack. */
+  readonly tcp: TcpLayer;
+  httpService: HttpServer | null = null;
+  tcpEcho: TcpEchoServer | null = null;
   private readonly ifs: IfaceState[] = [];
   private readonly dhcpOptions: Partial<Omit<DhcpClientOptions, 'hostname'>>;
   private readonly serviceConfig: NonNullable<HostConfig['services']>;
@@ -117,6 +127,7 @@ export class Host implements Device, DhcpClientHost, AppHost {
   ) {
     this.name = config.name;
     this.stack = new IpStack(engine, { ...config.stack, name: config.name, forwarding: false });
+    this.tcp = attachTcp(this.stack);
     this.dhcpOptions = config.dhcp ?? {};
     this.serviceConfig = config.services ?? {};
     const ifaces = config.interfaces ?? { eth0: {} };
@@ -168,6 +179,12 @@ export class Host implements Device, DhcpClientHost, AppHost {
       for (const [n, v] of Object.entries(svc.dns.records)) records.set(n, (Array.isArray(v) ? v : [v]).map((a) => mustIp(a, `${this.name} dns record ${n}`)));
       this.dnsService = new DnsService(this.stack, records, svc.dns.port ?? 53);
     }
+    if (svc.http) {
+      const h = svc.http;
+      this.httpService = new HttpServer(this.tcp, { port: h.port ?? 80, ...(h.body !== undefined ? { body: h.body } : {}), ...(h.status !== undefined ? { status: h.status } : {}) });
+    }
+    const tcpEcho = svc['tcp-echo'];
+    if (tcpEcho) this.tcpEcho = new TcpEchoServer(this.tcp, typeof tcpEcho === 'object' ? (tcpEcho.port ?? 7) : 7);
     for (const st of this.ifs) if (st.mode === 'dhcp') this.startDhcp(st);
   }
 
@@ -183,6 +200,11 @@ export class Host implements Device, DhcpClientHost, AppHost {
     this.udpEcho = null;
     this.dnsService?.close();
     this.dnsService = null;
+    this.httpService?.close();
+    this.httpService = null;
+    this.tcpEcho?.close();
+    this.tcpEcho = null;
+    this.tcp.stop();
     this.stack.stop();
     this.running = false;
   }

@@ -33,6 +33,8 @@ export function buildHost(engine: Engine, lab: Lab, n: LabHost): Host {
   }
   const services: NonNullable<HostConfig['services']> = {};
   if (n.services.udpEcho) services['udp-echo'] = { port: n.services.udpEcho.port };
+  if (n.services.tcpEcho) services['tcp-echo'] = { port: n.services.tcpEcho.port };
+  if (n.services.http) services.http = { port: n.services.http.port, body: n.services.http.body };
   if (n.services.dns) {
     const records: Record<string, string[]> = {};
     for (const r of n.services.dns.records) (records[r.name] ??= []).push(ip(r.ip));

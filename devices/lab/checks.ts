@@ -9,6 +9,7 @@ import { Host, type PingOperation, type TraceOperation } from '../host/index.js'
 import { Router } from '../router/index.js';
 import type { IcmpErrorReport, UdpOwner, UdpSocket } from '../stack/index.js';
 import { type Ip4, ip4ToString, macToString } from '../wire/bytes.js';
+import { HttpGet, TcpConnectCheck, httpCheckVerdict, parseHttpUrl } from '../services/index.js';
 import type { LabCheck, CheckTarget } from './schema.js';
 import { cidrContains, formatCidr } from './units.js';
 import type { LabRuntime } from './runtime.js';
@@ -165,9 +166,30 @@ async function runOne(rt: LabRuntime, c: LabCheck): Promise<Outcome> {
       if (c.mac !== undefined && row.mac !== c.mac) return { ok: false, detail: `${ip4ToString(c.ip)} is at ${macToString(row.mac)}, not ${macToString(c.mac)}` };
       return { ok: true, detail: `${ip4ToString(c.ip)} is at ${macToString(row.mac)}` };
     }
-    case 'tcp':
-    case 'http':
-      return { ok: false, detail: `${c.kind} checks need TCP, which this build does not have yet` };
+    case 'tcp': {
+      const t = new TcpConnectCheck(hostOf(rt, c.from).tcp, c.to.ip, c.to.port, { timeoutNs: Math.min(c.timeoutNs, 10e9) });
+      await rt.waitFor(() => t.done, c.timeoutNs + 1e9);
+      const r = t.result;
+      return { ok: r.ok, detail: r.ok ? `connected to ${ip4ToString(c.to.ip)}:${c.to.port}` : `${ip4ToString(c.to.ip)}:${c.to.port}: ${r.reason || r.outcome}` };
+    }
+    case 'http': {
+      const h = hostOf(rt, c.from);
+      const url = parseHttpUrl(c.url);
+      if (typeof url === 'string') return { ok: false, detail: url };
+      let ip: Ip4 | undefined;
+      if (url.ip === null) {
+        // A name: ask the host's resolver first, as a browser would.
+        const lookup = h.resolve(url.host);
+        await rt.waitFor(() => lookup.isDone, c.timeoutNs);
+        const found = lookup.result.addresses[0];
+        if (found === undefined) return { ok: false, detail: `cannot resolve ${url.host}: ${lookup.result.error ?? 'no address'}` };
+        ip = found;
+      }
+      const get = new HttpGet(h.tcp, c.url, { timeoutNs: Math.min(c.timeoutNs, 20e9), ...(ip !== undefined ? { ip } : {}) });
+      await rt.waitFor(() => get.result.done, c.timeoutNs + 1e9);
+      const v = httpCheckVerdict(get.result, { status: c.status, ...(c.contains !== undefined ? { contains: c.contains } : {}) });
+      return { ok: v.ok, detail: `GET ${c.url}: ${v.reason}` };
+    }
   }
 }
 

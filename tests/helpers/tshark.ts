@@ -11,9 +11,14 @@ export function tsharkAvailable(): { ok: boolean; reason: string } {
   return { ok: true, reason: '' };
 }
 
-/** Lines tshark prints for frames that are malformed or carry an expert warning or error (bad checksums included). */
-export function tsharkProblems(file: string): string[] {
-  const out = execFileSync(TSHARK, ['-n', '-r', file, ...CHECKSUMS, '-Y', '_ws.malformed || _ws.expert.severity >= warning'], { encoding: 'utf8' });
+/**
+ * Lines tshark prints for frames that are malformed or carry an expert note of at least
+ * `severity` (bad checksums are errors). A capture of a whole lab shows each forwarded packet once
+ * per link it crossed, which TCP analysis reads as retransmissions (warnings): check such files
+ * at 'error'.
+ */
+export function tsharkProblems(file: string, severity: 'warning' | 'error' = 'warning'): string[] {
+  const out = execFileSync(TSHARK, ['-n', '-r', file, ...CHECKSUMS, '-Y', `_ws.malformed || _ws.expert.severity >= ${severity}`], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l.trim() !== '');
 }
 
