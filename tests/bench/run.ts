@@ -8,6 +8,7 @@ import { switchBench } from './switch.bench.js';
 import { routerBench } from './router.bench.js';
 import { hostBench } from './host.bench.js';
 import { serverBench } from './server.bench.js';
+import { tcpBench } from './tcp.bench.js';
 
 export interface Figure {
   name: string;
@@ -19,6 +20,7 @@ export interface Figure {
 const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
   server: serverBench,
+  tcp: tcpBench,
   devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await devicesBench())],
 };
 
