@@ -331,9 +331,15 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   Reader* r = static_cast<Reader*>(handle->data);
   if (r->stopped) return;
   int err = 0;
-  int n = 0;
-  if (status < 0) err = -status;
-  else n = ReadBatch(r, &err);
+  int n = ReadBatch(r, &err);
+  if (status < 0) {
+    // libuv stops a poll handle on POLLERR. The read above fetched the fd's own error: a packet
+    // socket says ENETDOWN once while its interface is down (watch on); a TAP whose device was
+    // deleted says EBADFD for ever (leave it stopped, JavaScript closes it).
+    if (err == 0) err = EBADF;
+    bool fatal = err == EBADFD || err == EBADF || err == ENODEV || err == ENXIO || err == EIO;
+    if (!fatal && !r->stopped) uv_poll_start(&r->poll, UV_READABLE, OnReadable);
+  }
   if (n == 0 && err == 0) return;
   napi_env env = r->env;
   napi_handle_scope scope;

@@ -11,6 +11,11 @@ import { RealEndpoint, type EndpointOptions } from './base.js';
 import { effectiveCapabilities, loadNetAddon, type NetAddon, type ReaderHandle } from './native.js';
 
 const BATCH = 64;
+/**
+ * Read errors after which the fd is of no more use: the TAP or the interface was deleted under us
+ * (EBADFD, EBADF, ENODEV, ENXIO, EIO; the addon stops watching on these). Others (ENETDOWN while the interface is down) pass and are counted.
+ */
+const FATAL_ERRNOS: Record<number, string> = { 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 19: 'ENODEV', 77: 'EBADFD' };
 
 function capabilities(): { netAdmin: boolean; netRaw: boolean } | undefined {
   try {
@@ -61,8 +66,16 @@ abstract class FdEndpoint extends RealEndpoint {
       if (this.inject(new Uint8Array(frames, offset, len))) entered = true;
       offset += len;
     }
-    if (errno !== 0) this.counters.drops.rxErrors++;
     if (entered) this.engine.poke();
+    if (errno !== 0) {
+      this.counters.drops.rxErrors++;
+      const fatal = FATAL_ERRNOS[errno];
+      if (fatal !== undefined) {
+        // The device is gone; polling its fd would only report the same error again and again.
+        this.close();
+        this.fail(`${this.describe()}: the device went away (${fatal}); restart the node to make it again`);
+      }
+    }
   };
 
   protected transmit(frame: Uint8Array): boolean {

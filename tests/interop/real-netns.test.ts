@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, DHCP_HOOK, Netns, reapStale, realPeers, uniqueName, vethPair } from '../helpers/netns.js';
+import { Cleanup, DHCP_HOOK, Netns, reapStale, realPeers, run, uniqueName, vethPair } from '../helpers/netns.js';
 import { realLab, until, type RealLab } from '../helpers/reallab.js';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -79,6 +79,7 @@ describe.skipIf(!peers.ok).each(['tap', 'nic'] as const)('a Linux namespace thro
   let lab: RealLab;
   let ns: Netns;
   let dev: string;
+  let outside = '';
   let dir: string;
 
   beforeAll(async () => {
@@ -92,6 +93,7 @@ describe.skipIf(!peers.ok).each(['tap', 'nic'] as const)('a Linux namespace thro
     } else {
       const veth = vethPair(cleanup, ns, 'v');
       dev = veth.inside;
+      outside = veth.outside;
       ns.offloadsOff(dev);
       cloud = `linux: { kind: cloud, endpoint: { type: nic, interface: ${veth.outside} } }`;
     }
@@ -137,6 +139,27 @@ describe.skipIf(!peers.ok).each(['tap', 'nic'] as const)('a Linux namespace thro
     const mac = /link\/ether ([0-9a-f:]+)/.exec(ns.ip('link', 'show', 'dev', dev))![1];
     const leases = lab.runtime.networkDhcp('vmnet1')!.exportLeases().leases;
     expect(leases.find((l) => l.ip === address.split('/')[0])?.mac).toBe(mac);
+  });
+
+  it(kind === 'tap' ? 'a TAP deleted under the lab fails its endpoint with the reason; the lab runs on' : 'a NIC taken down and up again carries frames again', async () => {
+    if (kind === 'tap') {
+      ns.ip('link', 'del', dev);
+      expect(await until(() => lab.endpoint('linux').state === 'failed', 5000)).toBe(true);
+      expect(lab.endpoint('linux').error).toMatch(/the device went away \((EBADFD|EBADF)\)/);
+      expect(lab.errors.at(-1)?.node).toBe('linux');
+    } else {
+      run('ip', ['link', 'set', outside, 'down']);
+      expect((await pingFrom(ns, '192.168.77.10')).received).toBe(0);
+      run('ip', ['link', 'set', outside, 'up']);
+      // The kernel turns the namespace's side on (qdisc, operstate UP) a moment after its carrier returns.
+      await until(() => /state UP/.test(ns.ip('link', 'show', 'dev', dev)), 5000);
+      let p = await pingFrom(ns, '192.168.77.10');
+      for (let tries = 0; p.received < 3 && tries < 3; tries++) p = await pingFrom(ns, '192.168.77.10');
+      expect(p.received, p.output).toBe(3);
+      expect(lab.endpoint('linux').counters.drops.rxErrors).toBe(1); // ENETDOWN, once
+      expect(lab.endpoint('linux').state).toBe('running');
+    }
+    expect(await emulatedPing(lab, 'pc', '192.168.77.10')).toBe(3);
   });
 });
 
