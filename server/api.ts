@@ -25,6 +25,7 @@ import {
 import type { CaptureManager } from './captures.js';
 import { CheckSchema, LabFileSchema, LinkSchema, NetworkSchema, NodeSchema } from '../devices/lab/schema.js';
 import type { LabService } from './labs.js';
+import { snapshotRoutes } from './api-snapshots.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -192,6 +193,7 @@ export function routes({ labs, captures }: ApiContext): Route[] {
       return r.view;
     },
   });
+  R.push(...snapshotRoutes({ labs }));
   return R;
 }
 

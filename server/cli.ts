@@ -8,6 +8,7 @@ import { runEveryFrame } from '../devices/demo/every-frame.js';
 import { decodeFrame } from '../devices/trace/decode.js';
 import { checkCommand, runCommand } from './cmd-check.js';
 import { serveCommand } from './cmd-serve.js';
+import { exportCommand, importCommand } from './cmd-archive.js';
 
 const USAGE = `usage: wirelab <command> [options]
 
@@ -19,6 +20,8 @@ commands:
   demo [--capture FILE.pcapng] [--seed N]   run a small scenario headless and print what crossed the wire
   serve [--host 127.0.0.1] [--port 8080] [--labs ./labs] [--log-level info]
                                            the HTTP/WebSocket API on the labs folder
+  export LAB FILE.wlab [--with-snapshots]  write a lab (and its snapshots) to one archive
+  import FILE [--as NAME]                  import a .wlab archive or a GNS3 project (.gns3, .gns3project)
 
 Run 'wirelab <command> --help' for a command's options.`;
 
@@ -29,6 +32,8 @@ const commands: Record<string, Command> = {
   check: checkCommand,
   run: runCommand,
   serve: serveCommand,
+  export: exportCommand,
+  import: importCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

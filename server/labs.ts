@@ -258,6 +258,11 @@ export class LabService {
     }, this.debounceMs);
   }
 
+  /** Picks up lab folders written by someone else (an import) at once, without waiting for the watcher. */
+  async refresh(): Promise<void> {
+    await this.rescan();
+  }
+
   /** Picks up lab folders that appeared on disk and forgets stopped labs whose folder went. */
   private async rescan(): Promise<void> {
     const names = new Set(await this.store.listNames());

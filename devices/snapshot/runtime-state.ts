@@ -59,11 +59,17 @@ function outsideObjects(rt: LabRuntime): Map<string, { obj: object; assignFields
   return out;
 }
 
-/** Records the whole runtime (running or stopped). */
-export function captureRuntime(rt: LabRuntime): RuntimeState {
+/**
+ * Records the whole runtime (running or stopped). `extra` names more objects of the lab to find
+ * again after a restore (a test's transfer, an operation a caller follows): restoreRuntime
+ * returns their restored counterparts under the same keys.
+ */
+export function captureRuntime(rt: LabRuntime, extra: Record<string, object> = {}): RuntimeState {
   const externals = new Map<object, ExternalRef>();
   for (const [key, { obj, assignFields }] of outsideObjects(rt)) externals.set(obj, { key, assignFields });
-  const graph = encodeGraph({ runtime: rt }, { registry: labRegistry(), externals });
+  const roots: Record<string, unknown> = { runtime: rt };
+  for (const [k, v] of Object.entries(extra)) roots[`extra:${k}`] = v;
+  const graph = encodeGraph(roots, { registry: labRegistry(), externals });
   return {
     graph,
     info: {
@@ -79,6 +85,8 @@ export interface RestoreReport {
   nowNs: number;
   status: 'running' | 'stopped';
   objects: number;
+  /** The restored counterparts of captureRuntime's `extra` objects. */
+  extra: Record<string, unknown>;
 }
 
 /**
@@ -104,9 +112,9 @@ export function restoreRuntime(rt: LabRuntime, state: RuntimeState, lab: Lab): R
   const engine = rt.engine;
   const realTime = engine.mode === 'real';
   if (realTime) engine.stop();
-  let objects: number;
+  let decoded: ReturnType<typeof decodeGraph>;
   try {
-    objects = decodeGraph(state.graph, { registry: labRegistry(), externals }).objects;
+    decoded = decodeGraph(state.graph, { registry: labRegistry(), externals });
   } catch (e) {
     // A failed decode may have assigned some fields already: the runtime cannot be trusted.
     if (realTime && rt.status === 'running') engine.start();
@@ -120,7 +128,9 @@ export function restoreRuntime(rt: LabRuntime, state: RuntimeState, lab: Lab): R
   const emit = (e: RuntimeEvent) => (rt as unknown as { emit(e: RuntimeEvent): void }).emit(e);
   for (const name of rt.nodeNames()) emit({ type: 'node-changed', node: name, change: 'rebuilt' });
   emit({ type: 'lab-state', status: rt.status });
-  return { nowNs: engine.now, status: rt.status, objects };
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(decoded.roots)) if (k.startsWith('extra:')) extra[k.slice(6)] = v;
+  return { nowNs: engine.now, status: rt.status, objects: decoded.objects, extra };
 }
 
 function externalKeys(data: GraphData): string[] {

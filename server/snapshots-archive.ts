@@ -1,0 +1,368 @@
+/**
+ * `.wlab` archives: a lab as one self-contained zip.
+ *
+ *   manifest.json                          format, version, lab name, every file with its size and SHA-256
+ *   lab/lab.yaml                           whole (a linked clone is flattened: no clone-of)
+ *   lab/state/runtime.json                 the stopped lab's saved state, when there is one
+ *   lab/snapshots/<snap>/{snapshot.json, lab.yaml, state.bin, runtime.json}   with --with-snapshots
+ *
+ * Import checks everything before it writes anything: the archive's structure (snapshots-zip.ts:
+ * names, links, sizes, entry count, inflation caps), the manifest (format, version, every file
+ * listed and matching, nothing unlisted), every lab file against the lab schema, every snapshot's
+ * metadata and state. Only then is the lab written, into a temporary folder inside the labs
+ * folder that is renamed into place: nothing is ever written outside it, and a failed import
+ * leaves nothing behind. A name already taken is imported under another (`--as` chooses it).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse as parseYaml } from 'yaml';
+import { formatLabErrors, loadLabText } from '../devices/lab/load.js';
+import { LAB_NAME_RE, type LabFile } from '../devices/lab/schema.js';
+import { labRegistry } from '../devices/snapshot/registry.js';
+import { decodeState } from '../devices/snapshot/runtime-state.js';
+import { formatLabFile } from './lab-yaml.js';
+import { asLabState } from './runtime.js';
+import type { LabStore } from './store.js';
+import { renameLabFile, readMeta, type SnapshotMeta } from './snapshots.js';
+import {
+  HERE_FILE,
+  SNAPSHOT_LAB,
+  SNAPSHOT_META,
+  SNAPSHOT_SAVED_STATE,
+  SNAPSHOT_STATE,
+  isObject,
+  isSnapshotName,
+  listDir,
+  publishDir,
+  readJson,
+  removeDir,
+  resolveLabText,
+  snapshotsDir,
+  tempDirBeside,
+  writeDurable,
+} from './snapshots-files.js';
+import { ArchiveError, DEFAULT_LIMITS, type ZipLimits, listZip, readZipEntry, writeZip } from './snapshots-zip.js';
+
+export { ArchiveError } from './snapshots-zip.js';
+
+export const ARCHIVE_FORMAT = 'wirelab-archive';
+export const ARCHIVE_VERSION = 1;
+const MAX_TEXT_BYTES = 16 << 20;
+
+interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+export interface Manifest {
+  format: typeof ARCHIVE_FORMAT;
+  version: typeof ARCHIVE_VERSION;
+  /** lab.yaml format version of the files inside. */
+  wirelab: 1;
+  lab: string;
+  exportedAt: string;
+  withSnapshots: boolean;
+  /** The snapshot the lab was at. */
+  current: string | null;
+  files: ManifestFile[];
+}
+
+type Json = Record<string, unknown>;
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** A lab file's text without clone-of: a flattened linked clone stands on its own. */
+function flatten(text: string): string {
+  if (!text.includes('clone-of')) return text;
+  const data = parseYaml(text) as Json;
+  if (!isObject(data) || !('clone-of' in data)) return text;
+  delete data['clone-of'];
+  return formatLabFile(data as unknown as LabFile);
+}
+
+export interface ExportOptions {
+  withSnapshots?: boolean;
+}
+
+/** The lab as a .wlab archive. */
+export async function exportLab(store: LabStore, lab: string, opts: ExportOptions = {}): Promise<{ bytes: Uint8Array; manifest: Manifest }> {
+  const raw = await store.read(lab);
+  if (raw === null) throw new ArchiveError(`no lab named ${lab}`);
+  const files: { name: string; data: Uint8Array }[] = [];
+  files.push({ name: 'lab/lab.yaml', data: utf8(flatten(resolveLabText(store, raw))) });
+  const saved = await store.readState(lab);
+  if (saved !== undefined && asLabState(saved)) files.push({ name: 'lab/state/runtime.json', data: utf8(JSON.stringify(saved, null, 1) + '\n') });
+  let current: string | null = null;
+  if (opts.withSnapshots) {
+    const dir = snapshotsDir(store, lab);
+    const here = await readJson(path.join(dir, HERE_FILE));
+    if (isObject(here) && typeof here['snapshot'] === 'string') current = here['snapshot'];
+    for (const snap of (await listDir(dir)).sort()) {
+      if (!isSnapshotName(snap) || (await readMeta(path.join(dir, snap))) === null) continue;
+      for (const f of [SNAPSHOT_META, SNAPSHOT_LAB, SNAPSHOT_STATE, SNAPSHOT_SAVED_STATE]) {
+        let data: Uint8Array;
+        try {
+          data = await readFile(path.join(dir, snap, f));
+        } catch {
+          continue;
+        }
+        if (f === SNAPSHOT_LAB) data = utf8(flatten(new TextDecoder().decode(data)));
+        files.push({ name: `lab/snapshots/${snap}/${f}`, data });
+      }
+    }
+  }
+  const manifest: Manifest = {
+    format: ARCHIVE_FORMAT,
+    version: ARCHIVE_VERSION,
+    wirelab: 1,
+    lab,
+    exportedAt: new Date().toISOString(),
+    withSnapshots: opts.withSnapshots === true,
+    current,
+    files: files.map((f) => ({ path: f.name, size: f.data.length, sha256: sha256(f.data) })),
+  };
+  const bytes = writeZip([{ name: 'manifest.json', data: utf8(JSON.stringify(manifest, null, 2) + '\n') }, ...files]);
+  return { bytes, manifest };
+}
+
+export interface ImportOptions {
+  /** The name to import under (refused if taken). */
+  as?: string;
+  limits?: ZipLimits;
+}
+
+export interface ImportResult {
+  lab: string;
+  /** The archive's own lab name, when it was imported under another. */
+  renamedFrom: string | null;
+  snapshots: string[];
+  /** What import changed or left out, in words. */
+  notes: string[];
+}
+
+/** A checked archive, ready to be written. */
+interface Staged {
+  name: string;
+  renamedFrom: string | null;
+  files: { rel: string; data: Uint8Array }[];
+  snapshots: string[];
+  notes: string[];
+}
+
+const SNAPSHOT_FILE_RE = /^lab\/snapshots\/([^/]+)\/(snapshot\.json|lab\.yaml|state\.bin|runtime\.json)$/;
+
+/** Checks a .wlab archive through and through; throws ArchiveError naming the first problem. */
+export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: ImportOptions = {}): Promise<Staged> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const entries = listZip(bytes, limits);
+  const byName = new Map(entries.filter((e) => !e.dir).map((e) => [e.name, e] as const));
+  const manifestEntry = byName.get('manifest.json');
+  if (!manifestEntry) throw new ArchiveError('not a wirelab archive: there is no manifest.json');
+  if (manifestEntry.size > 1 << 20) throw new ArchiveError('manifest.json is larger than 1 MiB', 'manifest.json');
+  let manifest: Json;
+  try {
+    manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readZipEntry(bytes, manifestEntry, limits))) as Json;
+  } catch (e) {
+    if (e instanceof ArchiveError) throw e;
+    throw new ArchiveError('is not JSON', 'manifest.json');
+  }
+  if (!isObject(manifest) || manifest['format'] !== ARCHIVE_FORMAT) throw new ArchiveError(`not a wirelab archive (format is not ${ARCHIVE_FORMAT})`, 'manifest.json');
+  if (manifest['version'] !== ARCHIVE_VERSION) {
+    throw new ArchiveError(`archive version ${JSON.stringify(manifest['version'])}; this wirelab reads version ${ARCHIVE_VERSION}`, 'manifest.json');
+  }
+  if (manifest['wirelab'] !== 1) throw new ArchiveError(`lab format version ${JSON.stringify(manifest['wirelab'])}; this wirelab reads version 1`, 'manifest.json');
+  const original = manifest['lab'];
+  if (typeof original !== 'string' || !LAB_NAME_RE.test(original)) throw new ArchiveError('lab is not a lab name', 'manifest.json');
+  const listed = manifest['files'];
+  if (!Array.isArray(listed)) throw new ArchiveError('files is not a list', 'manifest.json');
+  const inManifest = new Map<string, ManifestFile>();
+  for (const f of listed) {
+    if (!isObject(f) || typeof f['path'] !== 'string' || typeof f['size'] !== 'number' || typeof f['sha256'] !== 'string') throw new ArchiveError('a files entry is not {path, size, sha256}', 'manifest.json');
+    inManifest.set(f['path'], f as unknown as ManifestFile);
+  }
+  for (const e of entries) {
+    if (e.dir || e.name === 'manifest.json') continue;
+    if (!inManifest.has(e.name)) throw new ArchiveError('refused: the file is not in the manifest', e.name);
+    if (e.name !== 'lab/lab.yaml' && e.name !== 'lab/state/runtime.json' && !SNAPSHOT_FILE_RE.test(e.name)) throw new ArchiveError('refused: a wirelab archive has no such file', e.name);
+  }
+  for (const p of inManifest.keys()) if (!byName.has(p)) throw new ArchiveError('is listed in the manifest but missing from the archive', p);
+
+  // Every file read and checked against the manifest.
+  const content = new Map<string, Uint8Array>();
+  for (const [p, f] of inManifest) {
+    const e = byName.get(p)!;
+    if (e.size !== f.size) throw new ArchiveError(`is ${e.size} bytes, the manifest says ${f.size}`, p);
+    const data = readZipEntry(bytes, e, limits);
+    if (sha256(data) !== f.sha256) throw new ArchiveError('does not match its SHA-256 in the manifest', p);
+    content.set(p, data);
+  }
+
+  // The name it lands under.
+  let name = original;
+  let renamedFrom: string | null = null;
+  const notes: string[] = [];
+  // A folder of that name, lab or not, is never written into.
+  const taken = (n: string) => existsSync(store.labDir(n));
+  if (opts.as !== undefined) {
+    if (!LAB_NAME_RE.test(opts.as)) throw new ArchiveError(`--as ${JSON.stringify(opts.as)} is not a lab name (1..63 lowercase letters, digits, - or _)`);
+    if (taken(opts.as)) throw new ArchiveError(`a lab (or folder) named ${opts.as} already exists in ${store.root}`);
+    name = opts.as;
+  } else if (taken(name)) {
+    let i = 2;
+    const base = name.slice(0, 56);
+    while (taken(`${base}-${i}`)) i++;
+    name = `${base}-${i}`;
+    notes.push(`a lab named ${original} exists: imported as ${name}`);
+  }
+  if (name !== original) renamedFrom = original;
+
+  const text = (p: string): string => {
+    const b = content.get(p)!;
+    if (b.length > MAX_TEXT_BYTES) throw new ArchiveError(`is larger than ${MAX_TEXT_BYTES} bytes`, p);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(b);
+    } catch {
+      throw new ArchiveError('is not UTF-8 text', p);
+    }
+  };
+  /** A lab file from the archive, renamed when needed, validated as the lab's. */
+  const labText = (p: string): string => {
+    let t = text(p);
+    const r0 = loadLabText(t, p, {});
+    if (!r0.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r0.errors)}`, p);
+    if (r0.lab.cloneOf) throw new ArchiveError('names a parent (clone-of): a linked clone is flattened when exported, so this archive was not made by export', p);
+    if (r0.lab.name !== original) throw new ArchiveError(`is lab ${r0.lab.name}, the manifest says ${original}`, p);
+    if (renamedFrom !== null) {
+      const file = structuredClone(r0.lab.file) as unknown as Json;
+      renameLabFile(file, original, name);
+      t = formatLabFile(file as unknown as LabFile);
+    }
+    const r = loadLabText(t, p, { folderName: name });
+    if (!r.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r.errors)}`, p);
+    return t;
+  };
+
+  if (!content.has('lab/lab.yaml')) throw new ArchiveError('the archive has no lab/lab.yaml');
+  const files: { rel: string; data: Uint8Array }[] = [{ rel: 'lab.yaml', data: utf8(labText('lab/lab.yaml')) }];
+  if (content.has('lab/state/runtime.json')) {
+    let s: unknown;
+    try {
+      s = JSON.parse(text('lab/state/runtime.json'));
+    } catch {
+      throw new ArchiveError('is not JSON', 'lab/state/runtime.json');
+    }
+    if (!asLabState(s)) throw new ArchiveError('is not a saved lab state ({version: 1, dhcp: {...}})', 'lab/state/runtime.json');
+    if (renamedFrom === null) files.push({ rel: 'state/runtime.json', data: content.get('lab/state/runtime.json')! });
+    else notes.push('the saved DHCP leases were left out: they belong to the MACs of the original name');
+  }
+
+  const snaps = new Map<string, Set<string>>();
+  for (const p of content.keys()) {
+    const m = SNAPSHOT_FILE_RE.exec(p);
+    if (!m) continue;
+    if (!isSnapshotName(m[1]!)) throw new ArchiveError('refused: not a snapshot name', p);
+    if (!snaps.has(m[1]!)) snaps.set(m[1]!, new Set());
+    snaps.get(m[1]!)!.add(m[2]!);
+  }
+  const metas = new Map<string, SnapshotMeta>();
+  for (const [snap, have] of snaps) {
+    const dir = `lab/snapshots/${snap}`;
+    if (!have.has(SNAPSHOT_META) || !have.has(SNAPSHOT_LAB)) throw new ArchiveError(`snapshot ${snap} lacks snapshot.json or lab.yaml`, dir);
+    let meta: Json;
+    try {
+      meta = JSON.parse(text(`${dir}/${SNAPSHOT_META}`)) as Json;
+    } catch {
+      throw new ArchiveError('is not JSON', `${dir}/${SNAPSHOT_META}`);
+    }
+    if (!isObject(meta) || meta['format'] !== 'wirelab-snapshot' || meta['version'] !== 1 || meta['name'] !== snap || typeof meta['createdAt'] !== 'string' || typeof meta['live'] !== 'boolean') {
+      throw new ArchiveError('is not the metadata of this snapshot', `${dir}/${SNAPSHOT_META}`);
+    }
+    metas.set(snap, meta as unknown as SnapshotMeta);
+  }
+  const snapshots: string[] = [];
+  for (const [snap, meta] of metas) {
+    const dir = `lab/snapshots/${snap}`;
+    const have = snaps.get(snap)!;
+    if (meta.parent !== null && !metas.has(meta.parent)) meta.parent = null;
+    files.push({ rel: `snapshots/${snap}/${SNAPSHOT_LAB}`, data: utf8(labText(`${dir}/${SNAPSHOT_LAB}`)) });
+    if (have.has(SNAPSHOT_STATE)) {
+      if (!meta.live) throw new ArchiveError('a snapshot of a stopped lab has no state.bin', `${dir}/${SNAPSHOT_STATE}`);
+      checkState(content.get(`${dir}/${SNAPSHOT_STATE}`)!, `${dir}/${SNAPSHOT_STATE}`, limits);
+      if (renamedFrom === null) files.push({ rel: `snapshots/${snap}/${SNAPSHOT_STATE}`, data: content.get(`${dir}/${SNAPSHOT_STATE}`)! });
+      else {
+        // A running lab's state holds the devices' MACs, derived from the old name.
+        meta.live = false;
+        meta.engineTimeNs = null;
+        notes.push(`snapshot ${snap} was taken running: imported under a new name, it keeps its lab.yaml but not the running state`);
+      }
+    } else if (meta.live) throw new ArchiveError(`snapshot ${snap} was taken running but has no state.bin`, dir);
+    if (have.has(SNAPSHOT_SAVED_STATE)) {
+      let s: unknown;
+      try {
+        s = JSON.parse(text(`${dir}/${SNAPSHOT_SAVED_STATE}`));
+      } catch {
+        throw new ArchiveError('is not JSON', `${dir}/${SNAPSHOT_SAVED_STATE}`);
+      }
+      if (!asLabState(s)) throw new ArchiveError('is not a saved lab state', `${dir}/${SNAPSHOT_SAVED_STATE}`);
+      if (renamedFrom === null) files.push({ rel: `snapshots/${snap}/${SNAPSHOT_SAVED_STATE}`, data: content.get(`${dir}/${SNAPSHOT_SAVED_STATE}`)! });
+    }
+    files.push({ rel: `snapshots/${snap}/${SNAPSHOT_META}`, data: utf8(JSON.stringify(meta, null, 2) + '\n') });
+    snapshots.push(snap);
+  }
+  const current = manifest['current'];
+  if (typeof current === 'string' && metas.has(current)) files.push({ rel: `snapshots/${HERE_FILE}`, data: utf8(JSON.stringify({ snapshot: current }) + '\n') });
+  return { name, renamedFrom, files, snapshots: snapshots.sort(), notes };
+}
+
+/** A live snapshot's state: gzip that inflates within the caps to a state file of known classes. */
+function checkState(gz: Uint8Array, where: string, limits: ZipLimits): void {
+  let raw: Uint8Array;
+  try {
+    raw = gunzipSync(gz, { maxOutputLength: limits.maxEntryBytes });
+  } catch (e) {
+    throw new ArchiveError(`is not a gzip stream within ${limits.maxEntryBytes} bytes: ${(e as Error).message}`, where);
+  }
+  let state;
+  try {
+    state = decodeState(raw);
+  } catch (e) {
+    throw new ArchiveError((e as Error).message, where);
+  }
+  const registry = labRegistry();
+  for (const shape of state.graph.data.shapes) {
+    const cls = shape[0]!;
+    if (cls !== '' && cls !== '*' && !registry.forName(cls)) throw new ArchiveError(`holds objects of class ${cls}, unknown to this wirelab`, where);
+  }
+}
+
+/** Imports a .wlab archive into the labs folder; nothing is written unless all of it is valid. */
+export async function importArchive(store: LabStore, bytes: Uint8Array, opts: ImportOptions = {}): Promise<ImportResult> {
+  const staged = await checkArchive(store, bytes, opts);
+  await writeStaged(store, staged);
+  return { lab: staged.name, renamedFrom: staged.renamedFrom, snapshots: staged.snapshots, notes: staged.notes };
+}
+
+/** Writes a checked lab into a temporary folder in the labs folder, then renames it into place. */
+export async function writeStaged(store: LabStore, staged: { name: string; files: { rel: string; data: Uint8Array }[] }): Promise<void> {
+  await mkdir(store.root, { recursive: true });
+  const finalDir = store.labDir(staged.name);
+  const temp = await tempDirBeside(finalDir);
+  try {
+    for (const f of staged.files) {
+      const target = path.resolve(temp, f.rel);
+      // Names were checked; this keeps any future mistake inside the folder too.
+      if (!target.startsWith(temp + path.sep)) throw new ArchiveError('refused: a path outside the lab folder', f.rel);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeDurable(target, f.data);
+    }
+    if (existsSync(finalDir)) throw new ArchiveError(`a lab (or folder) named ${staged.name} appeared meanwhile`);
+    await publishDir(temp, finalDir);
+  } catch (e) {
+    await removeDir(temp);
+    throw e;
+  }
+}
