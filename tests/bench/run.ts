@@ -9,6 +9,7 @@ import { routerBench } from './router.bench.js';
 import { hostBench } from './host.bench.js';
 import { serverBench } from './server.bench.js';
 import { tcpBench } from './tcp.bench.js';
+import { consoleBench } from './console.bench.js';
 
 export interface Figure {
   name: string;
@@ -21,7 +22,7 @@ const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
   server: serverBench,
   tcp: tcpBench,
-  devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await devicesBench())],
+  devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await consoleBench()), ...(await devicesBench())],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
