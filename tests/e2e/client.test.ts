@@ -277,6 +277,16 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
       await page.screenshot({ path: join(SHOTS, `network-editor-${tag}.png`) });
       await page.click('[data-tab="checks"]');
       await page.screenshot({ path: join(SHOTS, `checks-${tag}.png`) });
+      // A double-click opens the node's console tab: a terminal when the server has a console
+      // channel, otherwise the reason and the node's telnet port.
+      const p = await screenPos(page, 'pc2');
+      await page.mouse.dblclick(p.x, p.y);
+      await page.locator('[data-test="console-panel"] .ctab.on', { hasText: 'pc2' }).waitFor();
+      await page.waitForSelector('[data-test="console-panel"] .xterm, [data-test="console-unavailable"]');
+      if (await page.locator('[data-test="console-unavailable"]').isVisible()) {
+        expect(await page.textContent('[data-test="console-unavailable"]')).toMatch(/telnet console port is \d+/);
+      }
+      await page.screenshot({ path: join(SHOTS, `consoles-${tag}.png`) });
       await page.click('[data-tab="trace"]');
     }
   }, 120_000);

@@ -1,8 +1,13 @@
 /**
  * Node consoles: one tab per node opened (double-click on the canvas). A tab talks to the
- * node's console over the WebSocket's console channel when the server offers one; the server
- * answers a subscription it does not know with an error, and the tab then says so and shows
- * the node's telnet port (GNS3 convention) instead.
+ * node's console over the WebSocket's console channel:
+ *
+ *   -> {op:'subscribe', id, channel:'console', lab, node, cols, rows}
+ *   <- {type:'subscribed', id, ...}      <- {type:'console', id, data}     <- {type:'closed', id, reason}
+ *   -> {op:'input', id, data}            -> {op:'resize', id, cols, rows}
+ *
+ * A server without that channel answers the subscription with an error; the tab then says so
+ * and shows the node's telnet port (GNS3 convention) instead.
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -54,7 +59,7 @@ export const useConsolesStore = defineStore('consoles', () => {
     active.value = node;
     if (tab(node)) return;
     tabs.value = [...tabs.value, { node, kind, telnetPort, state: 'connecting', message: '' }];
-    const sub = wsClient().subscribe({ channel: 'console', lab: labName, node }, (m) => {
+    const sub = wsClient().subscribe({ channel: 'console', lab: labName, node, cols: 80, rows: 24 }, (m) => {
       if (m.type === 'subscribed') setState(node, 'open', '');
       else if (m.type === 'console' || m.type === 'output') output(node, String((m as { data?: unknown }).data ?? ''));
       else if (m.type === 'closed') setState(node, 'closed', String((m as { reason?: unknown }).reason ?? 'the console closed'));
@@ -72,6 +77,12 @@ export const useConsolesStore = defineStore('consoles', () => {
   function input(node: string, data: string): void {
     const sub = subs.get(node);
     if (sub) wsClient().send({ op: 'input', id: sub.id, data });
+  }
+
+  /** The terminal's size, so full-screen output and line editing fit it. */
+  function resize(node: string, cols: number, rows: number): void {
+    const sub = subs.get(node);
+    if (sub && tab(node)?.state === 'open') wsClient().send({ op: 'resize', id: sub.id, cols, rows });
   }
 
   function attach(node: string, sink: ConsoleSink): () => void {
@@ -97,5 +108,5 @@ export const useConsolesStore = defineStore('consoles', () => {
     lab.value = null;
   }
 
-  return { lab, tabs, active, open, input, attach, close, closeAll };
+  return { lab, tabs, active, open, input, resize, attach, close, closeAll };
 });
