@@ -1,8 +1,8 @@
 /**
  * A Linux network stack in a namespace, cabled to a lab through a TAP and, separately, through a
  * veth used as a NIC endpoint (AF_PACKET), and a bridged network on a veth: busybox udhcpc and ISC
- * dhclient get leases from wirelab's DHCP servers, the namespace pings the emulated router, and an
- * emulated host pings the namespace back.
+ * dhclient get leases from wirelab's DHCP servers, the namespace pings the emulated router, curl
+ * fetches an emulated host's http service, and an emulated host pings the namespace back.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { Cleanup, DHCP_HOOK, Netns, reapStale, realPeers, run, uniqueName, vethP
 import { realLab, until, type RealLab } from '../helpers/reallab.js';
 import { existsSync, readFileSync } from 'node:fs';
 
-const peers = realPeers(['ip', 'busybox', 'dhclient', 'ping', 'ethtool']);
+const peers = realPeers(['ip', 'busybox', 'dhclient', 'ping', 'ethtool', 'curl']);
 
 /** A folder with the DHCP hook script and the clients' lease and pid files. */
 function workdir(cleanup: Cleanup): string {
@@ -69,7 +69,10 @@ networks:
 nodes:
   ${cloud}
   r1: { kind: router, interfaces: { g0/0: { network: vmnet1, ip: 192.168.77.10/24 } } }
-  pc: { kind: host, interfaces: { eth0: { network: vmnet1, ip: 192.168.77.20/24 } } }
+  pc:
+    kind: host
+    interfaces: { eth0: { network: vmnet1, ip: 192.168.77.20/24 } }
+    services: { http: { port: 80, body: "hello from the emulated pc" } }
 links:
   - [linux:eth0, vmnet1]
 `;
@@ -139,6 +142,13 @@ describe.skipIf(!peers.ok).each(['tap', 'nic'] as const)('a Linux namespace thro
     const mac = /link\/ether ([0-9a-f:]+)/.exec(ns.ip('link', 'show', 'dev', dev))![1];
     const leases = lab.runtime.networkDhcp('vmnet1')!.exportLeases().leases;
     expect(leases.find((l) => l.ip === address.split('/')[0])?.mac).toBe(mac);
+  });
+
+  it("curl fetches the emulated host's http service over the emulated TCP", async () => {
+    const r = await ns.execAsync('curl', ['-sS', '--max-time', '10', '-D', '-', 'http://192.168.77.20/'], 30_000);
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(r.output).toContain('hello from the emulated pc');
   });
 
   it(kind === 'tap' ? 'a TAP deleted under the lab fails its endpoint with the reason; the lab runs on' : 'a NIC taken down and up again carries frames again', async () => {
