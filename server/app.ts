@@ -17,6 +17,7 @@ import { type RuntimeFactory, defaultRuntimeFactory } from './runtime.js';
 import { InvalidLabName, LabStore } from './store.js';
 import { TraceHub } from './trace.js';
 import { type WsOptions, WsHub } from './ws.js';
+import { LabConsoles } from './console-channel.js';
 
 export const API_PREFIX = '/api/v1';
 export const API_VERSION = '1.0.0';
@@ -87,7 +88,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   await labs.init();
   const traces = new TraceHub(labs);
   const captures = new CaptureManager(labs, opts.captures);
-  const ws = new WsHub({ ...opts.ws, log, labs, traces });
+  const consoles = new LabConsoles(labs);
+  const ws = new WsHub({ ...opts.ws, log, labs, traces, consoles });
   const table = routes({ labs, captures });
   const openapi = openApiDocument(table, API_VERSION);
 
@@ -159,6 +161,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
     close() {
       closing ??= (async () => {
         ws.close();
+        consoles.close();
         captures.close();
         traces.close();
         await labs.close();

@@ -5,6 +5,9 @@
  *   -> {"op":"subscribe","id":"ev","channel":"lab","lab":"office"}           (lab omitted: every lab)
  *   -> {"op":"subscribe","id":"t1","channel":"trace","lab":"office","link":"pc1:eth0--sw1:e1",
  *       "filter":{"protocol":"icmp","address":"10.0.0.1","port":53},"raw":false}   (link omitted: every link)
+ *   -> {"op":"subscribe","id":"c1","channel":"console","lab":"office","node":"r1","cols":80,"rows":24}
+ *   -> {"op":"input","id":"c1","data":"show ip route\r"}    -> {"op":"resize","id":"c1","cols":120,"rows":40}
+ *   <- {"type":"console","id":"c1","data":"..."}           <- {"type":"closed","id":"c1","reason":"..."}
  *   -> {"op":"unsubscribe","id":"t1"}
  *   <- {"type":"subscribed","id":"t1",...}
  *   <- {"type":"event","id":"ev","lab":"office","event":{"type":"node-state",...}}
@@ -29,6 +32,8 @@ import { z } from 'zod';
 import { LAB_NAME_RE, describeZodIssues, formatPath } from '../devices/lab/schema.js';
 import type { LabEvent, LabService } from './labs.js';
 import { CpuShare, type TraceHub, TraceSubscription, compileFilter, DEFAULT_RING } from './trace.js';
+import type { LabConsoles } from './console-channel.js';
+import type { ConsoleAttachment } from './console-hub.js';
 
 const Id = z.string().min(1).max(64);
 const LabName = z.string().regex(LAB_NAME_RE, 'not a lab name');
@@ -49,8 +54,19 @@ export const WsClientMessageSchema = z.discriminatedUnion('op', [
     filter: TraceFilterSchema.optional(),
     raw: z.boolean().optional(),
   }),
+  z.strictObject({
+    op: z.literal('subscribe'),
+    id: Id,
+    channel: z.literal('console'),
+    lab: LabName,
+    node: z.string().min(1).max(64),
+    cols: z.number().int().min(10).max(1000).optional(),
+    rows: z.number().int().min(2).max(1000).optional(),
+  }),
   ]),
   z.strictObject({ op: z.literal('unsubscribe'), id: Id }),
+  z.strictObject({ op: z.literal('input'), id: Id, data: z.string().max(16384) }),
+  z.strictObject({ op: z.literal('resize'), id: Id, cols: z.number().int().min(10).max(1000), rows: z.number().int().min(2).max(1000) }),
 ]);
 type ClientMessage = z.infer<typeof WsClientMessageSchema>;
 
@@ -58,6 +74,8 @@ export interface WsOptions {
   log: Logger;
   labs: LabService;
   traces: TraceHub;
+  /** Node consoles of running labs; without it the console channel is refused. */
+  consoles?: LabConsoles;
   /** Trace records stop while this many bytes wait in a client's socket (default 1 MiB). */
   maxBufferedBytes?: number;
   /** A client with this much waiting is disconnected (default 16 MiB). */
@@ -70,7 +88,7 @@ export interface WsOptions {
   heartbeatSeconds?: number;
 }
 
-type Sub = { kind: 'lab'; lab: string | null } | { kind: 'trace'; trace: TraceSubscription };
+type Sub = { kind: 'lab'; lab: string | null } | { kind: 'trace'; trace: TraceSubscription } | { kind: 'console'; console: ConsoleAttachment };
 
 /** Records per trace message at most, so one message stays small enough to parse quickly. */
 const BATCH_RECORDS = 512;
@@ -162,8 +180,13 @@ class Client {
 
   closed(): void {
     clearTimeout(this.timer);
-    for (const s of this.subs.values()) if (s.kind === 'trace') this.hub.opts.traces.remove(s.trace);
+    for (const s of this.subs.values()) this.drop(s);
     this.subs.clear();
+  }
+
+  private drop(s: Sub): void {
+    if (s.kind === 'trace') this.hub.opts.traces.remove(s.trace);
+    else if (s.kind === 'console') s.console.detach();
   }
 
   /** Control messages and lab events: small, never dropped; a client that lets them pile up is cut off. */
@@ -203,10 +226,17 @@ class Client {
   }
 
   private handle(m: ClientMessage): void {
+    if (m.op === 'input' || m.op === 'resize') {
+      const s = this.subs.get(m.id);
+      if (!s || s.kind !== 'console') return this.error(m.id, `no console subscription ${JSON.stringify(m.id)}`);
+      if (m.op === 'input') s.console.write(m.data);
+      else s.console.resize(m.cols, m.rows);
+      return;
+    }
     if (m.op === 'unsubscribe') {
       const s = this.subs.get(m.id);
       if (!s) return this.error(m.id, `no subscription ${JSON.stringify(m.id)}`);
-      if (s.kind === 'trace') this.hub.opts.traces.remove(s.trace);
+      this.drop(s);
       this.subs.delete(m.id);
       return this.send({ type: 'unsubscribed', id: m.id });
     }
@@ -216,6 +246,26 @@ class Client {
     if (m.channel === 'lab') {
       this.subs.set(m.id, { kind: 'lab', lab: m.lab ?? null });
       return this.send({ type: 'subscribed', id: m.id, channel: 'lab', lab: m.lab ?? null });
+    }
+    if (m.channel === 'console') {
+      const consoles = this.hub.opts.consoles;
+      if (!consoles) return this.error(m.id, 'consoles are not available on this server');
+      const id = m.id;
+      let attachment: ConsoleAttachment;
+      try {
+        attachment = consoles.attach(m.lab, m.node, {
+          output: (data) => this.send({ type: 'console', id, data }),
+          closed: (reason) => {
+            this.subs.delete(id);
+            this.send({ type: 'closed', id, reason });
+          },
+        });
+      } catch (e) {
+        return this.error(id, (e as Error).message, [{ field: 'node', message: (e as Error).message }]);
+      }
+      this.subs.set(id, { kind: 'console', console: attachment });
+      if (m.cols !== undefined && m.rows !== undefined) attachment.resize(m.cols, m.rows);
+      return this.send({ type: 'subscribed', id, channel: 'console', lab: m.lab, node: m.node });
     }
     const f = compileFilter(m.filter);
     if (!f.ok) return this.error(m.id, f.message, [{ field: f.field, message: f.message }]);
