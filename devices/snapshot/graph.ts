@@ -88,6 +88,36 @@ export interface ExternalRef {
 export interface EncodeOptions {
   registry: SnapshotRegistry;
   externals?: Map<object, ExternalRef>;
+  /**
+   * Objects that belong to something outside the lab (what an external device holds): never
+   * recorded; references to them become null and timers aimed at them are left out.
+   */
+  opaque?: Set<object>;
+}
+
+/**
+ * Every object reachable from `from` without passing through `stops` (nor into functions): what
+ * an external device owns. Unknown classes and closures are fine here; nothing is recorded.
+ */
+export function reachableFrom(from: readonly object[], stops: Set<object>): Set<object> {
+  const seen = new Set<object>();
+  const stack: unknown[] = [...from];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || seen.has(v) || stops.has(v)) continue;
+    seen.add(v);
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) continue;
+    if (v instanceof Map) {
+      for (const [k, x] of v) stack.push(k, x);
+      continue;
+    }
+    if (v instanceof Set) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+  }
+  return seen;
 }
 
 /** A recorded graph: JSON-safe `data` plus the bytes of its typed arrays. */
@@ -138,6 +168,7 @@ export function encodeGraph(roots: Record<string, unknown>, opts: EncodeOptions)
 class Encoder {
   private readonly registry: SnapshotRegistry;
   private readonly externals: Map<object, ExternalRef>;
+  private readonly opaque: Set<object>;
   private readonly ids = new Map<object, number>();
   private readonly objects: object[] = [];
   private readonly records: unknown[][] = [];
@@ -160,6 +191,7 @@ class Encoder {
   constructor(opts: EncodeOptions) {
     this.registry = opts.registry;
     this.externals = opts.externals ?? new Map();
+    this.opaque = opts.opaque ?? new Set();
   }
 
   run(roots: Record<string, unknown>): EncodedGraph {
@@ -242,6 +274,7 @@ class Encoder {
       case 'object': {
         if (v === null) return null;
         const proto = Object.getPrototypeOf(v) as object | null;
+        if (this.opaque.has(v) && !this.externals.has(v)) return CUT;
         if (proto === ArrayBuffer.prototype && !this.inTrimmedField) this.direct.add(v as ArrayBuffer);
         if (proto !== null && !this.externals.has(v)) {
           const spec = this.registry.forProto(proto);
@@ -398,7 +431,8 @@ class Encoder {
       }
       const proto = Object.getPrototypeOf(t) as object | null;
       const spec = proto === null ? undefined : this.registry.forProto(proto);
-      if (this.ids.has(t) || this.externals.has(t) || (spec !== undefined && !spec.boundary)) {
+      const outside = this.opaque.has(t) || (this.externals.has(t) && !this.externals.get(t)!.assignFields);
+      if (!outside && (this.ids.has(t) || this.externals.has(t) || (spec !== undefined && !spec.boundary))) {
         targets.push(this.value(t));
         args.push(this.value(h.args[slot]));
         continue;

@@ -37,6 +37,7 @@ import { MacTable } from '../switch/mac-table.js';
 import { Rstp } from '../switch/rstp.js';
 import { Switch } from '../switch/index.js';
 import { Reassembler } from '../wire/ipv4.js';
+import { NetworkDhcp } from '../network/dhcp-service.js';
 import { EchoRun, TraceRun } from '../console/probes.js';
 import { NodeConsole } from '../console/index.js';
 import { Terminal } from '../console/terminal.js';
@@ -63,11 +64,14 @@ function slabUsedUp(o: Record<string, unknown>): void {
 export function labClassSpecs(): ClassSpec[] {
   return [
     plain('LabRuntime', LabRuntime, {
-      skip: ['listeners', 'cloudFactory', 'bridgeFactory'],
+      // Factories and the host's sockets are the server's: the live runtime keeps its own.
+      skip: ['listeners', 'cloudFactory', 'bridgeFactory', 'hostSockets', 'hostAdapterTap'],
       fresh: (o) => {
         o['listeners'] = new Set();
         o['cloudFactory'] = undefined;
         o['bridgeFactory'] = undefined;
+        o['hostSockets'] = undefined;
+        o['hostAdapterTap'] = undefined;
       },
     }),
     plain('Engine', Engine, {
@@ -100,6 +104,7 @@ export function labClassSpecs(): ClassSpec[] {
     plain('DhcpServer', DhcpServer),
     plain('Nat', Nat),
     plain('TupleIndex', TupleIndex),
+    plain('NetworkDhcp', NetworkDhcp),
     plain('IpStack', IpStack),
     plain('StackFrameSlab', StackFrameSlab, { trim: ['buf'], release: slabUsedUp }),
     plain('RouteTable', RouteTable),

@@ -18,7 +18,7 @@ import type { Device } from '../device.js';
 import type { Port } from '../engine/port.js';
 import type { LabRuntime, RuntimeEvent } from '../lab/runtime.js';
 import type { Lab } from '../lab/schema.js';
-import { type EncodedGraph, type ExternalRef, type GraphData, SnapshotError, decodeGraph, encodeGraph } from './graph.js';
+import { type EncodedGraph, type ExternalRef, type GraphData, SnapshotError, decodeGraph, encodeGraph, reachableFrom } from './graph.js';
 import { labRegistry } from './registry.js';
 
 export { SnapshotError } from './graph.js';
@@ -43,18 +43,46 @@ function outsideObjects(rt: LabRuntime): Map<string, { obj: object; assignFields
   const out = new Map<string, { obj: object; assignFields: boolean }>();
   out.set('runtime', { obj: rt, assignFields: true });
   out.set('engine', { obj: rt.engine, assignFields: true });
-  const endpoint = (prefix: string, d: Device) => {
-    out.set(prefix, { obj: d, assignFields: false });
-    d.ports.forEach((p: Port, i: number) => out.set(`${prefix}/port${i}`, { obj: p, assignFields: true }));
-  };
+  for (const [key, d] of endpoints(rt)) {
+    out.set(key, { obj: d, assignFields: false });
+    d.ports.forEach((p: Port, i: number) => out.set(`${key}/port${i}`, { obj: p, assignFields: true }));
+  }
+  return out;
+}
+
+/**
+ * The devices that talk to the real world through the server's sockets, by key: cloud nodes,
+ * bridged networks' NIC endpoints, NAT gateways and host adapters. They are not recorded: a
+ * restore keeps (or makes) live ones, plugs their ports into the restored cables and restarts
+ * them, as a real NAT box or NIC would come back after the lab around it was reset.
+ */
+function endpoints(rt: LabRuntime): Map<string, Device> {
+  const out = new Map<string, Device>();
   for (const name of rt.nodeNames()) {
     if (rt.lab.nodes[name]?.kind !== 'cloud') continue;
     const d = rt.node(name);
-    if (d) endpoint(`node:${name}`, d);
+    if (d) out.set(`node:${name}`, d);
   }
-  for (const net of Object.keys(rt.lab.networks)) {
-    const up = rt.networkUplink(net);
-    if (up) endpoint(`uplink:${net}`, up);
+  const nets = (rt as unknown as { networks: Map<string, { parts: { nat?: Device | null; hostAdapter?: Device | null; uplink?: Device | null } }> }).networks;
+  for (const [net, e] of nets) {
+    if (e.parts.uplink) out.set(`uplink:${net}`, e.parts.uplink);
+    if (e.parts.nat) out.set(`nat:${net}`, e.parts.nat);
+    if (e.parts.hostAdapter) out.set(`host:${net}`, e.parts.hostAdapter);
+  }
+  return out;
+}
+
+/** Instances (not plain containers) owned by the real-world endpoints: never recorded. */
+function endpointInternals(rt: LabRuntime, outside: Map<string, { obj: object; assignFields: boolean }>): Set<object> {
+  const stops = new Set<object>([...outside.values()].map((o) => o.obj));
+  const devices = [...endpoints(rt).values()];
+  const owned = reachableFrom(devices.flatMap((d) => Object.values(d as unknown as Record<string, unknown>).filter((v): v is object => typeof v === 'object' && v !== null)), stops);
+  const out = new Set<object>();
+  for (const o of owned) {
+    const proto = Object.getPrototypeOf(o) as object | null;
+    if (proto === null || proto === Object.prototype || proto === Array.prototype || proto === Map.prototype || proto === Set.prototype) continue;
+    if (ArrayBuffer.isView(o) || o instanceof ArrayBuffer) continue;
+    out.add(o);
   }
   return out;
 }
@@ -66,10 +94,11 @@ function outsideObjects(rt: LabRuntime): Map<string, { obj: object; assignFields
  */
 export function captureRuntime(rt: LabRuntime, extra: Record<string, object> = {}): RuntimeState {
   const externals = new Map<object, ExternalRef>();
-  for (const [key, { obj, assignFields }] of outsideObjects(rt)) externals.set(obj, { key, assignFields });
+  const outside = outsideObjects(rt);
+  for (const [key, { obj, assignFields }] of outside) externals.set(obj, { key, assignFields });
   const roots: Record<string, unknown> = { runtime: rt };
   for (const [k, v] of Object.entries(extra)) roots[`extra:${k}`] = v;
-  const graph = encodeGraph(roots, { registry: labRegistry(), externals });
+  const graph = encodeGraph(roots, { registry: labRegistry(), externals, opaque: endpointInternals(rt, outside) });
   return {
     graph,
     info: {
@@ -124,6 +153,11 @@ export function restoreRuntime(rt: LabRuntime, state: RuntimeState, lab: Lab): R
     // Captures stamp frames with epoch + engine time: keep the wall clock going forwards.
     (engine as { epochNs: bigint }).epochNs = BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(engine.now));
     if (rt.status === 'running') engine.start();
+  }
+  // The real-world endpoints start over in the restored lab: their timers and flows were not recorded.
+  for (const d of endpoints(rt).values()) {
+    if (d.running) d.stop();
+    if (rt.status === 'running') d.start();
   }
   const emit = (e: RuntimeEvent) => (rt as unknown as { emit(e: RuntimeEvent): void }).emit(e);
   for (const name of rt.nodeNames()) emit({ type: 'node-changed', node: name, change: 'rebuilt' });

@@ -69,7 +69,7 @@ links:
 `;
 
 describe('a TCP transfer across a snapshot', () => {
-  const BODY = body(200_000);
+  const BODY = body(120_000);
 
   function start(): { rt: LabRuntime; get: HttpGet } {
     const rt = new LabRuntime(lab(TCP_LAB), { time: 'virtual' });
