@@ -124,7 +124,8 @@ export function mapGns3Project(project: unknown, files: Gns3Files = { vpcs: new 
         const script = files.vpcs.get(id) ?? str(props['startup_script']);
         if (script !== undefined) applyVpcsScript(script, spec, label, report);
         nodes[name] = spec;
-        report.mapped.push(`${label} -> host ${name}`);
+        const ip = spec.interfaces?.['eth0']?.ip;
+        report.mapped.push(`${label} -> host ${name}${script === undefined ? ' (no startup.vpc)' : ip ? ` (startup.vpc: ${ip}${spec.interfaces?.['eth0']?.gateway ? ` via ${spec.interfaces['eth0'].gateway}` : ''})` : ' (startup.vpc gives no address)'}`);
         byId.set(id, { name, kind: 'host', endpoint: (a, p) => (a === 0 && p === 0 ? { end: `${name}:eth0` } : { why: `VPCS has one interface, not adapter ${a} port ${p}` }) });
         break;
       }
@@ -500,7 +501,7 @@ function applyIosConfig(config: string, name: string, base: RouterNodeSpec, labe
     report.unsupported.push(`${label}: the startup-config could not be read (${(e as Error).message}); the router starts unconfigured`);
     return base;
   }
-  for (const e of parsed.errors) report.approximated.push(`${label}: startup-config: ${e}`);
+  for (const e of parsed.errors) report.unsupported.push(`${label}: startup-config line not applied: ${e.trim()}`);
   const r = routerToSpec(parsed.model as RouterModel, base);
   for (const w of r.warnings) report.approximated.push(`${label}: ${w}`);
   const spec = { ...r.spec, ...(base.ui ? { ui: base.ui } : {}), ...(base.console !== undefined ? { console: base.console } : {}) };

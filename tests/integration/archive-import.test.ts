@@ -1,0 +1,230 @@
+/**
+ * .wlab archives: every sample lab survives export and import unchanged (with snapshots too, a
+ * live one restorable), and hostile archives are refused with a clear error before anything is
+ * written: path traversal, absolute paths, symlinks, devices, huge or lying sizes, zip bombs,
+ * too many entries, a wrong version, broken YAML, files the manifest does not list.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadLabText } from '../../devices/lab/load.js';
+import { LabRuntime } from '../../devices/lab/runtime.js';
+import { captureRuntime, encodeState } from '../../devices/snapshot/index.js';
+import { LabStore } from '../../server/store.js';
+import { ArchiveError, checkArchive, exportLab, importArchive } from '../../server/snapshots-archive.js';
+import { crc32, listZip } from '../../server/snapshots-zip.js';
+import { gzipSync } from 'node:zlib';
+
+let dir = '';
+let store: LabStore;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wirelab-archive-'));
+  store = new LabStore(join(dir, 'labs'));
+  await store.init();
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function tree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(d, e.name), r);
+      else out.push(r);
+    }
+  };
+  if (existsSync(root)) walk(root, '');
+  return out.sort();
+}
+
+const SAMPLES = readdirSync('labs').filter((n) => existsSync(join('labs', n, 'lab.yaml')));
+
+describe('export then import', () => {
+  it.each(SAMPLES)('gives back sample lab %s equal, under its name or another', async (name) => {
+    cpSync(join('labs', name, 'lab.yaml'), join(store.root, name, 'lab.yaml'), { recursive: true });
+    const { bytes, manifest } = await exportLab(store, name);
+    expect(manifest.files.map((f) => f.path)).toContain('lab/lab.yaml');
+
+    const other = new LabStore(join(dir, 'elsewhere'));
+    await other.init();
+    const same = await importArchive(other, bytes);
+    expect(same).toMatchObject({ lab: name, renamedFrom: null });
+    expect(readFileSync(join(other.root, name, 'lab.yaml'), 'utf8')).toBe(readFileSync(join(store.root, name, 'lab.yaml'), 'utf8'));
+
+    const renamed = await importArchive(store, bytes);
+    expect(renamed.lab).toBe(`${name}-2`);
+    const a = parseYaml(readFileSync(join(store.root, name, 'lab.yaml'), 'utf8'));
+    const b = parseYaml(readFileSync(join(store.root, `${name}-2`, 'lab.yaml'), 'utf8'));
+    expect({ ...b, name }).toEqual(a);
+    const r = loadLabText(readFileSync(join(store.root, `${name}-2`, 'lab.yaml'), 'utf8'), 'x', { folderName: `${name}-2` });
+    expect(r.ok).toBe(true);
+  });
+
+  it('carries snapshots (a live one too) with --with-snapshots, and leaves them out without', async () => {
+    const name = 'office';
+    cpSync(join('labs', name, 'lab.yaml'), join(store.root, name, 'lab.yaml'));
+    const r = loadLabText(readFileSync(join('labs', name, 'lab.yaml'), 'utf8'), 'x', { folderName: name });
+    if (!r.ok) throw new Error('office');
+    const rt = new LabRuntime(r.lab, { time: 'virtual' });
+    rt.start();
+    rt.engine.runFor(5e9);
+    const snapDir = join(store.root, name, 'snapshots', 'warm');
+    cpSync(join('labs', name, 'lab.yaml'), join(snapDir, 'lab.yaml'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(snapDir, 'state.bin'), gzipSync(encodeState(captureRuntime(rt))));
+    writeFileSync(join(snapDir, 'snapshot.json'), JSON.stringify({ format: 'wirelab-snapshot', version: 1, name: 'warm', description: '', createdAt: new Date().toISOString(), parent: null, live: true, auto: false, engineTimeNs: 5e9, droppedTimers: {} }));
+
+    const without = await exportLab(store, name);
+    expect(without.manifest.files.some((f) => f.path.includes('snapshots'))).toBe(false);
+    const withSnaps = await exportLab(store, name, { withSnapshots: true });
+    expect(withSnaps.manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['lab/snapshots/warm/state.bin', 'lab/snapshots/warm/snapshot.json']));
+    const other = new LabStore(join(dir, 'elsewhere'));
+    await other.init();
+    const res = await importArchive(other, withSnaps.bytes);
+    expect(res.snapshots).toEqual(['warm']);
+    expect(readFileSync(join(other.root, name, 'snapshots/warm/state.bin'))).toEqual(readFileSync(join(snapDir, 'state.bin')));
+    // Imported under another name, the running state (its MACs belong to the old name) is left out and said so.
+    const renamed = await importArchive(store, withSnaps.bytes);
+    expect(renamed.notes.join('\n')).toMatch(/snapshot warm was taken running/);
+    expect(existsSync(join(store.root, `${name}-2`, 'snapshots/warm/state.bin'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(store.root, `${name}-2`, 'snapshots/warm/snapshot.json'), 'utf8')).live).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------- hand-made archives
+
+interface Entry {
+  name: string;
+  data?: Uint8Array;
+  /** Unix mode for the central directory (made by Unix). */
+  mode?: number;
+  /** Size to declare instead of the real one. */
+  declare?: number;
+  deflate?: boolean;
+  badCrc?: boolean;
+}
+
+/** A zip written byte by byte, so that it can lie. */
+function zip(entries: Entry[]): Uint8Array {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const data = Buffer.from(e.data ?? new Uint8Array(0));
+    const body = e.deflate ? deflateRawSync(data) : data;
+    const name = Buffer.from(e.name, 'utf8');
+    const crc = e.badCrc ? crc32(data) ^ 1 : crc32(data);
+    const size = e.declare ?? data.length;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x800, 6);
+    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
+    local.writeUInt32LE(crc >>> 0, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(size, 22);
+    local.writeUInt16LE(name.length, 26);
+    locals.push(local, name, body);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE((3 << 8) | 20, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt16LE(0x800, 8);
+    c.writeUInt16LE(e.deflate ? 8 : 0, 10);
+    c.writeUInt32LE(crc >>> 0, 16);
+    c.writeUInt32LE(body.length, 20);
+    c.writeUInt32LE(size, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
+    c.writeUInt32LE(offset, 42);
+    centrals.push(c, name);
+    offset += 30 + name.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, cd, end]));
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const LAB_YAML = 'wirelab: 1\nname: evil\nnodes:\n  pc1: { kind: host }\n';
+
+/** A well-formed archive around the given files (the manifest lists them all). */
+function archive(files: Entry[], manifest: Record<string, unknown> = {}): Uint8Array {
+  const m = {
+    format: 'wirelab-archive',
+    version: 1,
+    wirelab: 1,
+    lab: 'evil',
+    exportedAt: '2026-01-01T00:00:00Z',
+    withSnapshots: false,
+    current: null,
+    files: files.map((f) => ({ path: f.name, size: f.declare ?? (f.data ?? new Uint8Array(0)).length, sha256: sha(f.data ?? new Uint8Array(0)) })),
+    ...manifest,
+  };
+  return zip([{ name: 'manifest.json', data: text(JSON.stringify(m)) }, ...files]);
+}
+
+const good = (): Entry => ({ name: 'lab/lab.yaml', data: text(LAB_YAML) });
+
+describe('hostile archives are refused before anything is written', () => {
+  const cases: [string, () => Uint8Array, RegExp][] = [
+    ['a path that climbs out', () => archive([good(), { name: 'lab/../../escape.txt', data: text('x') }]), /climbs out with \.\./],
+    ['an absolute path', () => archive([good(), { name: '/etc/evil', data: text('x') }]), /absolute path/],
+    ['a Windows drive path', () => archive([good(), { name: 'C:/evil', data: text('x') }]), /absolute path/],
+    ['a backslash path', () => archive([good(), { name: 'lab\\..\\evil', data: text('x') }]), /backslash/],
+    ['a symbolic link', () => archive([good(), { name: 'lab/state/runtime.json', data: text('/etc/passwd'), mode: 0o120777 }]), /symbolic link/],
+    ['a device node', () => archive([good(), { name: 'lab/state/runtime.json', data: text(''), mode: 0o020644 }]), /device, socket or pipe/],
+    ['a huge file', () => zip([{ name: 'manifest.json', data: text('{}'), declare: 3_000_000_000 }]), /once inflated; an entry may have at most/],
+    ['a zip bomb that lies about its size', () => archive([good(), { name: 'lab/state/runtime.json', data: new Uint8Array(5_000_000), deflate: true, declare: 100 }]), /more than the 100 bytes it declares/],
+    ['entries that add up beyond the cap', () => zip(Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, data: text('x'), declare: 100 << 20 }))), /add up to more than/],
+    ['too many entries', () => zip(Array.from({ length: 10_001 }, (_, i) => ({ name: `f${i}`, data: new Uint8Array(0) }))), /10001 entries; at most 10000/],
+    ['a damaged entry', () => archive([{ ...good(), badCrc: true }]), /CRC does not match/],
+    ['a name twice', () => zip([{ name: 'a', data: text('1') }, { name: 'a', data: text('2') }]), /appears twice/],
+    ['no manifest', () => zip([good()]), /no manifest\.json/],
+    ['another format', () => archive([good()], { format: 'something-else' }), /not a wirelab archive/],
+    ['a newer archive version', () => archive([good()], { version: 2 }), /archive version 2; this wirelab reads version 1/],
+    ['a newer lab format', () => archive([good()], { wirelab: 7 }), /lab format version 7/],
+    ['broken YAML', () => archive([{ name: 'lab/lab.yaml', data: text('wirelab: 1\nname: evil\nnodes: {pc1: [\n') }]), /is not a valid lab file/],
+    ['an invalid lab', () => archive([{ name: 'lab/lab.yaml', data: text('wirelab: 1\nname: evil\nnodes:\n  pc1: { kind: toaster }\n') }]), /is not a valid lab file[\s\S]*kind/],
+    ['a lab of another name than the manifest', () => archive([good()], { lab: 'other' }), /is lab evil, the manifest says other/],
+    ['a file the manifest does not list', () => zip([{ name: 'manifest.json', data: text(JSON.stringify({ format: 'wirelab-archive', version: 1, wirelab: 1, lab: 'evil', files: [{ path: 'lab/lab.yaml', size: LAB_YAML.length, sha256: sha(text(LAB_YAML)) }] })) }, good(), { name: 'lab/extra.sh', data: text('rm -rf /') }]), /not in the manifest/],
+    ['a file no archive has', () => archive([good(), { name: 'lab/run.sh', data: text('x') }]), /a wirelab archive has no such file/],
+    ['a file that does not match the manifest', () => zip([{ name: 'manifest.json', data: text(JSON.stringify({ format: 'wirelab-archive', version: 1, wirelab: 1, lab: 'evil', files: [{ path: 'lab/lab.yaml', size: LAB_YAML.length, sha256: '0'.repeat(64) }] })) }, good()]), /does not match its SHA-256/],
+    ['a linked clone', () => archive([{ name: 'lab/lab.yaml', data: text(`${LAB_YAML}clone-of: { lab: base, snapshot: s1 }\n`) }]), /names a parent/],
+    ['a damaged snapshot state', () => archive([good(), { name: 'lab/snapshots/s1/snapshot.json', data: text(JSON.stringify({ format: 'wirelab-snapshot', version: 1, name: 's1', createdAt: 'x', live: true, parent: null })) }, { name: 'lab/snapshots/s1/lab.yaml', data: text(LAB_YAML) }, { name: 'lab/snapshots/s1/state.bin', data: gzipSync(text('WLSTATE1 garbage')) }]), /state\.bin/],
+    ['not a zip at all', () => text('hello, this is not an archive at all, nope'), /not a zip archive/],
+  ];
+
+  it.each(cases)('%s', async (_what, make, message) => {
+    const before = tree(dir);
+    let error: unknown;
+    try {
+      await importArchive(store, make());
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ArchiveError);
+    expect((error as Error).message).toMatch(message);
+    expect(tree(dir)).toEqual(before);
+  });
+
+  it('accepts the well-formed archive these are made from, and --as refuses a taken name', async () => {
+    const r = await importArchive(store, archive([good()]));
+    expect(r.lab).toBe('evil');
+    expect(tree(store.root)).toEqual(['evil/lab.yaml']);
+    await expect(importArchive(store, archive([good()]), { as: 'evil' })).rejects.toThrow(/already exists/);
+    await expect(importArchive(store, archive([good()]), { as: '../up' })).rejects.toThrow(/not a lab name/);
+    await expect(checkArchive(store, archive([good()]), { as: 'fresh' })).resolves.toMatchObject({ name: 'fresh', renamedFrom: 'evil' });
+    expect(listZip(archive([good()])).map((e) => e.name)).toEqual(['manifest.json', 'lab/lab.yaml']);
+  });
+});
