@@ -30,8 +30,6 @@ export interface EndpointDrops {
   badSource: number;
   /** Inbound: the engine's delivery queue was full (flood). */
   congested: number;
-  /** Inbound (UDP): a datagram from an address other than the configured remote. */
-  foreign: number;
   /** Either way: the endpoint was not running (refused to start, stopped, or its socket not bound yet). */
   down: number;
   /** Outbound: the kernel refused the frame (peer gone, queue full, interface down). */
@@ -78,7 +76,7 @@ export function newCounters(): EndpointCounters {
     framesOut: 0,
     bytesOut: 0,
     paddedIn: 0,
-    drops: { runt: 0, oversized: 0, badSource: 0, congested: 0, foreign: 0, down: 0, txErrors: 0, rxErrors: 0 },
+    drops: { runt: 0, oversized: 0, badSource: 0, congested: 0, down: 0, txErrors: 0, rxErrors: 0 },
   };
 }
 

@@ -56,14 +56,18 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, stepMs =
 }
 
 let counter = 0;
-/** A name of at most 15 characters (interface names' limit) unique to this process: `wl<pid><tag><n>`. */
+/**
+ * A name of at most 15 characters (interface names' limit) unique to this process: `wlt<pid><tag><n>`,
+ * tag starting with a letter. `wlt` keeps test leftovers apart from the server's own `wl<hex>` TAPs.
+ */
 export function uniqueName(tag: string): string {
-  const name = `wl${process.pid}${tag}${(counter++).toString(36)}`;
+  if (!/^[A-Za-z]/.test(tag)) throw new Error(`tag ${tag} must start with a letter`);
+  const name = `wlt${process.pid}${tag}${(counter++).toString(36)}`;
   if (name.length > 15) throw new Error(`name ${name} is longer than 15 characters: use a shorter tag`);
   return name;
 }
 
-/** Namespaces and links a crashed run of this helper left behind (their PID is gone): removed. */
+/** Namespaces and links a crashed run of these helpers left behind (named `wlt<pid>...`, that PID gone): removed. */
 export function reapStale(): void {
   const alive = (pid: number) => existsSync(`/proc/${pid}`);
   let names: string[] = [];
@@ -73,12 +77,12 @@ export function reapStale(): void {
     return;
   }
   for (const n of names) {
-    const m = /^wl(\d+)/.exec(n);
+    const m = /^wlt(\d+)[A-Za-z]/.exec(n);
     if (m && !alive(Number(m[1]))) spawnSync('ip', ['netns', 'del', n]);
   }
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of links.split('\n')) {
-    const m = /^\d+: (wl(\d+)[^:@]*)[:@]/.exec(line);
+    const m = /^\d+: (wlt(\d+)[A-Za-z][^:@]*)[:@]/.exec(line);
     if (m && !alive(Number(m[2]))) spawnSync('ip', ['link', 'del', m[1]!]);
   }
 }
