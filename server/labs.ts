@@ -76,6 +76,8 @@ export class LabService {
   private readonly entries = new Map<string, Entry>();
   private readonly eventListeners = new Set<LabEventListener>();
   private readonly runtimeListeners = new Set<RuntimeListener>();
+  /** Checks run before a lab is deleted (snapshots: linked clones still using it); one throws to refuse. */
+  private readonly removeGuards = new Set<(lab: string) => Promise<void> | void>();
   private rootWatcher: FSWatcher | null = null;
   private rootDebounce: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -258,6 +260,12 @@ export class LabService {
     }, this.debounceMs);
   }
 
+  /** Adds a check run before a lab is deleted; it throws (an ApiError) to refuse. Returns the removal. */
+  guardRemoval(fn: (lab: string) => Promise<void> | void): () => void {
+    this.removeGuards.add(fn);
+    return () => this.removeGuards.delete(fn);
+  }
+
   /** Picks up lab folders written by someone else (an import) at once, without waiting for the watcher. */
   async refresh(): Promise<void> {
     await this.rescan();
@@ -391,6 +399,7 @@ export class LabService {
     const e = this.entry(name);
     await this.serialize(e, async () => {
       if (e.runtime) throw conflict(`lab ${name} is running; stop it before deleting it`);
+      for (const guard of this.removeGuards) await guard(name);
       await this.store.remove(name);
       this.forget(e);
     });

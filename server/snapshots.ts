@@ -113,10 +113,23 @@ export class SnapshotService {
     private readonly opts: SnapshotServiceOptions = {},
   ) {
     this.unlisten = labs.onRuntime((lab, rt) => this.reschedule(lab, rt !== null));
+    this.unguard = labs.guardRemoval((lab) => this.refuseIfParent(lab));
+  }
+
+  private readonly unguard: () => void;
+
+  /** A lab whose snapshots linked clones use cannot be deleted: the clones would lose their base. */
+  private async refuseIfParent(lab: string): Promise<void> {
+    const users: string[] = [];
+    for (const [key, clones] of await this.linkedClones()) if (key.startsWith(`${lab}/`)) users.push(...clones.filter((c) => c !== lab));
+    if (users.length > 0) {
+      throw new ApiError(409, `lab ${lab} has snapshots that linked clone${users.length > 1 ? 's' : ''} ${users.join(', ')} ${users.length > 1 ? 'use' : 'uses'}; delete or fully clone ${users.length > 1 ? 'them' : 'it'} first`, users.map((u) => ({ field: 'lab', message: `linked clone ${u} uses its snapshot` })));
+    }
   }
 
   close(): void {
     this.unlisten();
+    this.unguard();
     for (const s of this.schedules.values()) clearInterval(s.timer);
     this.schedules.clear();
   }

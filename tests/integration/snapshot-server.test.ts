@@ -166,6 +166,10 @@ describe('clones through the API', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toContain('lc');
     expect(existsSync(join(dir, 'big/snapshots/base/lab.yaml'))).toBe(true);
+    // Nor can the parent lab go with it.
+    const labRefused = await api.delete('/labs/big');
+    expect(labRefused.status).toBe(409);
+    expect(labRefused.body.error).toContain('lc');
 
     // An edit of the clone is stored as a difference still.
     await api.expect(201, 'POST', '/labs/lc/nodes', { name: 'extra', kind: 'host' });
