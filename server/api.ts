@@ -26,6 +26,7 @@ import type { CaptureManager } from './captures.js';
 import { CheckSchema, LabFileSchema, LinkSchema, NetworkSchema, NodeSchema } from '../devices/lab/schema.js';
 import type { LabService } from './labs.js';
 import { snapshotRoutes } from './api-snapshots.js';
+import { networkStatusRoutes } from './nat-api.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -193,6 +194,7 @@ export function routes({ labs, captures }: ApiContext): Route[] {
       return r.view;
     },
   });
+  R.push(...networkStatusRoutes(labs));
   R.push(...snapshotRoutes({ labs }));
   return R;
 }

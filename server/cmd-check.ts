@@ -13,6 +13,7 @@ import { parse, UsageError } from './cli.js';
 import { locateLab, readLab, LabNotFound } from './lab-files.js';
 import { startRunConsoles } from './console-telnet.js';
 import { realWorldFactories } from './endpoints/index.js';
+import { hostNetworking } from './host-sockets.js';
 
 const CHECK_HELP = `usage: wirelab check LAB [--labs DIR] [--junit FILE] [--capture FILE.pcapng] [--time real|virtual] [--seed N]
 
@@ -62,7 +63,10 @@ function prepare(values: Record<string, unknown>, positionals: string[], help: s
   try {
     // Cloud nodes and bridged networks reach real equipment; one that cannot start says why and the rest runs.
     const realWorld = realWorldFactories({ onError: (node, message) => console.error(`${node}: ${message}`) });
-    runtime = new LabRuntime(read.lab, { ...(time ? { time } : {}), ...(seed !== undefined ? { seed } : {}), ...realWorld });
+    // NAT gateways (.2) and host adapters (.1) use this process's own sockets, which only make sense against the wall clock.
+    const { hostSockets, hostAdapterTap } = hostNetworking({ onError: (net, message) => console.error(`${net}: ${message}`) });
+    const hostNet = { hostAdapterTap, ...((time ?? read.lab.time) === 'real' ? { hostSockets } : {}) };
+    runtime = new LabRuntime(read.lab, { ...(time ? { time } : {}), ...(seed !== undefined ? { seed } : {}), ...realWorld, ...hostNet });
   } catch (e) {
     if (e instanceof BuildError || e instanceof Error) {
       console.error(`${read.located.file}: ${e.message}`);

@@ -22,7 +22,8 @@ import { macToString } from '../devices/wire/bytes.js';
 import { formatCidr, formatDuration, formatPercent, formatRate } from '../devices/lab/units.js';
 import { ApiError, type ErrorDetail, badField, conflict, issueDetails, notFound } from './errors.js';
 import { formatLabFile } from './lab-yaml.js';
-import { type CheckResult, type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, asLabState } from './runtime.js';
+import { type CheckResult, type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, type RuntimeOptions, asLabState } from './runtime.js';
+import { hostNetworking } from './host-sockets.js';
 import { LabStore } from './store.js';
 import { readLabFile, writeLabFile } from './snapshots-files.js';
 
@@ -61,6 +62,8 @@ export interface LabServiceOptions {
   watchDebounceMs?: number;
   /** Watch lab.yaml files and the labs directory for hand edits (default true). */
   watch?: boolean;
+  /** The host's sockets for NAT gateways and host adapters (default: this process's own, server/host-sockets.ts). */
+  hostNetworking?: Pick<RuntimeOptions, 'hostSockets' | 'hostAdapterTap'>;
 }
 
 export interface LabSummary {
@@ -82,12 +85,14 @@ export class LabService {
   private rootDebounce: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private readonly debounceMs: number;
+  private readonly hostNet: Pick<RuntimeOptions, 'hostSockets' | 'hostAdapterTap'>;
 
   constructor(
     readonly store: LabStore,
     private readonly opts: LabServiceOptions,
   ) {
     this.debounceMs = opts.watchDebounceMs ?? 150;
+    this.hostNet = opts.hostNetworking ?? hostNetworking({ onError: (network, message) => this.log.warn({ network }, message) });
   }
 
   private get log(): Logger {
@@ -416,7 +421,7 @@ export class LabService {
       // An interactive server runs every lab against the wall clock; virtual time is for headless runs.
       let rt: LabRuntimeApi | undefined;
       try {
-        rt = this.opts.runtimeFactory(lab, { time: 'real', seed: lab.seed, ...(state ? { state } : {}) });
+        rt = this.opts.runtimeFactory(lab, { time: 'real', seed: lab.seed, ...(state ? { state } : {}), ...this.hostNet });
         e.runtimeListener = (ev: RuntimeEvent) => this.emit(name, { ...ev });
         rt.onEvent(e.runtimeListener);
         rt.start();
