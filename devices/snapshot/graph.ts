@@ -159,6 +159,11 @@ const TYPED_PROTOS = new Map<object, string>(Object.entries(TYPED_KINDS).map(([k
 
 const UNDEF = ['u'];
 const CUT = ['c'];
+/** Fields per object whose reference and undefined bits fit in a double's integer range. */
+const MASK_BITS = 52;
+const POW2 = Array.from({ length: MASK_BITS }, (_, i) => 2 ** i);
+/** Where field `i` (0-based) of a record of `fieldCount` fields is. */
+const fieldAt = (fieldCount: number, i: number) => (fieldCount <= MASK_BITS ? 3 + i : 1 + i);
 
 /** Records everything reachable from `roots`. */
 export function encodeGraph(roots: Record<string, unknown>, opts: EncodeOptions): EncodedGraph {
@@ -391,30 +396,62 @@ class Encoder {
     return id;
   }
 
-  /** [shape, ...values] for an instance or a plain object; an instance's skipped fields are left out. */
+  /**
+   * [shape, refMask, undefinedMask, ...values] for an instance or a plain object (its skipped
+   * fields left out): a field that references an object holds the object's id with its bit set in
+   * refMask, and an undefined field a 0 with its bit set in undefinedMask, so that the commonest
+   * values need no array of their own (less JSON, less to parse, nothing to collect). Objects with
+   * more fields than a mask holds are written [shape, ...values] with references as [id].
+   */
   private fields(obj: Record<string, unknown>, spec: ClassSpec | undefined, proto: object | null): unknown[] {
     let keys = Object.keys(obj);
     const skip = spec?.skip;
     if (skip) keys = keys.filter((k) => !skip.includes(k));
     const heap = spec?.proto === TimerHeap.prototype;
     const className = spec ? spec.name : proto === null ? '*' : '';
-    const out: unknown[] = [this.shapeFor(spec ? spec.proto : proto, className, keys)];
+    const compact = keys.length <= MASK_BITS;
+    const out: unknown[] = compact ? [this.shapeFor(spec ? spec.proto : proto, className, keys), 0, 0] : [this.shapeFor(spec ? spec.proto : proto, className, keys)];
     const trim = spec?.trim;
-    for (const k of keys) {
+    let refs = 0;
+    let undef = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       this.currentKey = k;
       const v = obj[k];
       if (heap && (k === 'targets' || k === 'args')) {
         out.push(null); // filled in by recordHeapTimers
         continue;
       }
+      if (compact && typeof v === 'object' && v !== null) {
+        // The commonest case, an object already met, without going through value().
+        const known = this.ids.get(v);
+        if (known !== undefined && !(v instanceof ArrayBuffer)) {
+          refs += POW2[i]!;
+          out.push(known);
+          continue;
+        }
+      }
+      let enc: unknown;
       if (trim && v instanceof ArrayBuffer && trim.includes(k)) {
         this.trimmedSeen.add(v);
         this.inTrimmedField = true;
-        out.push(this.value(v));
+        enc = this.value(v);
         this.inTrimmedField = false;
-        continue;
+      } else enc = v === undefined ? UNDEF : this.value(v);
+      if (compact) {
+        if (enc === UNDEF) {
+          undef += POW2[i]!;
+          enc = 0;
+        } else if (Array.isArray(enc) && enc.length === 1 && typeof enc[0] === 'number') {
+          refs += POW2[i]!;
+          enc = enc[0];
+        }
       }
-      out.push(this.value(v));
+      out.push(enc);
+    }
+    if (compact) {
+      out[1] = refs;
+      out[2] = undef;
     }
     return out;
   }
@@ -423,8 +460,8 @@ class Encoder {
     const h = heap as unknown as { targets: (object | null)[]; args: unknown[]; pos: Int32Array };
     const rec = this.records[id]!;
     const shape = this.shapes[rec[0] as number]!;
-    const targetsAt = shape.indexOf('targets');
-    const argsAt = shape.indexOf('args');
+    const targetsAt = fieldAt(shape.length - 1, shape.indexOf('targets') - 1);
+    const argsAt = fieldAt(shape.length - 1, shape.indexOf('args') - 1);
     const targets: unknown[] = ['A'];
     const args: unknown[] = ['A'];
     const droppedSlots: number[] = [];
@@ -667,19 +704,24 @@ export function decodeGraph(graph: EncodedGraph, opts: DecodeOptions): DecodedGr
   const heapsToPrune: { heap: TimerHeap; slots: number[] }[] = [];
   // One field-assigning function per shape: stores by constant keys stay monomorphic, which
   // makes restoring a big lab several times faster than stores by computed key.
-  type Assigner = (t: Record<string, unknown>, r: unknown[], val: (v: unknown) => unknown) => void;
+  type Assigner = (t: Record<string, unknown>, r: unknown[], val: (v: unknown) => unknown, objs: unknown[]) => void;
   const assigners: (Assigner | null | undefined)[] = new Array(shapes.length);
   const assignerFor = (shapeId: number): Assigner | null => {
     let a = assigners[shapeId];
     if (a !== undefined) return a;
     const shape = shapes[shapeId]!;
-    if (specs[shapeId]?.trim || shape.length > 200) a = null;
+    const n = shape.length - 1;
+    if (specs[shapeId]?.trim || n > MASK_BITS) a = null;
     else {
+      const bit = (mask: string, i: number) => (i < 30 ? `(${mask} >> ${i}) & 1` : `Math.floor(${mask} / ${2 ** i}) % 2`);
       const body = shape
         .slice(1)
-        .map((k, i) => `x = r[${i + 1}]; t[${JSON.stringify(k)}] = typeof x === 'object' && x !== null ? val(x) : x;`)
+        .map(
+          (k, i) =>
+            `x = r[${3 + i}]; t[${JSON.stringify(k)}] = ${bit('m', i)} ? objs[x] : ${bit('u', i)} ? undefined : typeof x === 'object' && x !== null ? val(x) : x;`,
+        )
         .join('\n');
-      a = new Function('t', 'r', 'val', `let x;\n${body}`) as Assigner;
+      a = new Function('t', 'r', 'val', 'objs', `let x; const m = r[1], u = r[2];\n${body}`) as Assigner;
     }
     assigners[shapeId] = a;
     return a;
@@ -690,26 +732,37 @@ export function decodeGraph(graph: EncodedGraph, opts: DecodeOptions): DecodedGr
     const shape = shapes[shapeId]!;
     const spec = specs[shapeId];
     const fast = assignerFor(shapeId);
+    const n = shape.length - 1;
     if (fast) {
-      fast(target, rec, val);
-      const extra = rec[shape.length] as [string, number[]] | undefined;
+      fast(target, rec, val, objs);
+      const extra = rec[fieldAt(n, n)] as [string, number[]] | undefined;
       if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: target as unknown as TimerHeap, slots: extra[1] });
       if (spec?.fresh && !external) spec.fresh(target);
       return;
     }
     let releasedFields: string[] | null = null;
-    for (let i = 1; i < shape.length; i++) {
-      const v = rec[i];
-      if (released.size > 0 && Array.isArray(v) && v.length === 1 && released.has(v[0] as number)) {
-        if (spec?.release) (releasedFields ??= []).push(shape[i]!);
-        else target[shape[i]!] = new ArrayBuffer(records[v[0] as number]![1] as number);
+    const compact = n <= MASK_BITS;
+    const m = compact ? (rec[1] as number) : 0;
+    const u = compact ? (rec[2] as number) : 0;
+    for (let i = 0; i < n; i++) {
+      const key = shape[i + 1]!;
+      const raw = rec[fieldAt(n, i)];
+      const isRef = compact && Math.floor(m / 2 ** i) % 2 === 1;
+      if (compact && Math.floor(u / 2 ** i) % 2 === 1) {
+        target[key] = undefined;
         continue;
       }
-      target[shape[i]!] = val(rec[i]);
+      const refId = isRef ? (raw as number) : Array.isArray(raw) && raw.length === 1 && typeof raw[0] === 'number' ? (raw[0] as number) : -1;
+      if (refId >= 0 && released.has(refId)) {
+        if (spec?.release) (releasedFields ??= []).push(key);
+        else target[key] = new ArrayBuffer(records[refId]![1] as number);
+        continue;
+      }
+      target[key] = isRef ? objs[raw as number] : val(raw);
     }
     // After every field, so that the hook's word on the fill mark is the last.
     if (releasedFields) for (const f of releasedFields) spec!.release!(target, f);
-    const extra = rec[shape.length] as [string, number[]] | undefined;
+    const extra = rec[fieldAt(n, n)] as [string, number[]] | undefined;
     if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: target as unknown as TimerHeap, slots: extra[1] });
     if (spec?.fresh && !external) spec.fresh(target);
   };
