@@ -30,8 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 namespace {
 
@@ -537,6 +541,246 @@ napi_value WriteBatch(napi_env env, napi_callback_info info) {
   return Int(env, written);
 }
 
+// ---------------------------------------------------------------- writer thread
+//
+// Writing a frame into a TAP (or a veth through a packet socket) runs the receiving kernel stack
+// inside the write() call: the namespace's IP and TCP processing is paid by whoever writes. A
+// writer thread takes that cost off Node's thread, onto another core. JavaScript copies each frame
+// into a single-producer single-consumer byte ring; the thread writes them out in order (sendmmsg
+// batches on packet sockets) and sleeps on an eventfd when the ring is empty.
+
+struct Writer {
+  int fd;
+  bool packet;
+  uint8_t* ring;
+  uint64_t cap;  // bytes, a power of two
+  std::atomic<uint64_t> head{0};  // consumer position (bytes, monotonic)
+  std::atomic<uint64_t> tail{0};  // producer position
+  std::atomic<bool> sleeping{false};
+  std::atomic<bool> stop{false};
+  int efd;
+  std::thread thread;
+  std::atomic<uint64_t> written{0};
+  std::atomic<uint64_t> errors{0};
+  std::atomic<int> lastErrno{0};
+  bool joined = false;
+};
+
+constexpr uint32_t kWrap = 0xffffffffu;
+inline uint64_t Align4(uint64_t v) { return (v + 3) & ~uint64_t(3); }
+
+void WriterLoop(Writer* w) {
+  constexpr int kBatch = 64;
+  struct mmsghdr msgs[kBatch];
+  struct iovec iov[kBatch];
+  uint64_t ends[kBatch];
+  for (;;) {
+    uint64_t h = w->head.load(std::memory_order_relaxed);
+    uint64_t t = w->tail.load(std::memory_order_acquire);
+    if (h == t) {
+      if (w->stop.load(std::memory_order_acquire)) return;
+      w->sleeping.store(true, std::memory_order_seq_cst);
+      t = w->tail.load(std::memory_order_seq_cst);
+      if (h == t && !w->stop.load(std::memory_order_seq_cst)) {
+        uint64_t v;
+        ssize_t r = read(w->efd, &v, sizeof v);
+        (void)r;
+      }
+      w->sleeping.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    int n = 0;
+    while (h != t && n < kBatch) {
+      uint64_t pos = h & (w->cap - 1);
+      uint32_t len;
+      if (w->cap - pos < 4) {
+        h += w->cap - pos;
+        continue;
+      }
+      memcpy(&len, w->ring + pos, 4);
+      if (len == kWrap) {
+        h += w->cap - pos;
+        continue;
+      }
+      iov[n].iov_base = w->ring + pos + 4;
+      iov[n].iov_len = len;
+      h += Align4(4 + len);
+      ends[n] = h;
+      n++;
+      if (!w->packet) break;  // a TAP takes one frame per write()
+    }
+    if (n == 0) {
+      w->head.store(h, std::memory_order_release);
+      continue;
+    }
+    if (w->packet) {
+      memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)n);
+      for (int i = 0; i < n; i++) {
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      int done = 0;
+      while (done < n) {
+        int k = sendmmsg(w->fd, msgs + done, (unsigned)(n - done), 0);
+        if (k < 0) {
+          if (errno == EINTR) continue;
+          // The frame at `done` was refused: count it and go on with the next.
+          w->errors.fetch_add(1, std::memory_order_relaxed);
+          w->lastErrno.store(errno, std::memory_order_relaxed);
+          done++;
+          continue;
+        }
+        done += k;
+        w->written.fetch_add((uint64_t)k, std::memory_order_relaxed);
+      }
+    } else {
+      ssize_t k;
+      do {
+        k = write(w->fd, iov[0].iov_base, iov[0].iov_len);
+      } while (k < 0 && errno == EINTR);
+      if (k < 0) {
+        w->errors.fetch_add(1, std::memory_order_relaxed);
+        w->lastErrno.store(errno, std::memory_order_relaxed);
+      } else {
+        w->written.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    w->head.store(ends[n - 1], std::memory_order_release);
+  }
+}
+
+void StopWriter(Writer* w) {
+  if (w->joined) return;
+  w->stop.store(true, std::memory_order_seq_cst);
+  uint64_t one = 1;
+  ssize_t r = write(w->efd, &one, sizeof one);
+  (void)r;
+  w->thread.join();
+  w->joined = true;
+}
+
+void DeleteWriter(Writer* w) {
+  StopWriter(w);
+  close(w->efd);
+  free(w->ring);
+  delete w;
+}
+
+void WriterFinalize(napi_env /*env*/, void* data, void* /*hint*/) {
+  DeleteWriter(static_cast<Writer*>(data));
+}
+
+Writer* GetWriter(napi_env env, napi_value v) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok) return nullptr;
+  return static_cast<Writer*>(data);
+}
+
+// startWriter(fd, packet, ringBytes): handle. The fd must outlive the writer (stopWriter first).
+napi_value StartWriter(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t fd, bytes;
+  bool packet;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_bool(env, argv[1], &packet));
+  CHECK(napi_get_value_int32(env, argv[2], &bytes));
+  uint64_t cap = 1 << 16;
+  while (cap < (uint64_t)bytes && cap < (1ull << 28)) cap <<= 1;
+  Writer* w = new Writer();
+  w->fd = fd;
+  w->packet = packet;
+  w->cap = cap;
+  w->ring = static_cast<uint8_t*>(malloc(cap));
+  w->efd = eventfd(0, EFD_CLOEXEC);
+  if (w->ring == nullptr || w->efd < 0) {
+    int err = errno;
+    if (w->efd >= 0) close(w->efd);
+    free(w->ring);
+    delete w;
+    return ThrowErrno(env, err, "eventfd", "writer");
+  }
+  w->thread = std::thread(WriterLoop, w);
+  napi_value handle;
+  CHECK(napi_create_external(env, w, WriterFinalize, nullptr, &handle));
+  return handle;
+}
+
+// push(handle, frame): true when queued, false when the ring is full (the frame is dropped).
+napi_value WriterPush(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Writer* w = GetWriter(env, argv[0]);
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (w == nullptr || w->joined || napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "writerPush(handle, frame: Uint8Array) on a running writer");
+    return nullptr;
+  }
+  napi_value out;
+  uint64_t need = Align4(4 + length);
+  uint64_t t = w->tail.load(std::memory_order_relaxed);
+  uint64_t h = w->head.load(std::memory_order_acquire);
+  uint64_t pos = t & (w->cap - 1);
+  uint64_t skip = w->cap - pos < need ? w->cap - pos : 0;
+  if (length > 0xfffffff0u || (t + skip + need) - h > w->cap) {
+    napi_get_boolean(env, false, &out);
+    return out;
+  }
+  if (skip) {
+    if (skip >= 4) {
+      uint32_t mark = kWrap;
+      memcpy(w->ring + pos, &mark, 4);
+    }
+    t += skip;
+    pos = 0;
+  }
+  uint32_t len32 = (uint32_t)length;
+  memcpy(w->ring + pos, &len32, 4);
+  memcpy(w->ring + pos + 4, data, length);
+  w->tail.store(t + need, std::memory_order_seq_cst);
+  if (w->sleeping.load(std::memory_order_seq_cst)) {
+    uint64_t one = 1;
+    ssize_t r = write(w->efd, &one, sizeof one);
+    (void)r;
+  }
+  napi_get_boolean(env, true, &out);
+  return out;
+}
+
+// writerStats(handle, out: Float64Array(3)): [written, errors, last errno].
+napi_value WriterStats(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Writer* w = GetWriter(env, argv[0]);
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (w == nullptr || napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array || length < 3) {
+    napi_throw_type_error(env, nullptr, "writerStats(handle, out: Float64Array(3))");
+    return nullptr;
+  }
+  double* o = static_cast<double*>(data);
+  o[0] = (double)w->written.load(std::memory_order_relaxed);
+  o[1] = (double)w->errors.load(std::memory_order_relaxed);
+  o[2] = (double)w->lastErrno.load(std::memory_order_relaxed);
+  return nullptr;
+}
+
+// stopWriter(handle): writes out what is queued, then ends the thread (blocks until it has).
+napi_value StopWriterJs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Writer* w = GetWriter(env, argv[0]);
+  if (w != nullptr) StopWriter(w);
+  return nullptr;
+}
+
 napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -556,6 +800,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"write", nullptr, Write, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"writeBatch", nullptr, WriteBatch, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"startWriter", nullptr, StartWriter, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"writerPush", nullptr, WriterPush, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"writerStats", nullptr, WriterStats, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"stopWriter", nullptr, StopWriterJs, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -153,7 +153,11 @@ export abstract class RealEndpoint implements Device {
     this.onError?.(this, message);
   }
 
+  /** Brings counters kept elsewhere (a writer thread's) up to date; status() calls it. */
+  protected refreshCounters(): void {}
+
   status(): EndpointStatus {
+    this.refreshCounters();
     return { type: this.type, endpoint: this.describe(), state: this.state, error: this.error, counters: structuredClone(this.counters) };
   }
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ReaderHandle = { readonly __reader: unique symbol };
+export type WriterHandle = { readonly __writer: unique symbol };
 
 export interface NetAddon {
   /** Creates (or attaches to a persistent) TAP device; the fd is non-blocking. */
@@ -29,6 +30,14 @@ export interface NetAddon {
   /** Frames written in order; errOut[0] gets the errno of the first failure, 0 when none. */
   writeBatch(fd: number, packet: boolean, frames: Uint8Array[], count: number, errOut: Int32Array): number;
   close(fd: number): number;
+  /** A thread that writes queued frames to `fd` in order (the kernel's receive work then runs there). */
+  startWriter(fd: number, packet: boolean, ringBytes: number): WriterHandle;
+  /** Copies the frame into the writer's ring; false when the ring is full (frame dropped). */
+  writerPush(handle: WriterHandle, frame: Uint8Array): boolean;
+  /** out = [frames written, frames the kernel refused, errno of the last refusal]. */
+  writerStats(handle: WriterHandle, out: Float64Array): void;
+  /** Writes out what is queued and ends the thread; call before closing the fd. */
+  stopWriter(handle: WriterHandle): void;
 }
 
 export type AddonLoad = { ok: true; addon: NetAddon; path: string } | { ok: false; reason: string };
