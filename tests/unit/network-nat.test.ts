@@ -9,7 +9,6 @@ import type { LabRuntime } from '../../devices/lab/runtime.js';
 import { SocketGateway } from '../../devices/network/index.js';
 import { HttpGet, HttpServer } from '../../devices/services/index.js';
 import type { UdpOwner, UdpSocket, IcmpErrorReport } from '../../devices/stack/index.js';
-import { attachTcp } from '../../devices/stack/tcp-ip.js';
 import type { TcpErrorCode, TcpLayer, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
 import { type Ip4, ip4ToString, parseIp4 } from '../../devices/wire/bytes.js';
 import { decodeDns, dnsEncodingLength, encodeDns } from '../../devices/wire/dns.js';
@@ -47,7 +46,7 @@ function world(extra = '', setup?: (f: FakeHost) => void): World {
   rt.start();
   const pc1 = rt.host('pc1')!;
   const parts = rt.networkParts('vmnet8')!;
-  return { rt, fake, pc1, tcp1: attachTcp(pc1.stack), nat: parts.nat!, hostAdapter: parts.hostAdapter as SocketGateway };
+  return { rt, fake, pc1, tcp1: pc1.tcp, nat: parts.nat!, hostAdapter: parts.hostAdapter as SocketGateway };
 }
 
 /** A TCP client that records what happens to it. */
@@ -418,7 +417,7 @@ describe('host adapter (.1)', () => {
     const rt = labOf(NAT_LAB());
     rt.start();
     const pc1 = rt.host('pc1')!;
-    const tcp = attachTcp(pc1.stack);
+    const tcp = pc1.tcp;
     const c = new Client(tcp, ip('192.168.8.1'), 22);
     const out = new Client(tcp, OUT, 80);
     const p = new UdpProbe(pc1);
