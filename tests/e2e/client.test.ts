@@ -311,4 +311,35 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await selectNode(page, 'r1');
     await page.screenshot({ path: join(SHOTS, 'readme-office-1600x1000.png') });
   }, 120_000);
+
+  test('a lab without positions is laid out; Auto layout saves positions, undo takes them back', async () => {
+    const triangle = parseYaml(readFileSync(join('labs', 'triangle', 'lab.yaml'), 'utf8')) as { nodes: Record<string, { ui?: unknown }> };
+    for (const n of Object.values(triangle.nodes)) delete n.ui;
+    const created = await fetch(`${lab.apiUrl}/api/v1/labs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(triangle) });
+    expect(created.status).toBe(201);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(lab.appUrl + '#/labs/triangle');
+    await page.reload();
+    await page.waitForFunction(() => !!window.wirelabCy && !window.wirelabCy.getElementById('h3').empty());
+    await page.waitForTimeout(500);
+    const names = Object.keys(triangle.nodes);
+    const box = (await page.locator('[data-test="canvas"]').boundingBox())!;
+    const at = await Promise.all(names.map((n) => screenPos(page, n)));
+    for (const p of at) {
+      expect(p.x).toBeGreaterThan(box.x);
+      expect(p.x).toBeLessThan(box.x + box.width);
+      expect(p.y).toBeGreaterThan(box.y);
+      expect(p.y).toBeLessThan(box.y + box.height);
+    }
+    for (let i = 0; i < at.length; i++) for (let j = i + 1; j < at.length; j++) expect(Math.hypot(at[i]!.x - at[j]!.x, at[i]!.y - at[j]!.y)).toBeGreaterThan(40);
+    // Opening a lab writes nothing; Auto layout does, as one undoable step.
+    const file = () => parseYaml(readFileSync(join(lab.labsDir, 'triangle', 'lab.yaml'), 'utf8')) as { nodes: Record<string, { ui?: { x: number; y: number } }> };
+    expect(Object.values(file().nodes).every((n) => n.ui === undefined)).toBe(true);
+    await page.click('text=Auto layout');
+    await page.waitForFunction(() => !(document.querySelector('[data-test="undo"]') as HTMLButtonElement).disabled);
+    expect(Object.values(file().nodes).every((n) => typeof n.ui?.x === 'number')).toBe(true);
+    await page.click('[data-test="undo"]');
+    await page.waitForFunction(() => !(document.querySelector('[data-test="redo"]') as HTMLButtonElement).disabled);
+    expect(Object.values(file().nodes).every((n) => n.ui === undefined)).toBe(true);
+  }, 60_000);
 });

@@ -21,6 +21,8 @@ export const useUiStore = defineStore('ui', () => {
   const route = ref<string | null>(typeof location === 'undefined' ? null : labFromHash(location.hash));
   const selection = ref<Selection[]>([]);
   const tool = ref<Tool>('select');
+  /** Interface names at the cable ends on the canvas. */
+  const interfaceLabels = ref(true);
   const bottomTab = ref<BottomTab>('trace');
   const bottomHeight = ref(typeof window === 'undefined' ? 280 : Math.round(Math.min(380, Math.max(220, window.innerHeight * 0.34))));
   const bottomOpen = ref(true);
@@ -72,7 +74,7 @@ export const useUiStore = defineStore('ui', () => {
     bottomOpen.value = true;
   }
 
-  return { route, selection, selected, tool, bottomTab, bottomHeight, bottomOpen, notices, select, isSelected, notify, fail, dismiss, openLab, fromHash, showBottom };
+  return { route, selection, selected, tool, interfaceLabels, bottomTab, bottomHeight, bottomOpen, notices, select, isSelected, notify, fail, dismiss, openLab, fromHash, showBottom };
 });
 
 function labFromHash(hash: string): string | null {
