@@ -6,6 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadLabText, formatLabErrors, type LabError } from '../devices/lab/load.js';
 import type { Lab } from '../devices/lab/schema.js';
+import { LabStore } from './store.js';
+import { resolveLabText } from './snapshots-files.js';
 
 export interface LocatedLab {
   /** The lab folder. */
@@ -32,7 +34,8 @@ export type ReadLab = { ok: true; lab: Lab; located: LocatedLab } | { ok: false;
 
 /** Reads and validates a lab file; the lab's name must equal its folder's when it is a lab.yaml. */
 export function readLab(located: LocatedLab): ReadLab {
-  const text = readFileSync(located.file, 'utf8');
+  // A linked clone stores only its differences from its parent snapshot: read it whole.
+  const text = resolveLabText(new LabStore(dirname(located.dir)), readFileSync(located.file, 'utf8'));
   const shown = located.file.startsWith(process.cwd() + '/') ? located.file.slice(process.cwd().length + 1) : located.file;
   const folderName = basename(located.file) === 'lab.yaml' ? basename(located.dir) : undefined;
   const r = loadLabText(text, shown, folderName !== undefined ? { folderName } : {});

@@ -209,7 +209,7 @@ function traceOutcome(t: TraceOperation, hops: Ip4[] | undefined): Outcome {
 const PROBE_TIMEOUT = 1;
 
 /** One datagram to ip:port; success is an answer from there (an echo service), failure an ICMP error or silence. */
-class UdpProbe implements UdpOwner, TimerTarget {
+export class UdpProbe implements UdpOwner, TimerTarget {
   done = false;
   answered = false;
   detail = '';

@@ -11,6 +11,7 @@ import { TimerHeap } from '../engine/timers.js';
 import { Capture, CaptureTap } from '../engine/capture.js';
 import { DhcpClient } from '../host/dhcp-client.js';
 import { DnsLookup, PingOperation, TraceOperation } from '../host/apps.js';
+import { UdpProbe } from '../lab/checks.js';
 import { Host } from '../host/index.js';
 import { DnsService, UdpEchoService } from '../host/services.js';
 import { Hub } from '../hub/index.js';
@@ -91,6 +92,7 @@ export function labClassSpecs(): ClassSpec[] {
     plain('DnsLookup', DnsLookup),
     plain('PingOperation', PingOperation),
     plain('TraceOperation', TraceOperation),
+    plain('UdpProbe', UdpProbe),
     plain('UdpEchoService', UdpEchoService),
     plain('DnsService', DnsService),
     plain('Hub', Hub),

@@ -10,6 +10,7 @@ import { hostBench } from './host.bench.js';
 import { serverBench } from './server.bench.js';
 import { tcpBench } from './tcp.bench.js';
 import { consoleBench } from './console.bench.js';
+import { snapshotBench } from './snapshot.bench.js';
 
 export interface Figure {
   name: string;
@@ -22,6 +23,7 @@ const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
   server: serverBench,
   tcp: tcpBench,
+  snapshot: snapshotBench,
   devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await consoleBench()), ...(await devicesBench())],
 };
 
