@@ -119,6 +119,7 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.fill('[data-test="new-lab-description"]', 'Two hosts on a switch, drawn in the browser');
     await page.click('[data-test="create-lab"]');
     await page.waitForSelector('[data-test="canvas"]');
+    await page.waitForFunction(() => !!window.wirelabCy);
 
     // Two hosts and a switch, dragged from the palette.
     const c = (await page.locator('[data-test="canvas"]').boundingBox())!;
