@@ -539,14 +539,23 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
   /** The host connected: let the guest's SYN in, to a listener on exactly the address it aimed at. */
   private hostConnected(f: TcpFlow): void {
     if (f.state !== 'connecting' || f.syn === null) return;
-    f.state = 'handshake';
-    this.counters.tcpOpened++;
     const key = `${f.peerIp}:${f.peerPort}`;
     let l = this.listeners.get(key);
     if (l === undefined) {
-      l = { listener: this.tcp.listen(f.peerPort, this, { localIp: f.peerIp, noDelay: true }), users: 0 };
+      try {
+        l = { listener: this.tcp.listen(f.peerPort, this, { localIp: f.peerIp, noDelay: true }), users: 0 };
+      } catch {
+        // Only our own listeners live in this TCP; should one linger, the guest hears a refusal.
+        this.hostSockets?.tcpReset(f.handle);
+        f.hostOpen = false;
+        this.refuse(f, 'ECONNREFUSED');
+        this.removeTcp(f);
+        return;
+      }
       this.listeners.set(key, l);
     }
+    f.state = 'handshake';
+    this.counters.tcpOpened++;
     l.users++;
     f.holdsListener = true;
     const syn = f.syn;

@@ -339,6 +339,26 @@ describe('NAT gateway: UDP and DNS', () => {
     expect(w2.nat.status().dnsUpstream).toBe('127.0.0.1:5353');
   });
 
+  it('relays DNS over TCP at .2:53 to the upstream, and refuses other ports of .2', async () => {
+    const w = world('', (f) => {
+      f.resolverAddress = { ip: ip('10.255.255.53'), port: 53 };
+      f.servers.set('10.255.255.53:53', (c) => {
+        c.onData = (conn) => {
+          conn.write(`answer to ${conn.bytes} bytes`);
+          conn.end();
+        };
+      });
+    });
+    const dns = new Client(w.tcp1, ip('192.168.8.2'), 53);
+    const other = new Client(w.tcp1, ip('192.168.8.2'), 80);
+    await run(w.rt, () => dns.connected && other.closed);
+    dns.socket.send(enc('\u0000\u0010sixteen byte qry'));
+    expect(await run(w.rt, () => dns.ended)).toBe(true);
+    expect(dns.text).toBe('answer to 18 bytes');
+    expect(other.error).toBe('ECONNREFUSED');
+    expect(w.fake.connects).toEqual(['10.255.255.53:53']);
+  });
+
   it('says SERVFAIL at once when there is no resolver to ask', async () => {
     const w = world();
     const q = w.rt.host('pc2')!.resolve('www.example.com');
