@@ -13,7 +13,7 @@ import { type CaptureOptions, CaptureManager } from './captures.js';
 import { ApiError } from './errors.js';
 import { LabService } from './labs.js';
 import { openApiDocument } from './openapi.js';
-import { type RuntimeFactory, defaultRuntimeFactory } from './runtime.js';
+import { type RuntimeFactory, realWorldRuntimeFactory } from './runtime.js';
 import { InvalidLabName, LabStore } from './store.js';
 import { TraceHub } from './trace.js';
 import { type WsOptions, WsHub } from './ws.js';
@@ -81,7 +81,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   const store = new LabStore(opts.labsDir ?? './labs');
   const labs = new LabService(store, {
     log,
-    runtimeFactory: opts.runtimeFactory ?? defaultRuntimeFactory,
+    // Cloud nodes and bridged networks reach real equipment through the server's endpoints.
+    runtimeFactory: opts.runtimeFactory ?? realWorldRuntimeFactory((node, message) => log.warn({ node }, message)),
     watch: opts.watch,
     watchDebounceMs: opts.watchDebounceMs,
   });

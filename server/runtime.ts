@@ -4,6 +4,7 @@
  */
 import type { Lab } from '../devices/lab/schema.js';
 import { LabRuntime, type LabState, type RuntimeOptions } from '../devices/lab/runtime.js';
+import { realWorldFactories } from './endpoints/index.js';
 
 export type { CheckResult } from '../devices/lab/checks.js';
 export type { LabState, RuntimeEvent, RuntimeOptions } from '../devices/lab/runtime.js';
@@ -11,6 +12,12 @@ export type LabRuntimeApi = LabRuntime;
 export type RuntimeFactory = (lab: Lab, opts: RuntimeOptions) => LabRuntime;
 
 export const defaultRuntimeFactory: RuntimeFactory = (lab, opts) => new LabRuntime(lab, opts);
+
+/** Runtimes whose cloud nodes and bridged networks open real UDP tunnels, TAPs and NICs. */
+export function realWorldRuntimeFactory(onError: (node: string, message: string) => void): RuntimeFactory {
+  const factories = realWorldFactories({ onError });
+  return (lab, opts) => new LabRuntime(lab, { ...factories, ...opts });
+}
 
 /** A state file's content if it looks like a LabState, else undefined (a damaged file is not fed to the devices). */
 export function asLabState(v: unknown): LabState | undefined {

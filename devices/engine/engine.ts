@@ -274,6 +274,8 @@ export class Engine {
 
   stop(): void {
     this.running = false;
+    if (this.wakeImmediate !== undefined) clearImmediate(this.wakeImmediate);
+    this.wakeImmediate = undefined;
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     this.wakeAt = Infinity;
@@ -291,18 +293,28 @@ export class Engine {
     this.armWake();
   };
 
+  // setTimeout(0) waits at least 1 ms in Node; a frame from outside must not.
+  private wakeImmediate: ReturnType<typeof setImmediate> | undefined;
+  private readonly onImmediate = (): void => {
+    this.wakeImmediate = undefined;
+    this.onWake();
+  };
+
   private wakeSoon(): void {
     if (this.wakeAt <= this.now) return;
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     this.wakeAt = this.now;
-    this.wakeTimer = setTimeout(this.onWake, 0);
+    this.wakeImmediate ??= setImmediate(this.onImmediate);
   }
 
   private armWake(): void {
     if (!this.running) return;
-    let at: number;
-    if (this.qHead !== this.qTail) at = this.now;
-    else at = this.timers.peekTime();
+    if (this.qHead !== this.qTail) {
+      this.wakeSoon();
+      return;
+    }
+    const at = this.timers.peekTime();
     if (at === Infinity) return; // idle: nothing scheduled, no CPU spent
     if (this.wakeTimer !== undefined) {
       if (at >= this.wakeAt) return;

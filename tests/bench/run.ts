@@ -11,6 +11,7 @@ import { serverBench } from './server.bench.js';
 import { tcpBench } from './tcp.bench.js';
 import { consoleBench } from './console.bench.js';
 import { snapshotBench } from './snapshot.bench.js';
+import { bridgeBench } from './bridge.bench.js';
 
 export interface Figure {
   name: string;
@@ -24,6 +25,7 @@ const groups: Record<string, () => Promise<Figure[]>> = {
   server: serverBench,
   tcp: tcpBench,
   snapshot: snapshotBench,
+  bridge: bridgeBench,
   devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await consoleBench()), ...(await devicesBench())],
 };
 
