@@ -478,7 +478,13 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
   private tcpTarget(dst: Ip4, port: number): { ip: Ip4; port: number } | null {
     if (this.mode === 'host') return dst === this.ip ? { ip: LOOPBACK, port } : null;
     if (dst === this.ip) return port === 53 ? this.upstream() : null;
-    return outsideForbidden(dst) ? null : { ip: dst, port };
+    return this.notRelayed(dst) ? null : { ip: dst, port };
+  }
+
+  /** Not for the NAT: the host's loopback, reserved addresses, and this network itself (on-link, never through .2). */
+  private notRelayed(dst: Ip4): boolean {
+    const a = this.iface.addresses[0];
+    return outsideForbidden(dst) || (a !== undefined && ((dst & a.mask) >>> 0) === a.network);
   }
 
   private upstream(): { ip: Ip4; port: number } | null {
@@ -719,7 +725,7 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
     const dstPort = u16(packet, off + 2);
     const hs = this.hostSockets;
     const target = this.mode === 'host' ? LOOPBACK : dst;
-    if (hs === null || (this.mode === 'nat' && outsideForbidden(dst)) || dstPort === 0) {
+    if (hs === null || (this.mode === 'nat' && this.notRelayed(dst)) || dstPort === 0) {
       this.counters.refused++;
       this.stack.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, this.mode === 'host' ? UNREACH.PORT : UNREACH.ADMIN_PROHIBITED, packet, this.iface);
       return;

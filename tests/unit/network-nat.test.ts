@@ -182,13 +182,17 @@ describe('NAT gateway: TCP out through the host', () => {
     expect(w.nat.stack.stats.icmpErrorsSent).toBe(1);
   });
 
-  it('never opens a host socket to the host\'s loopback through NAT (that is what .1 is for)', async () => {
+  it('never opens a host socket to the host\'s loopback (that is what .1 is for) or to the network itself', async () => {
     const w = world();
     const c = new Client(w.tcp1, ip('127.0.0.1'), 80);
-    await run(w.rt, () => c.closed, 10e9);
+    // An on-link address that a confused guest sends to .2's MAC is not relayed either.
+    w.pc1.stack.addStaticArp(w.pc1.iface('eth0'), ip('192.168.8.99'), w.nat.mac);
+    const d = new Client(w.tcp1, ip('192.168.8.99'), 80);
+    await run(w.rt, () => c.closed && d.closed, 10e9);
     expect(w.fake.connects).toEqual([]);
     expect(c.error).toBe('ECONNREFUSED');
-    expect(w.nat.status().counters.refused).toBe(1);
+    expect(d.error).toBe('ECONNREFUSED');
+    expect(w.nat.status().counters.refused).toBe(2);
   });
 
   it('moves 4 MB each way intact while the host side reads slowly (pauses both ways)', async () => {
