@@ -174,6 +174,37 @@ checks:
     expect(adapter.status().tcp).toEqual([]);
   });
 
+  it('carries resets both ways between a guest and a real socket', async () => {
+    const [port] = await freePorts('tcp', 1);
+    const seen: string[] = [];
+    const server = net.createServer((s) => {
+      s.on('error', (e: NodeJS.ErrnoException) => void seen.push(e.code ?? e.message));
+      s.on('data', (b) => {
+        if (b.toString() === 'reset me') s.resetAndDestroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const pc = rt.host('pc')!;
+      const errors: string[] = [];
+      const owner: TcpSocketOwner = { onError: (_s, e) => void errors.push(e) };
+      const a = pc.tcp.connect(parseIp4('192.168.88.1')!, port!, {
+        ...owner,
+        onConnect: (s) => void s.send(new TextEncoder().encode('reset me')),
+      });
+      expect(await rt.waitFor(() => errors.length === 1, 10e9)).toBe(true);
+      expect(errors).toEqual(['ECONNRESET']);
+      expect(a.stateName).toBe('CLOSED');
+      let up = false;
+      const b = pc.tcp.connect(parseIp4('192.168.88.1')!, port!, { onConnect: () => void (up = true) });
+      expect(await rt.waitFor(() => up, 10e9)).toBe(true);
+      b.abort();
+      expect(await waitUntil(() => seen.includes('ECONNRESET'), 5000)).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
   it('lets go of every host socket when the lab stops', async () => {
     rt.stop();
     // The forward's listener is closed: a connect is refused.
