@@ -252,6 +252,8 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.uncheck('[data-test="network-editor"] [data-test="network-dhcp"]');
     await page.click('[data-test="network-editor"] [data-test="apply-network"]');
     await page.waitForFunction(() => /off.*192\.168\.77\.0\/24/.test(document.querySelector('[data-network="vmnet8"]')?.textContent ?? ''));
+    // Its live status: the NAT gateway at .2 of the new subnet.
+    await page.locator('[data-test="network-status"]', { hasText: 'NAT gateway / DNS 192.168.77.2' }).waitFor();
     const nets = (await api('/labs/e2e/networks')) as { name: string; spec: Record<string, unknown> }[];
     expect(nets.find((n) => n.name === 'vmnet8')!.spec).toMatchObject({ type: 'nat', subnet: '192.168.77.0/24', dhcp: { enabled: false } });
   }, 180_000);
@@ -270,6 +272,13 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
       await page.reload();
       await page.waitForFunction(() => !!window.wirelabCy && !window.wirelabCy.getElementById('pc1').empty());
       await page.waitForTimeout(1200);
+      // Reopened, the lab is drawn where lab.yaml says its nodes are.
+      const saved = parseYaml(readFileSync(join(lab.labsDir, 'e2e', 'lab.yaml'), 'utf8')) as { nodes: Record<string, { ui: { x: number; y: number } }> };
+      const shown = await page.evaluate(() => {
+        const cy = window.wirelabCy as unknown as { getElementById(id: string): { position(): { x: number; y: number } } };
+        return ['pc1', 'pc2', 'sw1'].map((n) => cy.getElementById(n).position());
+      });
+      expect(shown).toEqual(['pc1', 'pc2', 'sw1'].map((n) => saved.nodes[n]!.ui));
       await page.screenshot({ path: join(SHOTS, `canvas-trace-${tag}.png`) });
       await selectNode(page, 'pc1');
       await page.screenshot({ path: join(SHOTS, `node-inspector-${tag}.png`) });

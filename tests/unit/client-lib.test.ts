@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import type { CaptureView, CheckResult, LabSummary, LabView, LinkView, NetworkView, NodeView } from '../../client/src/api/types.js';
+import type { CaptureView, CheckResult, LabSummary, LabView, LinkView, NetworkStatusView, NetworkView, NodeView } from '../../client/src/api/types.js';
 import { getIn, plain, sameJson, setIn } from '../../client/src/lib/draft.js';
 import { fieldPath } from '../../client/src/lib/errors.js';
 import { hexDump } from '../../client/src/lib/hex.js';
@@ -15,6 +15,7 @@ import { interfacesFreeFirst, linkBody, newNodeSpec, nextNetworkName, nextNodeNa
 import type { CheckResult as ServerCheckResult } from '../../devices/lab/checks.js';
 import { formatPath, validateLab } from '../../devices/lab/schema.js';
 import type { CaptureView as ServerCaptureView } from '../../server/captures.js';
+import type { NetworkStatus as ServerNetworkStatus } from '../../server/nat-api.js';
 import type { LabSummary as ServerLabSummary, LabView as ServerLabView, LinkView as ServerLinkView, NetworkView as ServerNetworkView, NodeView as ServerNodeView } from '../../server/labs.js';
 
 // Compile-time: each server view is assignable to the client's type of it.
@@ -26,6 +27,7 @@ const fits = {
   linkView: (v: ServerLinkView): LinkView => v,
   checkResult: (v: ServerCheckResult): CheckResult => v,
   captureView: (v: ServerCaptureView): CaptureView => v,
+  networkStatus: (v: ServerNetworkStatus): NetworkStatusView => v,
 };
 
 describe('names and interfaces', () => {
@@ -137,6 +139,6 @@ describe('forms', () => {
   });
 
   test('the server view types fit the client types', () => {
-    expect(Object.keys(fits)).toHaveLength(7);
+    expect(Object.keys(fits)).toHaveLength(8);
   });
 });

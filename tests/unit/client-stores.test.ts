@@ -289,6 +289,17 @@ describe('live state, traces and checks on a running lab', () => {
     expect(traces.count).toBeLessThan(traces.total / 100);
   });
 
+  test('the live status of a network: address plan and the leases of its DHCP server', async () => {
+    await api.addNetwork('live', 'vmnet1', { type: 'host-only', subnet: '192.168.56.0/24' });
+    await api.addNode('live', 'pc3', { kind: 'host', interfaces: { eth0: { network: 'vmnet1', ip: 'dhcp' } } });
+    await until(async () => ((await api.networkStatus('live', 'vmnet1')).dhcp?.leased ?? 0) > 0, 'a lease', 20_000);
+    const s = await api.networkStatus('live', 'vmnet1');
+    expect(s.plan).toMatchObject({ subnet: '192.168.56.0/24', hostAdapter: '192.168.56.1', dhcpServer: '192.168.56.254' });
+    expect(s.dhcp!.leases[0]!.ip).toMatch(/^192\.168\.56\.(1[2-9]\d|2[0-4]\d|25[0-3])$/);
+    await api.deleteNode('live', 'pc3');
+    await api.deleteNetwork('live', 'vmnet1');
+  });
+
   test('checks: a cable at 100% loss makes the ping fail', async () => {
     const topo = useTopologyStore();
     const checks = useChecksStore();

@@ -12,6 +12,7 @@ import type {
   LabSummary,
   LabView,
   LinkView,
+  NetworkStatusView,
   NetworkView,
   NodeView,
 } from './types.js';
@@ -103,6 +104,7 @@ export const api = {
   replaceNetwork: (lab: string, net: string, spec: Record<string, unknown>) => request<NetworkView>('PUT', `/labs/${enc(lab)}/networks/${enc(net)}`, spec),
   patchNetwork: (lab: string, net: string, patch: Record<string, unknown>) => request<NetworkView>('PATCH', `/labs/${enc(lab)}/networks/${enc(net)}`, patch),
   deleteNetwork: (lab: string, net: string) => request<void>('DELETE', `/labs/${enc(lab)}/networks/${enc(net)}`),
+  networkStatus: (lab: string, net: string) => request<NetworkStatusView>('GET', `/labs/${enc(lab)}/networks/${enc(net)}/status`),
 
   addLink: (lab: string, body: unknown) => request<LinkView>('POST', `/labs/${enc(lab)}/links`, body),
   deleteLink: (lab: string, id: string) => request<void>('DELETE', linkPath(lab, id)),

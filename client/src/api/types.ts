@@ -112,6 +112,33 @@ export interface CaptureView {
   url: string;
 }
 
+/** GET /labs/{lab}/networks/{network}/status, the parts the Virtual Network Editor shows (server/nat-api.ts). */
+export interface NetworkStatusView {
+  name: string;
+  type: string;
+  running: boolean;
+  plan: {
+    subnet: string;
+    hostAdapter: string | null;
+    hostAdapterMode: string;
+    gateway: string | null;
+    dhcpServer: string | null;
+    dhcpRange: string | null;
+    leaseSeconds: number | null;
+  } | null;
+  dhcp: {
+    leases: { ip: string; mac: string; hostname: string; expiresInS: number; type: string }[];
+    size: number;
+    leased: number;
+    exhausted: number;
+  } | null;
+  nat: {
+    tcp: { direction: string; guest: string; peer: string; host: string; state: string; bytesToHost: number; bytesToGuest: number; idleS: number }[];
+    udp: { kind: string; guest: string; peer: string; datagramsToHost: number; datagramsToGuest: number; idleS: number }[];
+    portForwards: { proto: string; host: string; guest: string; state: string; error: string | null; accepted: number }[];
+  } | null;
+}
+
 export interface ErrorDetail {
   field?: string;
   path?: string;
