@@ -77,7 +77,7 @@ export function labClassSpecs(): ClassSpec[] {
     }),
     plain('Engine', Engine, {
       // The real-time driver (a setTimeout and its callback) and the time mode stay the live engine's.
-      skip: ['mode', 'onWake', 'wakeTimer', 'running', 'wakeAt', 'realStart'],
+      skip: ['mode', 'onWake', 'wakeTimer', 'onImmediate', 'wakeImmediate', 'running', 'wakeAt', 'realStart'],
       fresh: () => {
         throw new SnapshotError('snapshot: an engine is restored into a live one (its real-time driver cannot be recorded)');
       },
