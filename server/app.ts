@@ -5,6 +5,9 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { type Logger, pino } from 'pino';
 import { type Route, router, routes } from './api.js';
@@ -41,6 +44,8 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** How a lab's runtime is made at start (default: devices/lab/runtime.js's LabRuntime). */
   runtimeFactory?: RuntimeFactory;
+  /** The built web client to serve at /; default dist/client of this checkout when it was built. */
+  clientDir?: string;
   /** Notice hand edits of lab.yaml (default true). */
   watch?: boolean;
   watchDebounceMs?: number;
@@ -110,6 +115,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
     res.json(openapi);
   });
   app.use(API_PREFIX, router(table));
+  const clientDir = opts.clientDir ?? findClientDir();
+  if (clientDir) {
+    // The web client (built by `npm run build` into dist/client); index.html is never cached so a rebuild shows at once.
+    app.use(
+      express.static(clientDir, {
+        index: 'index.html',
+        setHeaders: (res, file) => {
+          if (file.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
+        },
+      }),
+    );
+  }
   app.use((req, _res, next) => next(new ApiError(404, `no such endpoint: ${req.method} ${req.path}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toApiError(err);
@@ -234,4 +251,13 @@ function requestLog(log: Logger) {
     });
     next();
   };
+}
+
+/** dist/client beside the compiled server (dist/server) or under the checkout (running from sources). */
+function findClientDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const dir of [join(here, '..', 'client'), join(here, '..', 'dist', 'client')]) {
+    if (existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets'))) return dir;
+  }
+  return null;
 }

@@ -12,6 +12,8 @@ import { tcpBench } from './tcp.bench.js';
 import { consoleBench } from './console.bench.js';
 import { snapshotBench } from './snapshot.bench.js';
 import { bridgeBench } from './bridge.bench.js';
+import { natBench } from './nat.bench.js';
+import { clientBench } from './client.bench.js';
 
 export interface Figure {
   name: string;
@@ -23,9 +25,10 @@ export interface Figure {
 const groups: Record<string, () => Promise<Figure[]>> = {
   engine: engineBench,
   server: serverBench,
-  tcp: tcpBench,
+  tcp: async () => [...(await tcpBench()), ...(await natBench())],
   snapshot: snapshotBench,
   bridge: bridgeBench,
+  client: clientBench,
   devices: async () => [...(await switchBench()), ...(await routerBench()), ...(await hostBench()), ...(await consoleBench()), ...(await devicesBench())],
 };
 
