@@ -249,12 +249,13 @@ describe('tcp connect check', () => {
   });
 
   it('fails at once when the peer has no TCP at all (ICMP protocol unreachable)', () => {
+    // Hosts all have TCP now; a router's own stack does not.
     const engine = new Engine({ seed: 4 });
-    const pc1 = new Host(engine, { name: 'pc1', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
+    const r1 = createRouter(engine, { name: 'r1', interfaces: [{ name: 'g0/0', ip: '10.0.0.1/24' }] });
     const pc2 = new Host(engine, { name: 'pc2', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
-    new Link(engine, 'l', pc1.port('eth0'), pc2.port('eth0'));
-    const tcp2 = attachTcp(pc2.stack);
-    pc1.start();
+    new Link(engine, 'l', r1.ports[0]!, pc2.port('eth0'));
+    const tcp2 = pc2.tcp;
+    r1.start();
     pc2.start();
     const c = new TcpConnectCheck(tcp2, ip('10.0.0.1'), 80);
     engine.runUntilCondition(() => c.done, 10e9);
