@@ -29,13 +29,16 @@ import { ETH_MIN_FRAME } from '../wire/ethernet.js';
 const SLAB_BYTES = 1 << 18;
 
 export class FrameSlab {
-  private buf = new ArrayBuffer(SLAB_BYTES);
+  // Slabs start small and double, so a router that forwards little holds little.
+  private buf = new ArrayBuffer(0);
   private pos = 0;
+  private next = 4096;
 
   alloc(n: number): Uint8Array {
     if (n > 16384) return new Uint8Array(n);
-    if (this.pos + n > SLAB_BYTES) {
-      this.buf = new ArrayBuffer(SLAB_BYTES);
+    if (this.pos + n > this.buf.byteLength) {
+      this.buf = new ArrayBuffer(this.next);
+      this.next = Math.min(SLAB_BYTES, this.next * 2);
       this.pos = 0;
     }
     const out = new Uint8Array(this.buf, this.pos, n);

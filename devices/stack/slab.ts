@@ -7,15 +7,20 @@
 const SLAB_BYTES = 1 << 18;
 const LARGE = 16384;
 
+const FIRST_SLAB_BYTES = 4096;
+
 export class FrameSlab {
-  private buf = new ArrayBuffer(SLAB_BYTES);
+  // Slabs start small and double: most of ten thousand hosts send a handful of frames.
+  private buf = new ArrayBuffer(0);
   private pos = 0;
+  private next = FIRST_SLAB_BYTES;
 
   /** n zeroed bytes. */
   alloc(n: number): Uint8Array {
     if (n > LARGE) return new Uint8Array(n);
-    if (this.pos + n > SLAB_BYTES) {
-      this.buf = new ArrayBuffer(SLAB_BYTES);
+    if (this.pos + n > this.buf.byteLength) {
+      this.buf = new ArrayBuffer(this.next);
+      this.next = Math.min(SLAB_BYTES, this.next * 2);
       this.pos = 0;
     }
     const out = new Uint8Array(this.buf, this.pos, n);
