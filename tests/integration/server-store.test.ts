@@ -131,7 +131,8 @@ describe('a lab broken when first seen', () => {
   test('is listed as invalid with its errors, cannot start, and can be replaced', async () => {
     mkdirSync(join(t.dir, 'broken'));
     writeFileSync(join(t.dir, 'broken', 'lab.yaml'), 'wirelab: 1\nname: broken\nnodes:\n  pc1: { kind: host, interfaces: { eth0: { ip: nope } } }\n');
-    const listed = await eventually(async () => (await t.api.get('/labs')).body.find((l: { name: string }) => l.name === 'broken'), 10_000, 'the broken lab');
+    // The folder may be seen a moment before its lab.yaml is: wait for the file's verdict.
+    const listed = await eventually(async () => (await t.api.get('/labs')).body.find((l: { name: string; status: string }) => l.name === 'broken' && l.status !== 'stopped'), 10_000, 'the broken lab');
     expect(listed.status).toBe('invalid');
     const view = (await t.api.expect(200, 'GET', '/labs/broken')).body;
     expect(view.problems[0].text).toMatch(/^broken\/lab\.yaml:4:\d+: nodes\.pc1\.interfaces\.eth0\.ip: /);
