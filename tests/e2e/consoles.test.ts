@@ -29,7 +29,7 @@ async function openConsole(page: Page, node: string): Promise<void> {
 }
 
 async function screenText(page: Page): Promise<string> {
-  return page.evaluate(() => [...document.querySelectorAll('[data-test="console-panel"] .xterm-rows')].map((e) => e.textContent ?? '').join('\n'));
+  return page.evaluate(() => Array.from(document.querySelectorAll('[data-test="console-panel"] .xterm-rows')).map((e) => e.textContent ?? '').join('\n'));
 }
 
 describe.skipIf(missing !== null)('consoles in the browser', () => {
