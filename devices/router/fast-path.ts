@@ -20,32 +20,7 @@
 import type { IpInterface, IpStack } from '../stack/index.js';
 import { macAt } from '../wire/bytes.js';
 import { ETH_MIN_FRAME } from '../wire/ethernet.js';
-
-/**
- * Frames for the wire, carved from large buffers: allocating a separate ArrayBuffer per frame
- * costs microseconds once frames exceed V8's on-heap limit (64 bytes). A frame still owns its
- * bytes for good (nothing is reused), so a slab lives until its last frame is dropped.
- */
-const SLAB_BYTES = 1 << 18;
-
-export class FrameSlab {
-  // Slabs start small and double, so a router that forwards little holds little.
-  private buf = new ArrayBuffer(0);
-  private pos = 0;
-  private next = 4096;
-
-  alloc(n: number): Uint8Array {
-    if (n > 16384) return new Uint8Array(n);
-    if (this.pos + n > this.buf.byteLength) {
-      this.buf = new ArrayBuffer(this.next);
-      this.next = Math.min(SLAB_BYTES, this.next * 2);
-      this.pos = 0;
-    }
-    const out = new Uint8Array(this.buf, this.pos, n);
-    this.pos += (n + 7) & ~7;
-    return out;
-  }
-}
+import { FrameSlab } from '../stack/slab.js';
 
 export class FastPath {
   /** Untagged (or priority-tagged) interface of each port index. */

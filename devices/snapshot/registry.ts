@@ -18,7 +18,7 @@ import { Hub } from '../hub/index.js';
 import { LabRuntime } from '../lab/runtime.js';
 import { Acl } from '../router/acl.js';
 import { DhcpServer } from '../router/dhcp-server.js';
-import { FastPath, FrameSlab as RouterFrameSlab } from '../router/fast-path.js';
+import { FastPath } from '../router/fast-path.js';
 import { Router } from '../router/index.js';
 import { Nat, TupleIndex } from '../router/nat.js';
 import { HttpGet } from '../services/http-client.js';
@@ -101,7 +101,6 @@ export function labClassSpecs(): ClassSpec[] {
     plain('Rstp', Rstp),
     plain('Router', Router),
     plain('FastPath', FastPath),
-    plain('RouterFrameSlab', RouterFrameSlab, { trim: ['buf'], release: slabUsedUp }),
     plain('Acl', Acl),
     plain('DhcpServer', DhcpServer),
     plain('Nat', Nat),
