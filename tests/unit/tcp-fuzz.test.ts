@@ -139,7 +139,8 @@ describe('TCP under random segments', () => {
         if (host.tcp.stats.sackRecoveries > 0) runsWithSackRecovery++;
         expect(['ESTABLISHED', 'CLOSE-WAIT', 'CLOSED', 'TIME-WAIT', 'LAST-ACK', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING']).toContain(s.stateName);
       }),
-      { numRuns: 300 },
+      // A fixed seed: the coverage counts below must not depend on the luck of one run.
+      { numRuns: 300, seed: 20261126 },
     );
     // The generator reaches the interesting paths: in-order and reassembled data got through.
     expect(runsWithData).toBeGreaterThan(30);
