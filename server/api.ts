@@ -27,6 +27,7 @@ import { CheckSchema, LabFileSchema, LinkSchema, NetworkSchema, NodeSchema } fro
 import type { LabService } from './labs.js';
 import { snapshotRoutes } from './api-snapshots.js';
 import { networkStatusRoutes } from './nat-api.js';
+import { endpointRoutes } from './endpoint-api.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -194,6 +195,7 @@ export function routes({ labs, captures }: ApiContext): Route[] {
       return r.view;
     },
   });
+  R.push(...endpointRoutes(labs));
   R.push(...networkStatusRoutes(labs));
   R.push(...snapshotRoutes({ labs }));
   return R;

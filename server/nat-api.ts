@@ -5,6 +5,7 @@
  *
  *   GET /api/v1/labs/{lab}/networks/{network}/status
  *
+ * A bridged network's real NIC is its `uplink`, as a cloud node's endpoint is shown.
  * A stopped lab answers with the plan alone (`running: false`, no leases or translations).
  */
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import type { LabNetwork } from '../devices/lab/schema.js';
 import { SocketGateway, natGatewayAddress, type GatewayCounters, type NetworkParts } from '../devices/network/index.js';
 import { ip4ToString } from '../devices/wire/bytes.js';
 import type { Route } from './api.js';
+import { EndpointStatusSchema, bridgedUplinkStatus } from './endpoint-api.js';
 import { endpointStatus } from './endpoints/index.js';
 import { notFound } from './errors.js';
 import type { LabService } from './labs.js';
@@ -100,6 +102,7 @@ export const NetworkStatusSchema = z.object({
       tap: z.object({ endpoint: z.string(), state: z.string(), error: z.string().nullable(), counters: z.record(z.string(), z.unknown()) }).nullable(),
     })
     .nullable(),
+  uplink: EndpointStatusSchema.optional().meta({ description: 'Bridged networks only: the real NIC\'s state, error and counters (state stopped while the lab is stopped)' }),
 });
 export type NetworkStatus = z.infer<typeof NetworkStatusSchema>;
 
@@ -147,6 +150,7 @@ export function networkStatus(labs: LabService, labName: string, network: string
       : null,
     nat: parts?.nat ? parts.nat.status() : null,
     hostAdapter: parts ? adapterView(parts.hostAdapter) : null,
+    ...(net.type === 'bridged' ? { uplink: bridgedUplinkStatus(labs, labName, net) } : {}),
   };
 }
 
