@@ -186,6 +186,8 @@ class Encoder {
   /** Buffers some field holds directly (not only through views): kept whole. */
   private readonly direct = new Set<ArrayBuffer>();
   private inTrimmedField = false;
+  /** Some external is a plain object: plain objects must be looked up among the externals. */
+  private plainExternals = false;
   private readonly trimmedSeen = new Set<ArrayBuffer>();
   private readonly heaps: { id: number; heap: TimerHeap }[] = [];
   private readonly dropped: Record<string, number> = {};
@@ -197,6 +199,7 @@ class Encoder {
     this.registry = opts.registry;
     this.externals = opts.externals ?? new Map();
     this.opaque = opts.opaque ?? new Set();
+    for (const o of this.externals.keys()) if (Object.getPrototypeOf(o) === Object.prototype) this.plainExternals = true;
   }
 
   run(roots: Record<string, unknown>): EncodedGraph {
@@ -278,33 +281,41 @@ class Encoder {
         return this.fail('a symbol');
       case 'object': {
         if (v === null) return null;
-        // Most references are to objects already met: one lookup.
-        const known = this.ids.get(v);
-        if (known !== undefined) {
-          if (!this.inTrimmedField && v instanceof ArrayBuffer) this.direct.add(v);
-          return [known];
-        }
-        const proto = Object.getPrototypeOf(v) as object | null;
-        if (this.opaque.size > 0 && this.opaque.has(v) && !this.externals.has(v)) return CUT;
-        if (proto === ArrayBuffer.prototype && !this.inTrimmedField) this.direct.add(v as ArrayBuffer);
-        if (proto !== null && !this.externals.has(v)) {
-          const spec = this.registry.forProto(proto);
-          if (spec?.boundary) return CUT;
-        }
-        return [this.ref(v)];
+        const id = this.objectRef(v);
+        return id < 0 ? CUT : [id];
       }
     }
+  }
+
+  /** The record id of an object (met before or now queued), or -1 where the lab's graph is cut. */
+  private objectRef(v: object): number {
+    // Most references are to objects already met: one lookup.
+    const known = this.ids.get(v);
+    if (known !== undefined) {
+      if (!this.inTrimmedField && v instanceof ArrayBuffer) this.direct.add(v);
+      return known;
+    }
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (this.opaque.size > 0 && this.opaque.has(v) && !this.externals.has(v)) return -1;
+    if (proto === ArrayBuffer.prototype && !this.inTrimmedField) this.direct.add(v as ArrayBuffer);
+    if (proto !== null && proto !== Object.prototype && !this.externals.has(v)) {
+      const spec = this.registry.forProto(proto);
+      if (spec?.boundary) return -1;
+    }
+    return this.ref(v);
   }
 
   private record(id: number, obj: object): unknown[] {
     this.current = id;
     // Until a field is being read, a failure is about the object itself.
     this.currentKey = undefined;
+    const proto = Object.getPrototypeOf(obj) as object | null;
+    // Plain objects are half of a lab's records: straight to their fields.
+    if (proto === Object.prototype && !this.plainExternals) return this.fields(obj as Record<string, unknown>, undefined, proto);
     const ext = this.externals.get(obj);
     if (ext) {
       if (!ext.assignFields) return ['X', ext.key];
-      const proto = Object.getPrototypeOf(obj) as object;
-      const spec = this.registry.forProto(proto);
+      const spec = this.registry.forProto(proto as object);
       return ['X', ext.key, this.fields(obj as Record<string, unknown>, spec, null)];
     }
     if (Array.isArray(obj)) {
@@ -327,7 +338,7 @@ class Encoder {
       }
       return out;
     }
-    const proto = Object.getPrototypeOf(obj) as object | null;
+    if (proto === Object.prototype || proto === null) return this.fields(obj as Record<string, unknown>, undefined, proto);
     if (proto === Map.prototype) {
       const out: unknown[] = ['M'];
       let i = 0;
@@ -366,8 +377,7 @@ class Encoder {
       this.currentKey = 'buffer';
       return ['V', this.ref(d.buffer), d.byteOffset, d.byteLength];
     }
-    if (proto === Object.prototype || proto === null) return this.fields(obj as Record<string, unknown>, undefined, proto);
-    const spec = this.registry.forProto(proto);
+    const spec = this.registry.forProto(proto as object);
     if (!spec) {
       const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? '?';
       if (obj instanceof Promise) this.fail('a Promise: a running lab holds no pending promises in its state');
@@ -423,13 +433,25 @@ class Encoder {
         continue;
       }
       if (compact && typeof v === 'object' && v !== null) {
-        // The commonest case, an object already met, without going through value().
-        const known = this.ids.get(v);
-        if (known !== undefined && !(v instanceof ArrayBuffer)) {
+        // References, the commonest value, as a bare id (no array to make and collect).
+        let id: number;
+        if (trim && v instanceof ArrayBuffer && trim.includes(k)) {
+          this.trimmedSeen.add(v);
+          this.inTrimmedField = true;
+          id = this.objectRef(v);
+          this.inTrimmedField = false;
+        } else id = this.objectRef(v);
+        if (id < 0) out.push(CUT);
+        else {
           refs += POW2[i]!;
-          out.push(known);
-          continue;
+          out.push(id);
         }
+        continue;
+      }
+      if (compact && v === undefined) {
+        undef += POW2[i]!;
+        out.push(0);
+        continue;
       }
       let enc: unknown;
       if (trim && v instanceof ArrayBuffer && trim.includes(k)) {
@@ -438,15 +460,6 @@ class Encoder {
         enc = this.value(v);
         this.inTrimmedField = false;
       } else enc = v === undefined ? UNDEF : this.value(v);
-      if (compact) {
-        if (enc === UNDEF) {
-          undef += POW2[i]!;
-          enc = 0;
-        } else if (Array.isArray(enc) && enc.length === 1 && typeof enc[0] === 'number') {
-          refs += POW2[i]!;
-          enc = enc[0];
-        }
-      }
       out.push(enc);
     }
     if (compact) {
