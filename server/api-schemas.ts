@@ -60,7 +60,7 @@ export const NodeViewSchema = z.object({
   name: z.string(),
   kind: z.enum(['host', 'switch', 'router', 'hub', 'cloud']),
   status: z.enum(['running', 'stopped']),
-  console: z.number().int().meta({ description: 'Telnet console port' }),
+  console: z.number().int().meta({ description: 'Telnet console port on loopback: where it listens while the lab runs (the next free port when another lab holds the lab model\'s), the lab model\'s while stopped' }),
   ui: z.object({ x: z.number(), y: z.number() }).nullable(),
   interfaces: z.array(z.object({ name: z.string(), mac: z.string(), network: z.string().nullable(), link: z.string().nullable() })),
   spec: NodeSchema,

@@ -13,6 +13,8 @@
  *   POST   /labs/{lab}/export                         {withSnapshots?} -> the .wlab archive (also GET ?withSnapshots=true)
  *   POST   /labs/import                               {archive: base64, as?} or {gns3: <.gns3 JSON>, as?}
  *                                                     or {archive, fileName: "x.gns3project"}
+ *   GET    /clones                                    every linked clone and the lab snapshot it is made from
+ *                                                     (the labs page shows "Clone of" without opening each lab)
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -52,6 +54,10 @@ export const NodeCloneRequestSchema = z.strictObject({
   name: z.string().optional(),
   snapshot: z.string().optional(),
   ui: z.object({ x: z.number(), y: z.number() }).optional(),
+});
+export const LinkedCloneSchema = z.object({
+  lab: z.string().meta({ description: 'The linked clone' }),
+  parent: z.object({ lab: z.string(), snapshot: z.string() }).meta({ description: 'The lab snapshot it stores its differences from (locked while it exists)' }),
 });
 export const ExportRequestSchema = z.strictObject({ withSnapshots: z.boolean().optional() });
 export const ImportRequestSchema = z.strictObject({
@@ -131,6 +137,18 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
     method: 'post', path: '/labs/{lab}/nodes/{node}/clone', tag: 'nodes', summary: 'Clone a node inside its lab (new name and MACs, same settings, no cables)',
     body: { schema: NodeCloneRequestSchema, optional: true }, response: NodeViewSchema, status: 201, errors: [404, 409],
     handler: (req) => guarded(() => snaps.cloneNode(p(req, 'lab'), p(req, 'node'), req.body)),
+  });
+  add({
+    method: 'get', path: '/clones', tag: 'snapshots', summary: 'Every linked clone on the server and the lab snapshot it is made from',
+    response: arrayOf(LinkedCloneSchema),
+    handler: async () => {
+      const out: { lab: string; parent: { lab: string; snapshot: string } }[] = [];
+      for (const [key, clones] of await snaps.linkedClones()) {
+        const cut = key.indexOf('/');
+        for (const lab of clones) out.push({ lab, parent: { lab: key.slice(0, cut), snapshot: key.slice(cut + 1) } });
+      }
+      return out.sort((a, b) => a.lab.localeCompare(b.lab));
+    },
   });
   const sendArchive = async (lab: string, withSnapshots: boolean, res: Response) => {
     labs.lab(lab);

@@ -3,18 +3,20 @@
  * browser first opens a console there and closed when the lab stops or is restarted. `write
  * memory` goes through the lab service like any other edit, so lab.yaml is validated and
  * written atomically. Each running lab also gets its telnet consoles (the GNS3 convention: ports
- * from 5000 up as the lab model numbers them), on loopback only since a console has no password;
- * a port another lab already holds is reported, not fatal.
+ * from 5000 up as the lab model numbers them, or the next free one when another lab holds it), on
+ * loopback only since a console has no password. The ports follow live edits: a node added to a
+ * running lab gets its console, a removed one frees its port.
  */
-import type { LabRuntime } from '../devices/lab/runtime.js';
+import type { LabRuntime, RuntimeListener } from '../devices/lab/runtime.js';
 import type { LabFile } from '../devices/lab/schema.js';
 import { ConsoleHub, type ConsoleAttachment, type ConsoleClient } from './console-hub.js';
-import { TelnetConsoles } from './console-telnet.js';
+import { ConsolePortPool, TelnetConsoles } from './console-telnet.js';
 import type { LabService } from './labs.js';
 
 export class LabConsoles {
-  private readonly hubs = new Map<string, { runtime: LabRuntime; hub: ConsoleHub; telnet: TelnetConsoles }>();
+  private readonly hubs = new Map<string, { runtime: LabRuntime; hub: ConsoleHub; telnet: TelnetConsoles; onEvent: RuntimeListener }>();
   private readonly unlisten: () => void;
+  private readonly ports = new ConsolePortPool();
 
   constructor(
     private readonly labs: LabService,
@@ -30,6 +32,7 @@ export class LabConsoles {
   private drop(lab: string): void {
     const h = this.hubs.get(lab);
     if (!h) return;
+    h.runtime.offEvent(h.onEvent);
     void h.telnet.close();
     h.hub.close();
     this.hubs.delete(lab);
@@ -42,12 +45,23 @@ export class LabConsoles {
         await this.labs.replace(lab, file);
       },
     });
-    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1' });
-    this.hubs.set(lab, { runtime, hub, telnet });
-    void telnet.listen().then((listeners) => {
-      for (const l of listeners) if (l.error) this.onTelnetError(lab, l.node, l.port, l.error);
-    });
+    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports });
+    const sync = () =>
+      void telnet.sync().then((listeners) => {
+        for (const l of listeners) if (l.error) this.onTelnetError(lab, l.node, l.port, l.error);
+      });
+    const onEvent: RuntimeListener = (e) => {
+      if (e.type === 'node-changed') sync();
+    };
+    runtime.onEvent(onEvent);
+    this.hubs.set(lab, { runtime, hub, telnet, onEvent });
+    sync();
     return hub;
+  }
+
+  /** The telnet port a node's console listens on, or null (lab stopped, port not open yet or refused). */
+  telnetPort(lab: string, node: string): number | null {
+    return this.hubs.get(lab)?.telnet.portOf(node) ?? null;
   }
 
   /** Attaches a viewer to a node's console; throws with a message for the client when it cannot. */

@@ -62,8 +62,8 @@ export class ConsoleHub {
   }
 
   /** Nodes and their telnet ports, as the lab model says (given, or assigned from 5000 up). */
-  ports(): { node: string; kind: string; port: number }[] {
-    return Object.values(this.runtime.lab.nodes).map((n) => ({ node: n.name, kind: n.kind, port: n.console }));
+  ports(): { node: string; kind: string; port: number; explicit: boolean }[] {
+    return Object.values(this.runtime.lab.nodes).map((n) => ({ node: n.name, kind: n.kind, port: n.console, explicit: n.consoleExplicit }));
   }
 
   /** The node's console, made on first use. */

@@ -39,7 +39,43 @@ export interface TelnetConsolesOptions {
   ports?: Record<string, number>;
   /** Added to every node's port (several labs side by side). */
   portOffset?: number;
+  /** The server's console ports, shared by every running lab; default: one of this lab's own. */
+  pool?: ConsolePortPool;
 }
+
+/**
+ * The console ports one server holds, across its running labs. As on a GNS3 compute, a node
+ * whose lab file names no port gets the lab model's (5000 up) when it is free and otherwise the
+ * next free one, so two labs numbered from 5000 both get every console; a port the lab file
+ * names is that port or an error. The range is GNS3's default console range.
+ */
+export class ConsolePortPool {
+  private readonly held = new Set<number>();
+
+  constructor(
+    readonly first = 5000,
+    readonly last = 10000,
+  ) {}
+
+  isHeld(port: number): boolean {
+    return this.held.has(port);
+  }
+  hold(port: number): void {
+    this.held.add(port);
+  }
+  release(port: number): void {
+    this.held.delete(port);
+  }
+
+  /** Where a node without a port of its own may listen: its model port first, then free ones. */
+  *candidates(preferred: number): Generator<number> {
+    if (!this.held.has(preferred)) yield preferred;
+    for (let p = this.first; p <= this.last; p++) if (p !== preferred && !this.held.has(p)) yield p;
+  }
+}
+
+/** Ports the OS refuses before a node gives up looking (other programs holding a run of them). */
+const MAX_PORT_TRIES = 64;
 
 export interface ConsoleListener {
   node: string;
@@ -193,39 +229,121 @@ export class TelnetSession {
 
 /** A telnet server per node of a running lab. */
 export class TelnetConsoles {
-  private readonly servers: Server[] = [];
+  private readonly listening = new Map<string, { server: Server; port: number; explicit: boolean }>();
   private readonly sockets = new Set<Socket>();
+  private readonly pool: ConsolePortPool;
+  /** Syncs run one after another: a lab edited twice quickly must not open a port twice. */
+  private syncing: Promise<ConsoleListener[]> = Promise.resolve([]);
+  private closed = false;
 
   constructor(
     readonly hub: ConsoleHub,
     private readonly opts: TelnetConsolesOptions = {},
-  ) {}
+  ) {
+    this.pool = opts.pool ?? new ConsolePortPool();
+  }
 
   /** Listens for every node; a port that is taken is reported, not fatal. */
   async listen(): Promise<ConsoleListener[]> {
-    const host = this.opts.host ?? '127.0.0.1';
+    return this.sync();
+  }
+
+  /**
+   * Follows the lab: listens for nodes added since the last call, closes the ports of nodes
+   * removed (or whose lab-file port changed). Answers what was opened now.
+   */
+  sync(): Promise<ConsoleListener[]> {
+    this.syncing = this.syncing.then(
+      () => this.syncNow(),
+      () => this.syncNow(),
+    );
+    return this.syncing;
+  }
+
+  /** The port a node's console listens on, or null when it does not. */
+  portOf(node: string): number | null {
+    return this.listening.get(node)?.port ?? null;
+  }
+
+  private async syncNow(): Promise<ConsoleListener[]> {
+    if (this.closed) return [];
+    const wanted = new Map(this.hub.ports().map((p) => [p.node, p]));
+    for (const [node, l] of this.listening) {
+      const w = wanted.get(node);
+      const port = w ? this.preferredPort(w.node, w.port) : -1;
+      if (w && (w.explicit ? l.explicit && l.port === port : !l.explicit)) continue;
+      this.listening.delete(node);
+      await this.closeServer(l.server, l.port);
+    }
     const out: ConsoleListener[] = [];
-    for (const { node, port: modelPort } of this.hub.ports()) {
-      const port = (this.opts.ports?.[node] ?? modelPort) + (this.opts.portOffset ?? 0);
-      const server = createServer((socket) => {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        new TelnetSession(socket, this.hub, node);
-      });
-      const error = await new Promise<string | null>((resolve) => {
-        server.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' ? `port ${port} is in use` : e.message));
-        server.listen(port, host, () => resolve(null));
-      });
-      if (error === null) this.servers.push(server);
-      out.push({ node, port, error });
+    for (const w of wanted.values()) {
+      if (this.listening.has(w.node)) continue;
+      out.push(await this.open(w.node, this.preferredPort(w.node, w.port), w.explicit || this.opts.ports?.[w.node] !== undefined));
+      if (this.closed) break;
     }
     return out;
   }
 
+  private preferredPort(node: string, modelPort: number): number {
+    return (this.opts.ports?.[node] ?? modelPort) + (this.opts.portOffset ?? 0);
+  }
+
+  private async open(node: string, preferred: number, explicit: boolean): Promise<ConsoleListener> {
+    const host = this.opts.host ?? '127.0.0.1';
+    // A new server per attempt: one whose listen failed is not reused.
+    const tryPort = (port: number) =>
+      new Promise<Server | NodeJS.ErrnoException>((resolve) => {
+        const server = createServer((socket) => {
+          this.sockets.add(socket);
+          socket.on('close', () => this.sockets.delete(socket));
+          new TelnetSession(socket, this.hub, node);
+        });
+        const onError = (e: NodeJS.ErrnoException) => resolve(e);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          resolve(server);
+        });
+      });
+    if (explicit) {
+      if (this.pool.isHeld(preferred)) return { node, port: preferred, error: `port ${preferred} is another running lab's console` };
+      const r = await tryPort(preferred);
+      if (r instanceof Error) return { node, port: preferred, error: r.code === 'EADDRINUSE' ? `port ${preferred} is in use` : r.message };
+      return this.opened(node, r, preferred, true);
+    }
+    let tries = 0;
+    let last: NodeJS.ErrnoException | null = null;
+    for (const port of this.pool.candidates(preferred)) {
+      if (tries++ >= MAX_PORT_TRIES) break;
+      const r = await tryPort(port);
+      if (!(r instanceof Error)) return this.opened(node, r, port, false);
+      last = r;
+      if (last.code !== 'EADDRINUSE') break;
+    }
+    return { node, port: preferred, error: last && last.code !== 'EADDRINUSE' ? last.message : `no free console port from ${preferred} (tried ${tries})` };
+  }
+
+  private opened(node: string, server: Server, port: number, explicit: boolean): ConsoleListener {
+    if (this.closed) {
+      server.close();
+      return { node, port, error: 'the consoles were closed' };
+    }
+    this.pool.hold(port);
+    this.listening.set(node, { server, port, explicit });
+    return { node, port, error: null };
+  }
+
+  private closeServer(server: Server, port: number): Promise<void> {
+    this.pool.release(port);
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.sockets) s.destroy();
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.servers.length = 0;
+    const all = [...this.listening.values()];
+    this.listening.clear();
+    await Promise.all(all.map((l) => this.closeServer(l.server, l.port)));
   }
 }
 

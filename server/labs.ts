@@ -86,6 +86,8 @@ export class LabService {
   private closed = false;
   private readonly debounceMs: number;
   private readonly hostNet: Pick<RuntimeOptions, 'hostSockets' | 'hostAdapterTap'>;
+  /** Where a running node's telnet console really listens (the server's console ports); set by the server. */
+  private consolePort: (lab: string, node: string) => number | null = () => null;
 
   constructor(
     readonly store: LabStore,
@@ -121,6 +123,11 @@ export class LabService {
   onEvent(fn: LabEventListener): () => void {
     this.eventListeners.add(fn);
     return () => this.eventListeners.delete(fn);
+  }
+
+  /** Lets node views show the port a console really listens on, which may differ from the lab model's. */
+  setConsolePorts(fn: (lab: string, node: string) => number | null): void {
+    this.consolePort = fn;
   }
 
   onRuntime(fn: RuntimeListener): () => void {
@@ -210,7 +217,7 @@ export class LabService {
       ...this.summary(e),
       problems: e.problems ? e.problems.map((p) => ({ ...p, text: formatLabError(p) })) : null,
       file: lab ? (lab.file as unknown as JsonObject) : null,
-      nodes: lab ? Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime)) : [],
+      nodes: lab ? Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime, this.consolePort(name, n.name))) : [],
       networks: lab ? Object.keys(lab.networks).map((n) => networkView(lab, n)) : [],
       links: lab ? lab.links.map((l) => linkView(lab, l)) : [],
     };
@@ -221,13 +228,13 @@ export class LabService {
     const lab = this.validLab(e);
     const n = lab.nodes[node];
     if (!n) throw noNode(node);
-    return nodeView(lab, n, e.runtime);
+    return nodeView(lab, n, e.runtime, this.consolePort(name, node));
   }
 
   nodeViews(name: string): NodeView[] {
     const e = this.entry(name);
     const lab = this.validLab(e);
-    return Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime));
+    return Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime, this.consolePort(name, n.name)));
   }
 
   networkView(name: string, network: string): NetworkView {
@@ -802,7 +809,7 @@ function linkEnds(l: LabLink): [string, string] {
   return [`${l.a.node}:${l.a.iface}`, l.b.kind === 'network' ? l.b.network : `${l.b.node}:${l.b.iface}`];
 }
 
-function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null): NodeView {
+function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null, telnetPort: number | null): NodeView {
   const cable = new Map<string, string>();
   for (const l of lab.links) {
     if (l.a.node === n.name) cable.set(l.a.iface, l.id);
@@ -812,7 +819,7 @@ function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null): NodeView {
     name: n.name,
     kind: n.kind,
     status: rt ? rt.nodeStatus(n.name) : 'stopped',
-    console: n.console,
+    console: rt && telnetPort !== null ? telnetPort : n.console,
     ui: n.ui ?? null,
     interfaces: n.interfaces.map((i) => ({ name: i.name, mac: macToString(i.mac), network: i.network ?? null, link: cable.get(i.name) ?? null })),
     spec: (lab.file.nodes?.[n.name] ?? {}) as JsonObject,

@@ -7,14 +7,19 @@ import type {
   CheckResult,
   CheckSpec,
   CheckView,
+  CloneResult,
   ErrorDetail,
   Impairments,
+  ImportResult,
   LabSummary,
   LabView,
+  LinkedClone,
   LinkView,
   NetworkStatusView,
   NetworkView,
   NodeView,
+  RestoreResult,
+  SnapshotView,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -123,4 +128,23 @@ export const api = {
   /** A link for the browser to download (the token rides in the query, as the server accepts). */
   captureDownloadUrl: (lab: string, id: string) =>
     apiUrl(`/labs/${enc(lab)}/captures/${enc(id)}.pcapng`) + (apiConfig.token ? `?token=${enc(apiConfig.token)}` : ''),
+};
+
+/** Snapshots, clones, export and import (server/api-snapshots.ts). */
+export const snapshotApi = {
+  list: (lab: string) => request<SnapshotView[]>('GET', `/labs/${enc(lab)}/snapshots`),
+  take: (lab: string, body: { name?: string; description?: string }) => request<SnapshotView>('POST', `/labs/${enc(lab)}/snapshots`, body),
+  describe: (lab: string, snap: string, description: string) => request<SnapshotView>('PATCH', `/labs/${enc(lab)}/snapshots/${enc(snap)}`, { description }),
+  remove: (lab: string, snap: string) => request<void>('DELETE', `/labs/${enc(lab)}/snapshots/${enc(snap)}`),
+  restore: (lab: string, snap: string) => request<RestoreResult>('POST', `/labs/${enc(lab)}/snapshots/${enc(snap)}/restore`),
+  cloneLab: (lab: string, body: { name?: string; linked?: boolean; snapshot?: string; description?: string }) => request<CloneResult>('POST', `/labs/${enc(lab)}/clone`, body),
+  cloneNode: (lab: string, node: string, body: { name?: string; ui?: { x: number; y: number } } = {}) => request<NodeView>('POST', `/labs/${enc(lab)}/nodes/${enc(node)}/clone`, body),
+  linkedClones: () => request<LinkedClone[]>('GET', '/clones'),
+  /** A .wlab download link (the token rides in the query, as the server accepts). */
+  exportUrl: (lab: string, withSnapshots: boolean) => {
+    const q = [...(withSnapshots ? ['withSnapshots=true'] : []), ...(apiConfig.token ? [`token=${enc(apiConfig.token)}`] : [])];
+    return apiUrl(`/labs/${enc(lab)}/export`) + (q.length ? `?${q.join('&')}` : '');
+  },
+  /** A .wlab archive or a .gns3project (base64), or a .gns3 project's JSON. */
+  importLab: (body: { archive: string; fileName?: string; as?: string } | { gns3: Record<string, unknown>; as?: string }) => request<ImportResult>('POST', '/labs/import', body),
 };

@@ -179,3 +179,48 @@ export type ServerMessage =
 
 export const NODE_KINDS: readonly NodeKind[] = ['host', 'switch', 'router', 'hub', 'cloud'];
 export const NETWORK_TYPES: readonly NetworkType[] = ['nat', 'host-only', 'bridged', 'segment'];
+
+/** A snapshot as GET /labs/{lab}/snapshots lists it (server/api-snapshots.ts SnapshotViewSchema). */
+export interface SnapshotView {
+  name: string;
+  description: string;
+  /** ISO 8601. */
+  createdAt: string;
+  parent: string | null;
+  children: string[];
+  /** Taken while the lab ran: restoring it brings the running lab back exactly. */
+  live: boolean;
+  /** Taken by the lab's `snapshots: {every, keep}` schedule. */
+  auto: boolean;
+  engineTimeNs: number | null;
+  sizeBytes: number;
+  /** Linked clones made from it: it cannot be deleted while there are any. */
+  lockedBy: string[];
+  /** The lab is at this snapshot (last taken or restored). */
+  current: boolean;
+}
+
+export interface RestoreResult {
+  lab: LabView;
+  snapshot: SnapshotView;
+  restoredObjects: number | null;
+}
+
+export interface CloneResult {
+  lab: LabView;
+  warnings: string[];
+}
+
+/** GET /clones: a linked clone and the lab snapshot it stores its differences from. */
+export interface LinkedClone {
+  lab: string;
+  parent: { lab: string; snapshot: string };
+}
+
+export interface ImportResult {
+  lab: LabView;
+  renamedFrom: string | null;
+  snapshots: string[];
+  notes: string[];
+  gns3Report: { project: string; gns3Version: string | null; mapped: string[]; approximated: string[]; unsupported: string[] } | null;
+}

@@ -6,7 +6,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { api, apiConfig } from '../api/http.js';
+import { api, apiConfig, snapshotApi } from '../api/http.js';
 import type { Impairments, LabView, LinkView, NetworkType, NetworkView, NodeKind, NodeView } from '../api/types.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Command, useHistory } from '../lib/history.js';
@@ -251,6 +251,21 @@ export const useTopologyStore = defineStore('topology', () => {
     });
   }
 
+  /** A copy of a node beside it (new name and MACs, same settings, no cables); undo deletes the copy. */
+  async function cloneNode(node: string): Promise<string> {
+    const name = need();
+    let copy: string | null = null;
+    await edit({
+      label: `clone ${node}`,
+      // Redone after an undo, the copy gets the name it had.
+      redo: async () => {
+        copy = (await snapshotApi.cloneNode(name, node, copy ? { name: copy } : {})).name;
+      },
+      undo: () => api.deleteNode(name, copy!),
+    });
+    return copy!;
+  }
+
   async function addLink(a: string, b: string): Promise<void> {
     const name = need();
     let id: string | null = null;
@@ -384,6 +399,7 @@ export const useTopologyStore = defineStore('topology', () => {
     addNode,
     addNetwork,
     remove,
+    cloneNode,
     addLink,
     move,
     rename,

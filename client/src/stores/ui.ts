@@ -8,7 +8,7 @@ import { describeError } from '../lib/errors.js';
 
 export type Selection = { kind: 'node' | 'network' | 'link'; id: string };
 export type Tool = 'select' | 'link';
-export type BottomTab = 'trace' | 'checks' | 'networks' | 'consoles';
+export type BottomTab = 'trace' | 'checks' | 'networks' | 'consoles' | 'snapshots';
 export interface Notice {
   id: number;
   level: 'error' | 'info';

@@ -1,0 +1,106 @@
+/**
+ * Telnet console ports across the running labs of one server: two labs numbered from 5000 both
+ * get every console (the second on the next free ports), the API shows where each listens, a
+ * node added to a running lab gets a console and a removed one frees its port, and a port the
+ * lab file names explicitly is that port or nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, eventually, type TestServer } from './server-harness.js';
+
+let t: TestServer;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wirelab-console-ports-'));
+  const triangle = join(import.meta.dirname, '../../labs/triangle/lab.yaml');
+  cpSync(triangle, join(dir, 'one', 'lab.yaml'));
+  cpSync(triangle, join(dir, 'two', 'lab.yaml'));
+  for (const lab of ['one', 'two']) {
+    const file = join(dir, lab, 'lab.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^name: .*$/m, `name: ${lab}`));
+  }
+  t = await startTestServer({ labsDir: dir });
+});
+afterAll(async () => {
+  await t?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What the console on `port` prints after a carriage return (its prompt), or the connection's error. */
+function prompt(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    let seen = '';
+    const done = (s: string) => {
+      sock.destroy();
+      resolve(s);
+    };
+    sock.on('data', (d) => {
+      // Telnet negotiation bytes are left out; the prompt is the last printable line.
+      seen += d.toString('latin1').replace(/\xff[\xfb-\xfe]./gs, '').replace(/\xff\xfa[\s\S]*?\xff\xf0/g, '');
+      if (/[>#]\s*$/.test(seen)) done(seen.trim().split(/\r?\n/).pop()!);
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => done(`error ${e.code}`));
+    setTimeout(() => done(`timeout after ${JSON.stringify(seen)}`), 8_000);
+    sock.write('\r\n');
+  });
+}
+
+async function ports(lab: string): Promise<Map<string, number>> {
+  const r = await t.api.request('GET', `/labs/${lab}/nodes`);
+  expect(r.status, r.text).toBe(200);
+  return new Map((r.body as { name: string; console: number }[]).map((n) => [n.name, n.console]));
+}
+
+describe('telnet console ports', () => {
+  it('gives every node of two labs numbered alike its own port, following live edits', async () => {
+    const before = await ports('one');
+    expect([...before.values()].every((p) => p >= 5000)).toBe(true);
+    expect(await ports('two')).toEqual(before);
+
+    for (const lab of ['one', 'two']) expect((await t.api.request('POST', `/labs/${lab}/start`)).status).toBe(200);
+    const all = await eventually(async () => {
+      const one = await ports('one');
+      const two = await ports('two');
+      const used = [...one.values(), ...two.values()];
+      return new Set(used).size === used.length ? { one, two } : null;
+    }, 15_000, 'distinct console ports for the nodes of both labs');
+
+    // Every console answers with its own node's prompt.
+    for (const lab of ['one', 'two'] as const) {
+      for (const [node, port] of all[lab]) expect(await prompt(port), `${lab}/${node} on ${port}`).toMatch(new RegExp(`^${node}[>#]`));
+    }
+
+    // A node added to the running lab gets a console of its own.
+    const added = await t.api.request('POST', '/labs/two/nodes', { name: 'r9', kind: 'router' });
+    expect(added.status, added.text).toBe(201);
+    const r9 = await eventually(async () => {
+      const p = (await ports('two')).get('r9');
+      return p !== undefined && (await prompt(p)).startsWith('r9') ? p : null;
+    }, 15_000, 'r9 reachable on its console port');
+    expect([...all.one.values(), ...all.two.values()]).not.toContain(r9);
+
+    // A removed node's port is closed.
+    expect((await t.api.request('DELETE', '/labs/two/nodes/r9')).status).toBe(204);
+    await eventually(async () => ((await prompt(r9)) === 'error ECONNREFUSED' ? true : null), 10_000, `port ${r9} closed after the node went`);
+
+    // A port the lab file names is that port or nothing: lab one's r1 port, explicit in a third lab, is refused.
+    const taken = all.one.get('r1')!;
+    const file = join(dir, 'three', 'lab.yaml');
+    cpSync(join(dir, 'one', 'lab.yaml'), file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^name: .*$/m, 'name: three').replace('  r1:\n    kind: router\n', `  r1:\n    kind: router\n    console: ${taken}\n`));
+    await eventually(async () => ((await t.api.request('GET', '/labs/three')).status === 200 ? true : null), 10_000, 'lab three found');
+    expect((await t.api.request('POST', '/labs/three/start')).status).toBe(200);
+    await eventually(async () => {
+      const three = await ports('three');
+      const h1 = three.get('h1');
+      return h1 !== undefined && h1 !== all.one.get('h1') && (await prompt(h1)).startsWith('h1') ? true : null;
+    }, 15_000, 'lab three\'s h1 on a free port');
+    // Lab one's r1 still answers on that port (the third lab did not take it over).
+    expect(await prompt(taken)).toMatch(/^r1[>#]/);
+    for (const lab of ['one', 'two', 'three']) expect((await t.api.request('POST', `/labs/${lab}/stop`)).status).toBe(200);
+  }, 90_000);
+});
