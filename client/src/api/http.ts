@@ -21,6 +21,7 @@ import type {
   RestoreResult,
   SnapshotView,
 } from './types.js';
+import type { EndpointStatusView } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -110,6 +111,7 @@ export const api = {
   patchNetwork: (lab: string, net: string, patch: Record<string, unknown>) => request<NetworkView>('PATCH', `/labs/${enc(lab)}/networks/${enc(net)}`, patch),
   deleteNetwork: (lab: string, net: string) => request<void>('DELETE', `/labs/${enc(lab)}/networks/${enc(net)}`),
   networkStatus: (lab: string, net: string) => request<NetworkStatusView>('GET', `/labs/${enc(lab)}/networks/${enc(net)}/status`),
+  nodeEndpoint: (lab: string, node: string) => request<EndpointStatusView>('GET', `/labs/${enc(lab)}/nodes/${enc(node)}/endpoint`),
 
   addLink: (lab: string, body: unknown) => request<LinkView>('POST', `/labs/${enc(lab)}/links`, body),
   deleteLink: (lab: string, id: string) => request<void>('DELETE', linkPath(lab, id)),

@@ -137,7 +137,28 @@ export interface NetworkStatusView {
     udp: { kind: string; guest: string; peer: string; datagramsToHost: number; datagramsToGuest: number; idleS: number }[];
     portForwards: { proto: string; host: string; guest: string; state: string; error: string | null; accepted: number }[];
   } | null;
+  /** Bridged networks only: the real NIC's endpoint. */
+  uplink?: EndpointStatusView;
 }
+
+/** A real-world endpoint (cloud node, bridged network's NIC): server/endpoint-api.ts EndpointStatusSchema. */
+export interface EndpointStatusView {
+  type: 'udp' | 'tap' | 'nic';
+  /** `udp 127.0.0.1:20001 -> 127.0.0.1:20002`, `tap wl0 (netns red)`, `nic eth1`. */
+  endpoint: string;
+  state: 'stopped' | 'starting' | 'running' | 'failed';
+  /** Why it refused to start or stopped working; null while all is well. */
+  error: string | null;
+  counters: {
+    framesIn: number;
+    bytesIn: number;
+    framesOut: number;
+    bytesOut: number;
+    paddedIn: number;
+    drops: Record<EndpointDropReason, number>;
+  };
+}
+export type EndpointDropReason = 'runt' | 'oversized' | 'badSource' | 'congested' | 'down' | 'txErrors' | 'rxErrors';
 
 export interface ErrorDetail {
   field?: string;
