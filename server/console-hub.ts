@@ -131,6 +131,10 @@ export class ConsoleHub {
     }
     const v = validateLab(file, this.opts.folderName !== undefined ? { folderName: this.opts.folderName } : {});
     if (!v.ok) return { ok: false, error: v.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') };
+    // The node runs what it saves: the lab service's apply must not rebuild it (and lose its
+    // tables and this very console session) for the file it is about to write.
+    const saved = v.lab.nodes[request.rename ?? request.node];
+    if (request.rename === undefined && saved) this.runtime.adopt(request.node, saved);
     try {
       await persist(file, v.lab, request);
     } catch (e) {

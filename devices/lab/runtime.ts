@@ -254,6 +254,19 @@ export class LabRuntime {
     this.emit({ type: 'node-state', node: name, status: on ? 'running' : 'stopped' });
   }
 
+  /**
+   * The node already runs `spec` (its console configured it live and saved it): the next
+   * `apply` takes it as the node's spec instead of rebuilding the node, so its ARP, MAC, NAT and
+   * DHCP state and its console session carry on. False when there is no such node or the spec
+   * is of another kind of node.
+   */
+  adopt(name: string, spec: LabNode): boolean {
+    const e = this.nodes.get(name);
+    if (!e || e.spec.kind !== spec.kind || spec.name !== name) return false;
+    e.spec = spec;
+    return true;
+  }
+
   nodeStatus(name: string): 'running' | 'stopped' {
     const e = this.nodes.get(name);
     if (!e) throw new Error(`no node ${name}`);
