@@ -5,7 +5,7 @@
  * shows "Clone of", its parent snapshot shows the lock and refuses deletion naming the clone;
  * a lab exported from the labs page and imported back. Screenshot: /tmp/wirelab-snapshots.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
@@ -213,10 +213,11 @@ describe.skipIf(missing !== null)('the Snapshot Manager in Chromium', () => {
   }, 120_000);
 
   test('export from the labs page, import it back under a new name', async () => {
-    await page.locator('[data-export="triangle-linked"] summary').click();
-    await page.locator('[data-export="triangle-linked"] [data-test="export-lab-snapshots"]').waitFor();
+    await page.click('[data-export="triangle-linked"]');
+    await page.locator('[data-test="export-menu"] [data-test="export-lab-snapshots"]').waitFor();
     await page.screenshot({ path: '/tmp/wirelab-snapshots-export.png' });
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="triangle-linked"] [data-test="export-lab"]')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test="export-menu"] [data-test="export-lab"]')]);
+    await page.locator('[data-test="export-menu"]').waitFor({ state: 'detached' });
     expect(download.suggestedFilename()).toBe('triangle-linked.wlab');
     const file = join(lab.labsDir, '..', `wirelab-e2e-export-${process.pid}.wlab`);
     await download.saveAs(file);
@@ -231,6 +232,20 @@ describe.skipIf(missing !== null)('the Snapshot Manager in Chromium', () => {
     const imported = (await call('GET', '/labs/flattened')).body as { nodes: { name: string }[]; file: Record<string, unknown> };
     expect(imported.nodes.map((n) => n.name).sort()).toEqual(['h1', 'h3', 'r1', 'r2', 'r3']);
     expect(imported.file['clone-of']).toBeUndefined();
+
+    // With its snapshots: the import has them too.
+    await page.click('[data-export="triangle"]');
+    const [withSnaps] = await Promise.all([page.waitForEvent('download'), page.click('[data-test="export-menu"] [data-test="export-lab-snapshots"]')]);
+    const file2 = join(lab.labsDir, '..', `wirelab-e2e-export-snaps-${process.pid}.wlab`);
+    await withSnaps.saveAs(file2);
+    await page.setInputFiles('[data-test="import-file"]', file2);
+    await page.fill('[data-test="import-as"]', 'with-snapshots');
+    await page.click('[data-test="import-submit"]');
+    await page.locator('[data-lab="with-snapshots"]').waitFor();
+    const snaps = (await call('GET', '/labs/with-snapshots/snapshots')).body as { name: string }[];
+    expect(snaps.map((x) => x.name)).toEqual(['before-change', 'second']);
+    rmSync(file, { force: true });
+    rmSync(file2, { force: true });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
