@@ -432,20 +432,14 @@ class Encoder {
         out.push(null); // filled in by recordHeapTimers
         continue;
       }
-      if (compact && typeof v === 'object' && v !== null) {
+      if (typeof v === 'object' && v !== null) {
         // References, the commonest value, as a bare id (no array to make and collect).
-        let id: number;
-        if (trim && v instanceof ArrayBuffer && trim.includes(k)) {
-          this.trimmedSeen.add(v);
-          this.inTrimmedField = true;
-          id = this.objectRef(v);
-          this.inTrimmedField = false;
-        } else id = this.objectRef(v);
+        const id = trim && v instanceof ArrayBuffer && trim.includes(k) ? this.trimmedRef(v) : this.objectRef(v);
         if (id < 0) out.push(CUT);
-        else {
+        else if (compact) {
           refs += POW2[i]!;
           out.push(id);
-        }
+        } else out.push([id]);
         continue;
       }
       if (compact && v === undefined) {
@@ -453,20 +447,22 @@ class Encoder {
         out.push(0);
         continue;
       }
-      let enc: unknown;
-      if (trim && v instanceof ArrayBuffer && trim.includes(k)) {
-        this.trimmedSeen.add(v);
-        this.inTrimmedField = true;
-        enc = this.value(v);
-        this.inTrimmedField = false;
-      } else enc = v === undefined ? UNDEF : this.value(v);
-      out.push(enc);
+      out.push(v === undefined ? UNDEF : this.value(v));
     }
     if (compact) {
       out[1] = refs;
       out[2] = undef;
     }
     return out;
+  }
+
+  /** A buffer held by a trimmed field: only what live views reach of it is recorded. */
+  private trimmedRef(buf: ArrayBuffer): number {
+    this.trimmedSeen.add(buf);
+    this.inTrimmedField = true;
+    const id = this.objectRef(buf);
+    this.inTrimmedField = false;
+    return id;
   }
 
   private recordHeapTimers(id: number, heap: TimerHeap): void {
