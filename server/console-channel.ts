@@ -11,9 +11,9 @@ import type { LabRuntime, RuntimeListener } from '../devices/lab/runtime.js';
 import type { LabFile } from '../devices/lab/schema.js';
 import { ConsoleHub, type ConsoleAttachment, type ConsoleClient } from './console-hub.js';
 import { ConsolePortPool, TelnetConsoles } from './console-telnet.js';
-import type { LabService } from './labs.js';
+import type { LabConsolesView, LabService } from './labs.js';
 
-export class LabConsoles {
+export class LabConsoles implements LabConsolesView {
   private readonly hubs = new Map<string, { runtime: LabRuntime; hub: ConsoleHub; telnet: TelnetConsoles; onEvent: RuntimeListener }>();
   private readonly unlisten: () => void;
   private readonly ports = new ConsolePortPool();
@@ -57,6 +57,21 @@ export class LabConsoles {
     this.hubs.set(lab, { runtime, hub, telnet, onEvent });
     sync();
     return hub;
+  }
+
+  /** Command histories of a running lab's consoles (for snapshots). */
+  histories(lab: string): Record<string, string[]> {
+    return this.hubs.get(lab)?.hub.histories() ?? {};
+  }
+
+  /** After a restore: the consoles of the running lab get the snapshot's histories. */
+  restoreHistories(lab: string, histories: Readonly<Record<string, readonly string[]>>): void {
+    const runtime = this.labs.runtime(lab);
+    if (!runtime) return;
+    let h = this.hubs.get(lab);
+    if (h && h.runtime !== runtime) this.drop(lab);
+    h = this.hubs.get(lab);
+    (h ? h.hub : this.hubFor(lab, runtime)).restoreHistories(histories);
   }
 
   /** The telnet port a node's console listens on, or null (lab stopped, port not open yet or refused). */

@@ -114,6 +114,24 @@ export class ConsoleHub {
     };
   }
 
+  /** Each console's command history (consoles nobody opened have none). */
+  histories(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [node, e] of this.consoles) {
+      const lines = e.console.history();
+      if (lines.length > 0) out[node] = lines;
+    }
+    return out;
+  }
+
+  /** Puts back the histories of a restored snapshot; consoles it does not name start with none. */
+  restoreHistories(histories: Readonly<Record<string, readonly string[]>>): void {
+    for (const [node, e] of this.consoles) if (!(node in histories)) e.console.restoreHistory([]);
+    for (const [node, lines] of Object.entries(histories)) {
+      if (this.runtime.lab.nodes[node] && Array.isArray(lines)) this.entry(node).console.restoreHistory(lines.filter((l) => typeof l === 'string'));
+    }
+  }
+
   /** Viewers attached to a node's console. */
   viewers(node: string): number {
     return this.consoles.get(node)?.clients.size ?? 0;

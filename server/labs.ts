@@ -75,6 +75,17 @@ export interface LabSummary {
 }
 export type LabStatus = 'stopped' | 'running' | 'invalid';
 
+/** What the lab service needs of the running labs' consoles (server/console-channel.ts). */
+export interface LabConsolesView {
+  /** Where a node's telnet console really listens (it may differ from the lab model's port), or null. */
+  telnetPort(lab: string, node: string): number | null;
+  /** Command histories, for snapshots. */
+  histories(lab: string): Record<string, string[]>;
+  restoreHistories(lab: string, histories: Readonly<Record<string, readonly string[]>>): void;
+}
+
+const NO_CONSOLES: LabConsolesView = { telnetPort: () => null, histories: () => ({}), restoreHistories: () => undefined };
+
 export class LabService {
   private readonly entries = new Map<string, Entry>();
   private readonly eventListeners = new Set<LabEventListener>();
@@ -86,8 +97,8 @@ export class LabService {
   private closed = false;
   private readonly debounceMs: number;
   private readonly hostNet: Pick<RuntimeOptions, 'hostSockets' | 'hostAdapterTap'>;
-  /** Where a running node's telnet console really listens (the server's console ports); set by the server. */
-  private consolePort: (lab: string, node: string) => number | null = () => null;
+  /** The running labs' consoles (set by the server; none in a service without consoles). */
+  consoles: LabConsolesView = NO_CONSOLES;
 
   constructor(
     readonly store: LabStore,
@@ -123,11 +134,6 @@ export class LabService {
   onEvent(fn: LabEventListener): () => void {
     this.eventListeners.add(fn);
     return () => this.eventListeners.delete(fn);
-  }
-
-  /** Lets node views show the port a console really listens on, which may differ from the lab model's. */
-  setConsolePorts(fn: (lab: string, node: string) => number | null): void {
-    this.consolePort = fn;
   }
 
   onRuntime(fn: RuntimeListener): () => void {
@@ -217,7 +223,7 @@ export class LabService {
       ...this.summary(e),
       problems: e.problems ? e.problems.map((p) => ({ ...p, text: formatLabError(p) })) : null,
       file: lab ? (lab.file as unknown as JsonObject) : null,
-      nodes: lab ? Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime, this.consolePort(name, n.name))) : [],
+      nodes: lab ? Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime, this.consoles.telnetPort(name, n.name))) : [],
       networks: lab ? Object.keys(lab.networks).map((n) => networkView(lab, n)) : [],
       links: lab ? lab.links.map((l) => linkView(lab, l)) : [],
     };
@@ -228,13 +234,13 @@ export class LabService {
     const lab = this.validLab(e);
     const n = lab.nodes[node];
     if (!n) throw noNode(node);
-    return nodeView(lab, n, e.runtime, this.consolePort(name, node));
+    return nodeView(lab, n, e.runtime, this.consoles.telnetPort(name, node));
   }
 
   nodeViews(name: string): NodeView[] {
     const e = this.entry(name);
     const lab = this.validLab(e);
-    return Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime, this.consolePort(name, n.name)));
+    return Object.values(lab.nodes).map((n) => nodeView(lab, n, e.runtime, this.consoles.telnetPort(name, n.name)));
   }
 
   networkView(name: string, network: string): NetworkView {

@@ -242,7 +242,7 @@ export class SnapshotService {
     const rt = this.labs.runtime(lab);
     const live = rt !== null;
     const labText = formatLabFile(live ? rt.lab.file : model.file);
-    const state = live ? captureRuntime(rt) : null;
+    const state = live ? captureRuntime(rt, { consoles: this.labs.consoles.histories(lab) }) : null;
     const encoded = state ? encodeState(state) : null;
     const saved = live ? undefined : await this.store.readState(lab);
     const meta: SnapshotMeta = {
@@ -337,6 +337,7 @@ export class SnapshotService {
     const model = await this.snapshotLab(lab, snap);
     const dir = snapshotDir(this.store, lab, snap);
     let objects: number | null = null;
+    let histories: Record<string, string[]> = {};
     if (m.live) {
       const gz = await readBytes(path.join(dir, SNAPSHOT_STATE));
       if (gz === null) throw new ApiError(409, `snapshot ${snap} has no state.bin; it is damaged`);
@@ -347,9 +348,13 @@ export class SnapshotService {
       }
       await this.labs.replace(lab, model.file, {
         restore: (rt) => {
-          objects = restoreRuntime(rt, state, model).objects;
+          const r = restoreRuntime(rt, state, model);
+          objects = r.objects;
+          const consoles = r.extra['consoles'];
+          if (typeof consoles === 'object' && consoles !== null) histories = consoles as Record<string, string[]>;
         },
       });
+      this.labs.consoles.restoreHistories(lab, histories);
     } else {
       if (this.labs.runtime(lab)) await this.labs.stop(lab);
       const saved = await readJson(path.join(dir, SNAPSHOT_SAVED_STATE));

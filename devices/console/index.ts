@@ -104,6 +104,15 @@ export class NodeConsole implements TimerTarget {
     this.terminal.resize(cols, rows);
   }
 
+  /** The commands entered, oldest first: what a snapshot keeps of a console. */
+  history(): string[] {
+    return this.terminal.historyLines();
+  }
+
+  restoreHistory(lines: readonly string[]): void {
+    this.terminal.setHistory(lines);
+  }
+
   get started(): boolean {
     return this.terminal.started;
   }

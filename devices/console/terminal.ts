@@ -359,6 +359,13 @@ export class Terminal implements ShellHost {
   historyLines(): string[] {
     return [...this.history];
   }
+
+  /** Replaces the history (a restored snapshot's); the line being typed is kept. */
+  setHistory(lines: readonly string[]): void {
+    const max = this.shell.historySize ?? 256;
+    this.history.splice(0, this.history.length, ...lines.slice(-max));
+    this.historyIndex = this.history.length;
+  }
 }
 
 function lastLine(s: string): string {
