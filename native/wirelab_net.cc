@@ -10,6 +10,10 @@
 //  - writeBatch(fd, frames)   many frames out in one call (sendmmsg on packet sockets)
 //  - setOffloads(if, on)      GRO/LRO/TSO/GSO on a real NIC (inbound GRO makes frames larger
 //                             than the wire carries)
+//  - openIcmp(raw)            an ICMP socket for the NAT gateway's pings: an unprivileged ping
+//                             socket (SOCK_DGRAM) or a raw one (SOCK_RAW) that sees only echo replies;
+//                             read it with startReader(fd, false, ...)
+//  - sendTo(fd, bytes, ipv4)  one datagram to an IPv4 address, without blocking
 //
 // Everything runs on Node's main thread: libuv tells us when the fd is readable, so there is no
 // thread, lock or copy queue in between.
@@ -21,11 +25,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ethtool.h>
+#include <linux/icmp.h>
 #include <linux/if.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/ethernet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +211,58 @@ napi_value SetOffloads(napi_env env, napi_callback_info info) {
   }
   close(fd);
   return Int(env, changed);
+}
+
+// ---------------------------------------------------------------- ICMP
+
+// openIcmp(raw: boolean): fd, or -errno. A datagram socket needs net.ipv4.ping_group_range to take
+// the process's group (EACCES otherwise); a raw one needs CAP_NET_RAW (EPERM otherwise).
+napi_value OpenIcmp(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  bool raw = false;
+  if (argc > 0) napi_get_value_bool(env, argv[0], &raw);
+  int fd = socket(AF_INET, (raw ? SOCK_RAW : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  if (fd < 0) return Int(env, -errno);
+  if (raw) {
+    // A raw ICMP socket gets a copy of every ICMP message the host receives: keep echo replies only.
+    struct icmp_filter filter;
+    filter.data = ~(1u << ICMP_ECHOREPLY);
+    if (setsockopt(fd, SOL_RAW, ICMP_FILTER, &filter, sizeof filter) < 0) {
+      int err = errno;
+      close(fd);
+      return Int(env, -err);
+    }
+  }
+  return Int(env, fd);
+}
+
+// sendTo(fd, bytes: Uint8Array, ipv4: number): bytes sent, or -errno (EAGAIN when the socket's
+// buffer is full, ENETUNREACH / EHOSTUNREACH without a route, EPERM when a firewall refused).
+napi_value SendTo(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t fd;
+  uint32_t ip;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[2], &ip) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "sendTo(fd, bytes: Uint8Array, ipv4: number)");
+    return nullptr;
+  }
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(ip);
+  ssize_t n;
+  do {
+    n = sendto(fd, data, length, MSG_DONTWAIT, (struct sockaddr*)&to, sizeof to);
+  } while (n < 0 && errno == EINTR);
+  return Int(env, n < 0 ? -errno : n);
 }
 
 // ---------------------------------------------------------------- reader
@@ -795,6 +853,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"openTap", nullptr, OpenTap, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"openPacket", nullptr, OpenPacket, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setOffloads", nullptr, SetOffloads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"openIcmp", nullptr, OpenIcmp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sendTo", nullptr, SendTo, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"startReader", nullptr, StartReader, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"stopReader", nullptr, StopReader, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"write", nullptr, Write, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

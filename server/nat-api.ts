@@ -1,7 +1,8 @@
 /**
  * What the Virtual Network Editor shows about a network, live: its address plan, the DHCP
- * server's leases, the NAT gateway's translations (connections and UDP flows relayed through the
- * host's sockets) and port forwards, and the host adapter.
+ * server's leases, the NAT gateway's translations (connections, UDP flows and pings relayed
+ * through the host's sockets, and how pings leave the host or why they cannot) and port forwards,
+ * and the host adapter.
  *
  *   GET /api/v1/labs/{lab}/networks/{network}/status
  *
@@ -21,7 +22,8 @@ import type { LabService } from './labs.js';
 
 const COUNTERS = [
   'tcpOpened', 'tcpRefused', 'tcpUnreachable', 'tcpTableFull', 'tcpTimedOut', 'udpDatagramsOut', 'udpDatagramsIn', 'udpEvicted',
-  'udpExpired', 'dnsQueries', 'dnsAnswers', 'dnsFailed', 'icmpNotRelayed', 'refused', 'malformed', 'inboxDrops',
+  'udpExpired', 'dnsQueries', 'dnsAnswers', 'dnsFailed', 'icmpEchoRequests', 'icmpEchoReplies', 'icmpUnreachable', 'icmpExpired',
+  'icmpEvicted', 'icmpNotRelayed', 'refused', 'malformed', 'inboxDrops',
 ] as const satisfies readonly (keyof GatewayCounters)[];
 const Counters = z.object(Object.fromEntries(COUNTERS.map((k) => [k, z.number()])) as Record<(typeof COUNTERS)[number], z.ZodNumber>);
 
@@ -30,6 +32,14 @@ const GatewaySchema = z.object({
   address: z.string(),
   mac: z.string(),
   relaying: z.boolean().meta({ description: 'Host sockets are available (the server always has them); without them nothing is relayed' }),
+  icmpRelay: z
+    .enum(['datagram', 'raw'])
+    .nullable()
+    .meta({ description: 'How pings to outside addresses leave the host (NAT gateway): an unprivileged ICMP datagram socket, a raw ICMP socket, or null: not relayed (see icmpRelayError)' }),
+  icmpRelayError: z
+    .string()
+    .nullable()
+    .meta({ description: 'Why a NAT gateway relays no ping, e.g. "ICMP needs CAP_NET_RAW or net.ipv4.ping_group_range ..."; null when it does (and for the host adapter)' }),
   dnsUpstream: z.string().nullable().meta({ description: 'Where DNS queries to .2 go: dns-upstream, or the host\'s resolver' }),
   tcp: z.array(
     z.object({
@@ -56,6 +66,19 @@ const GatewaySchema = z.object({
       idleS: z.number(),
     }),
   ),
+  icmp: z
+    .array(
+      z.object({
+        guest: z.string().meta({ description: 'The guest\'s address' }),
+        peer: z.string().meta({ description: 'The outside address it pings' }),
+        ident: z.number().meta({ description: 'The guest\'s echo identifier (the host\'s socket uses its own; replies get this one back)' }),
+        requests: z.number(),
+        replies: z.number(),
+        ageS: z.number(),
+        idleS: z.number(),
+      }),
+    )
+    .meta({ description: 'Ping flows relayed through the host: one per guest, destination and identifier, forgotten 30 s after the last echo' }),
   portForwards: z.array(
     z.object({
       proto: z.enum(['tcp', 'udp']),

@@ -9,8 +9,12 @@
  *   a refused connection inside (RST), an unreachable one an ICMP unreachable from .2. UDP flows
  *   get one host UDP socket per guest socket, forgotten after an idle time. DNS to .2:53 (UDP and
  *   TCP) is relayed to an upstream resolver (the host's, unless `dns-upstream` names one). .2
- *   answers ping itself. Port forwards listen on the host and carry connections and datagrams to
- *   a guest address; the guest sees them come from .2.
+ *   answers ping itself; a ping to an outside address is sent by the host's own stack (an
+ *   unprivileged ICMP datagram socket, or a raw socket where the process may) and the guest
+ *   hears the reply from that address, with its own identifier, sequence number and data, as
+ *   libslirp and VMware's NAT do; where the host can send no ICMP the status says why. Port
+ *   forwards listen on the host and carry connections and datagrams to a guest address; the
+ *   guest sees them come from .2.
  * - `host` mode, the host adapter at .1: the host as the lab sees it. TCP and UDP to .1 reach the
  *   host's loopback (like slirp's 10.0.2.2); .1 answers ARP and ping.
  *
@@ -20,8 +24,9 @@
  * Host events arrive whenever the host's sockets have something; they are queued and handled from
  * an engine timer, so they happen on the engine's clock (in real time the engine's `now` is only
  * brought up to date inside a slice). Tables are bounded (`GatewayLimits`) and expire.
- * Not relayed: ICMP to outside addresses (Node has no ICMP sockets), IP options, TTL (the gateway
- * is not a router hop, as with slirp and VMware's NAT).
+ * Not relayed: ICMP other than echo requests (errors, timestamps), IP options, TTL (the gateway
+ * is not a router hop, as with slirp and VMware's NAT: a guest's traceroute sees the destination
+ * at the first hop).
  */
 import type { Device } from '../device.js';
 import type { Engine } from '../engine/engine.js';
@@ -33,12 +38,12 @@ import type { TcpLayer, TcpListener, TcpSocket } from '../stack/tcp.js';
 import { tcpSegmentChecksumOk } from '../stack/tcp-sum.js';
 import type { TcpErrorCode, TcpListenerOwner, TcpSocketOwner } from '../stack/tcp-types.js';
 import type { IpInterface, RxInfo } from '../stack/types.js';
-import { type Ip4, type Mac, ip4ToString, macAt, u16, u32 } from '../wire/bytes.js';
+import { type Ip4, type Mac, ip4ToString, macAt, onesSum, u16, u32 } from '../wire/bytes.js';
 import { DNS_HEADER_LEN } from '../wire/dns.js';
-import { ICMP_TYPE, UNREACH } from '../wire/icmp.js';
+import { ICMP_HEADER_LENGTH, ICMP_TYPE, UNREACH, encodeIcmp } from '../wire/icmp.js';
 import { IPPROTO, IPV4_HEADER_LENGTH, Reassembler, ipv4ChecksumOk, ipv4IsFragment } from '../wire/ipv4.js';
 import { UDP_HEADER_LEN, encodeUdp, udpChecksumOk } from '../wire/udp.js';
-import type { HostSocketError, HostSocketEvents, HostSockets } from './host-sockets.js';
+import type { HostSocketError, HostSocketEvents, HostSockets, IcmpEchoSupport } from './host-sockets.js';
 
 export interface GatewayLimits {
   /** Most TCP connections relayed at once (both directions); SYNs beyond are refused with RST. */
@@ -49,6 +54,10 @@ export interface GatewayLimits {
   udpIdleNs: number;
   /** DNS flows go sooner (slirp: 10 s). */
   dnsIdleNs: number;
+  /** Most ping flows (guest, destination, identifier); a new one beyond evicts the one idle longest. */
+  maxIcmpFlows: number;
+  /** A ping flow is forgotten (its host socket closed) after this long without a request or a reply (Linux conntrack: 30 s). */
+  icmpIdleNs: number;
   /** A connection waiting for the host's connect or the guest's handshake gives up after this. */
   connectNs: number;
   /** An established connection with no byte either way for this long is reset on both sides. */
@@ -64,6 +73,8 @@ export const GATEWAY_LIMITS: GatewayLimits = {
   maxUdpFlows: 1024,
   udpIdleNs: 60e9,
   dnsIdleNs: 10e9,
+  maxIcmpFlows: 256,
+  icmpIdleNs: 30e9,
   connectNs: 75e9,
   tcpIdleNs: 7200e9,
   toGuestHighWater: 256 * 1024,
@@ -145,6 +156,22 @@ interface UdpFlow {
   lastNs: number;
 }
 
+/** One guest's pings to one outside address with one identifier: one host ICMP socket (or raw-socket identifier). */
+interface IcmpFlow {
+  key: string;
+  guestIp: Ip4;
+  peerIp: Ip4;
+  /** The guest's echo identifier, put back into every reply (the host's socket uses its own). */
+  ident: number;
+  handle: number;
+  /** The guest's last request, its IP header and 8 bytes of ICMP: what an unreachable about it quotes. */
+  lastRequest: Uint8Array;
+  requests: number;
+  replies: number;
+  startedNs: number;
+  lastNs: number;
+}
+
 interface PortForward {
   config: PortForwardConfig;
   handle: number;
@@ -158,6 +185,7 @@ interface HostEvent {
   handle: number;
   data: Uint8Array | null;
   ip: Ip4;
+  /** A port, or an echo's sequence number. */
   port: number;
   listener: number;
   error: HostSocketError | null;
@@ -171,6 +199,9 @@ const EV_CLOSED = 5;
 const EV_ACCEPTED = 6;
 const EV_LISTEN_ERROR = 7;
 const EV_UDP = 8;
+const EV_ECHO_REPLY = 9;
+const EV_ECHO_ERROR = 10;
+const EV_ECHO_FAILED = 11;
 
 const TAG_INBOX = 1;
 const TAG_SWEEP = 2;
@@ -181,6 +212,15 @@ const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 
 const LOOPBACK = 0x7f000001;
+
+/**
+ * TTL of the echo replies the guest hears. VMware's NAT answers with a fixed 128 whatever the
+ * destination (the reply is its own, not a forwarded packet); we do the same because the NAT is no
+ * router hop (it does not count down TTL the other way either), and because an unprivileged ping
+ * socket's read() does not give the reply's TTL, so a fixed value is the only one both host paths
+ * can give alike.
+ */
+const ECHO_REPLY_TTL = 128;
 
 /** Addresses a NAT must never open a host socket to: this host (that is .1's job), "this network", multicast and reserved. */
 function outsideForbidden(ip: Ip4): boolean {
@@ -203,7 +243,15 @@ export interface GatewayCounters {
   dnsAnswers: number;
   /** Queries answered SERVFAIL here: no upstream, or no host sockets. */
   dnsFailed: number;
-  /** ICMP to outside addresses, not relayed. */
+  /** Echo requests sent out through the host. */
+  icmpEchoRequests: number;
+  /** Echo replies relayed back to guests. */
+  icmpEchoReplies: number;
+  /** Requests the host could not send (no route, refused): answered with an ICMP unreachable from .2. */
+  icmpUnreachable: number;
+  icmpExpired: number;
+  icmpEvicted: number;
+  /** ICMP to outside addresses not relayed: not an echo request, or the host can send no ICMP (see `icmpRelayError`). */
   icmpNotRelayed: number;
   /** Datagrams to addresses the gateway refuses (loopback, multicast...) or malformed ones. */
   refused: number;
@@ -239,15 +287,33 @@ export interface GatewayUdpView {
   idleS: number;
 }
 
+export interface GatewayIcmpView {
+  /** The guest's address. */
+  guest: string;
+  /** The address it pings. */
+  peer: string;
+  /** The guest's echo identifier. */
+  ident: number;
+  requests: number;
+  replies: number;
+  ageS: number;
+  idleS: number;
+}
+
 export interface GatewayStatus {
   mode: 'nat' | 'host';
   address: string;
   mac: string;
   /** Host sockets are there (the server or CLI); without them nothing is relayed. */
   relaying: boolean;
+  /** How pings to outside addresses leave the host (nat only): an unprivileged ICMP datagram socket, a raw socket, or not at all. */
+  icmpRelay: 'datagram' | 'raw' | null;
+  /** Why pings are not relayed, when a NAT gateway cannot relay them. */
+  icmpRelayError: string | null;
   dnsUpstream: string | null;
   tcp: GatewayTcpView[];
   udp: GatewayUdpView[];
+  icmp: GatewayIcmpView[];
   portForwards: { proto: 'tcp' | 'udp'; host: string; guest: string; state: PortForward['state']; error: string | null; accepted: number }[];
   counters: GatewayCounters;
 }
@@ -266,6 +332,11 @@ function newCounters(): GatewayCounters {
     dnsQueries: 0,
     dnsAnswers: 0,
     dnsFailed: 0,
+    icmpEchoRequests: 0,
+    icmpEchoReplies: 0,
+    icmpUnreachable: 0,
+    icmpExpired: 0,
+    icmpEvicted: 0,
     icmpNotRelayed: 0,
     refused: 0,
     malformed: 0,
@@ -273,6 +344,7 @@ function newCounters(): GatewayCounters {
   };
 }
 
+const EMPTY = new Uint8Array(0);
 const ipPort = (ip: Ip4, port: number) => `${ip4ToString(ip)}:${port}`;
 const tcpKey = (guestIp: Ip4, guestPort: number, peerIp: Ip4, peerPort: number) => `${guestIp}:${guestPort}>${peerIp}:${peerPort}`;
 
@@ -311,6 +383,8 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
   private readonly udpByKey = new Map<string, UdpFlow>();
   private readonly udpByHandle = new Map<number, UdpFlow>();
   private readonly udpByLabPort = new Map<number, UdpFlow>();
+  private readonly icmpByKey = new Map<string, IcmpFlow>();
+  private readonly icmpByHandle = new Map<number, IcmpFlow>();
   private dnsSocket: UdpSocket | null = null;
   private readonly reassembler = new Reassembler({ timeoutNs: 30e9, maxDatagrams: 64 });
   private inbox: HostEvent[] = [];
@@ -367,6 +441,9 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
     const hs = this.hostSockets;
     for (const f of this.tcpByHandle.values()) if (f.hostOpen) hs?.tcpReset(f.handle);
     for (const u of this.udpByHandle.values()) hs?.udpClose(u.handle);
+    for (const f of this.icmpByHandle.values()) hs?.icmpEchoClose(f.handle);
+    this.icmpByKey.clear();
+    this.icmpByHandle.clear();
     for (const f of this.forwards) {
       if (f.handle >= 0 && f.state === 'listening') {
         if (f.config.proto === 'tcp') hs?.listenClose(f.handle);
@@ -454,7 +531,7 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
         this.udpOut(packet, phl, len, src, dst);
         return;
       case IPPROTO.ICMP:
-        this.counters.icmpNotRelayed++;
+        this.icmpOut(packet, phl, len, src, dst);
         return;
       default:
         this.counters.refused++;
@@ -819,6 +896,99 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
     hs.udpSend(f.handle, up.ip, up.port, query.slice());
   }
 
+  // ---------------------------------------------------------------- ICMP echo from the guests
+
+  /** How pings leave the host, or why they cannot (nat mode; host mode relays none). */
+  private icmpSupport(): IcmpEchoSupport {
+    if (this.hostSockets === null) return { via: null, reason: 'no host sockets: pings are relayed by the wirelab server or CLI' };
+    return this.hostSockets.icmpEchoSupport();
+  }
+
+  /** An ICMP message from a guest to an outside address: echo requests go out through the host. */
+  private icmpOut(packet: Uint8Array, off: number, len: number, src: Ip4, dst: Ip4): void {
+    if (len < ICMP_HEADER_LENGTH || onesSum(packet, off, len) !== 0xffff) {
+      this.counters.malformed++;
+      return;
+    }
+    if (packet[off] !== ICMP_TYPE.ECHO_REQUEST || packet[off + 1] !== 0) {
+      this.counters.icmpNotRelayed++;
+      return;
+    }
+    if (this.notRelayed(dst)) {
+      this.counters.refused++;
+      this.stack.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, UNREACH.ADMIN_PROHIBITED, packet, this.iface);
+      return;
+    }
+    const hs = this.hostSockets;
+    // As with a real NAT box whose uplink drops ICMP, the guest's ping just times out.
+    if (hs === null || this.icmpSupport().via === null) {
+      this.counters.icmpNotRelayed++;
+      return;
+    }
+    const ident = u16(packet, off + 4);
+    const key = `${src}>${dst}#${ident}`;
+    let f = this.icmpByKey.get(key);
+    if (f === undefined) {
+      if (this.icmpByKey.size >= this.limits.maxIcmpFlows) this.evictIcmp();
+      const now = this.engine.now;
+      f = { key, guestIp: src, peerIp: dst, ident, handle: hs.icmpEchoOpen(this, dst), lastRequest: EMPTY, requests: 0, replies: 0, startedNs: now, lastNs: now };
+      this.icmpByKey.set(key, f);
+      this.icmpByHandle.set(f.handle, f);
+      this.armSweep();
+    }
+    f.lastNs = this.engine.now;
+    f.requests++;
+    f.lastRequest = packet.slice(0, off + ICMP_HEADER_LENGTH);
+    this.counters.icmpEchoRequests++;
+    hs.icmpEchoSend(f.handle, u16(packet, off + 6), packet.slice(off + ICMP_HEADER_LENGTH, off + len));
+  }
+
+  private evictIcmp(): void {
+    let oldest: IcmpFlow | null = null;
+    for (const f of this.icmpByKey.values()) if (oldest === null || f.lastNs < oldest.lastNs) oldest = f;
+    if (oldest !== null) {
+      this.counters.icmpEvicted++;
+      this.removeIcmp(oldest, true);
+    }
+  }
+
+  private removeIcmp(f: IcmpFlow, closeHost: boolean): void {
+    this.icmpByKey.delete(f.key);
+    this.icmpByHandle.delete(f.handle);
+    if (closeHost) this.hostSockets?.icmpEchoClose(f.handle);
+  }
+
+  /** The host's reply: to the guest from the address it pinged, with its identifier, sequence number and data. */
+  private hostEchoReply(handle: number, seq: number, payload: Uint8Array): void {
+    const f = this.icmpByHandle.get(handle);
+    if (f === undefined) return;
+    const route = this.stack.routeOutput(f.guestIp, { srcIp: f.peerIp });
+    if (typeof route === 'string' || ICMP_HEADER_LENGTH + payload.length > 65515) return;
+    const msg = new Uint8Array(ICMP_HEADER_LENGTH + payload.length);
+    encodeIcmp({ type: ICMP_TYPE.ECHO_REPLY, code: 0, id: f.ident, seq, payload }, msg, 0);
+    f.lastNs = this.engine.now;
+    f.replies++;
+    this.counters.icmpEchoReplies++;
+    this.stack.transmit(route, IPPROTO.ICMP, msg, { ttl: ECHO_REPLY_TTL });
+  }
+
+  private hostEchoError(handle: number, seq: number, error: HostSocketError, fatal: boolean): void {
+    const f = this.icmpByHandle.get(handle);
+    if (f === undefined) return;
+    if (fatal) {
+      this.counters.icmpNotRelayed++;
+      this.removeIcmp(f, false);
+      return;
+    }
+    // Tell the guest as a router without a route would, about the request that could not go (slirp does too).
+    const q = f.lastRequest;
+    const at = (q[0]! & 0x0f) << 2;
+    this.counters.icmpUnreachable++;
+    if (q.length < at + ICMP_HEADER_LENGTH || u16(q, at + 6) !== seq) return;
+    const code = error === 'ENETUNREACH' ? UNREACH.NET : error === 'EACCES' ? UNREACH.ADMIN_PROHIBITED : UNREACH.HOST;
+    this.stack.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, code, q, this.iface);
+  }
+
   // ---------------------------------------------------------------- host events
 
   onHostTcpConnected(handle: number): void {
@@ -848,6 +1018,16 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
       return;
     }
     this.post(EV_UDP, handle, data, srcIp, srcPort, -1, null);
+  }
+  onHostIcmpEchoReply(handle: number, seq: number, payload: Uint8Array): void {
+    if (this.inbox.length >= this.limits.maxInbox) {
+      this.counters.inboxDrops++;
+      return;
+    }
+    this.post(EV_ECHO_REPLY, handle, payload, 0, seq, -1, null);
+  }
+  onHostIcmpEchoError(handle: number, seq: number, error: HostSocketError, fatal: boolean): void {
+    this.post(fatal ? EV_ECHO_FAILED : EV_ECHO_ERROR, handle, null, 0, seq, -1, error);
   }
 
   private post(type: number, handle: number, data: Uint8Array | null, ip: Ip4, port: number, listener: number, error: HostSocketError | null): void {
@@ -883,6 +1063,13 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
         return;
       case EV_ACCEPTED:
         this.forwardAccepted(e.listener, e.handle, e.ip, e.port);
+        return;
+      case EV_ECHO_REPLY:
+        this.hostEchoReply(e.handle, e.port, e.data!);
+        return;
+      case EV_ECHO_ERROR:
+      case EV_ECHO_FAILED:
+        this.hostEchoError(e.handle, e.port, e.error ?? 'EIO', e.type === EV_ECHO_FAILED);
         return;
       case EV_LISTEN_ERROR: {
         const fwd = this.forwards.find((x) => x.handle === e.listener);
@@ -1058,8 +1245,14 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
         s?.abort();
       }
     }
+    for (const f of [...this.icmpByKey.values()]) {
+      if (now - f.lastNs >= lim.icmpIdleNs) {
+        this.counters.icmpExpired++;
+        this.removeIcmp(f, true);
+      }
+    }
     if (this.reassembler.entries.size > 0) this.reassembler.expire(now);
-    if (this.udpByKey.size > 0 || this.tcpByHandle.size > 0 || this.reassembler.entries.size > 0) this.armSweep();
+    if (this.udpByKey.size > 0 || this.tcpByHandle.size > 0 || this.icmpByKey.size > 0 || this.reassembler.entries.size > 0) this.armSweep();
   }
 
   // ---------------------------------------------------------------- inspection
@@ -1068,11 +1261,14 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
     const now = this.engine.now;
     const s = (ns: number) => Math.round(ns / 1e8) / 10;
     const up = this.mode === 'nat' ? this.upstream() : null;
+    const icmp = this.mode === 'nat' ? this.icmpSupport() : null;
     return {
       mode: this.mode,
       address: ip4ToString(this.ip),
       mac: macText(this.mac),
       relaying: this.hostSockets !== null,
+      icmpRelay: icmp?.via ?? null,
+      icmpRelayError: icmp?.reason ?? null,
       dnsUpstream: up === null ? null : ipPort(up.ip, up.port),
       tcp: [...this.tcpByHandle.values()].map((f) => ({
         direction: f.direction,
@@ -1092,6 +1288,15 @@ export class SocketGateway implements Device, HostSocketEvents, TcpSocketOwner, 
         peer: ipPort(f.peerIp, f.peerPort),
         datagramsToHost: f.datagramsToHost,
         datagramsToGuest: f.datagramsToGuest,
+        ageS: s(now - f.startedNs),
+        idleS: s(now - f.lastNs),
+      })),
+      icmp: [...this.icmpByKey.values()].map((f) => ({
+        guest: ip4ToString(f.guestIp),
+        peer: ip4ToString(f.peerIp),
+        ident: f.ident,
+        requests: f.requests,
+        replies: f.replies,
         ageS: s(now - f.startedNs),
         idleS: s(now - f.lastNs),
       })),

@@ -7,8 +7,13 @@
  * Sockets are named by numeric handles the implementation hands out, so that device state stays
  * plain data (handles, not socket objects). Events go to the `HostSocketEvents` object given when
  * the socket was made, with that handle; they may arrive at any moment (the devices queue them and
- * handle them on the engine's clock). After `tcpClose`, `udpClose` or `listenClose` no event about
- * that handle arrives any more.
+ * handle them on the engine's clock). After `tcpClose`, `udpClose`, `listenClose` or `icmpEchoClose`
+ * no event about that handle arrives any more.
+ *
+ * ICMP echo (ping) leaves the host with its own stack too, where the host allows it: an
+ * unprivileged ICMP datagram socket (Linux, when net.ipv4.ping_group_range takes the process's
+ * group) or a raw ICMP socket (CAP_NET_RAW). The identifier on the wire is the host's choice (the
+ * kernel's, or the implementation's for a raw socket); the device restores its guest's own.
  */
 import type { Ip4 } from '../wire/bytes.js';
 
@@ -45,7 +50,25 @@ export interface HostSocketEvents {
   onHostListenError(listener: number, error: HostSocketError, message: string): void;
   /** A datagram to a `udpOpen` socket. The array is the receiver's to keep. */
   onHostUdpDatagram(handle: number, srcIp: Ip4, srcPort: number, data: Uint8Array): void;
+  /**
+   * An echo reply from the `icmpEchoOpen` socket's address, to the request with sequence number
+   * `seq`; `payload` is the reply's data after the 8-byte ICMP header, the receiver's to keep.
+   */
+  onHostIcmpEchoReply(handle: number, seq: number, payload: Uint8Array): void;
+  /**
+   * The echo with sequence number `seq` could not be sent (`fatal` false: the host has no route,
+   * a firewall refused it...; the socket stays usable), or the socket could not be opened or
+   * failed (`fatal` true, `seq` -1: the last event of the handle).
+   */
+  onHostIcmpEchoError(handle: number, seq: number, error: HostSocketError, fatal: boolean): void;
 }
+
+/**
+ * How ICMP echo leaves this host: `datagram` (an unprivileged ping socket per flow), `raw` (one
+ * raw ICMP socket shared by every flow, replies told apart by identifier and source), or not at
+ * all (`null`, with the reason a user can act on).
+ */
+export type IcmpEchoSupport = { via: 'datagram' | 'raw'; reason: null } | { via: null; reason: string };
 
 export interface HostSockets {
   /** Opens a TCP connection to ip:port; the outcome comes as onHostTcpConnected or onHostTcpClosed. */
@@ -74,6 +97,17 @@ export interface HostSockets {
   udpClose(handle: number): void;
   /** Closes a TCP listener. */
   listenClose(handle: number): void;
+
+  /** Whether ICMP echo can leave the host, and how; cheap to ask again (the answer is kept). */
+  icmpEchoSupport(): IcmpEchoSupport;
+  /**
+   * A socket for echo requests to `ip` (one flow: one guest's pings to one address). Opening may
+   * fail later, as onHostIcmpEchoError with `fatal`.
+   */
+  icmpEchoOpen(events: HostSocketEvents, ip: Ip4): number;
+  /** Sends an echo request with this sequence number and data (the implementation copies it). */
+  icmpEchoSend(handle: number, seq: number, payload: Uint8Array): void;
+  icmpEchoClose(handle: number): void;
 
   /** The host's own DNS resolver (the first nameserver of /etc/resolv.conf), or null when it has none. */
   resolver(): { ip: Ip4; port: number } | null;

@@ -32,8 +32,8 @@ import type { HostSockets } from './host-sockets.js';
 export { SocketGateway, GATEWAY_LIMITS } from './gateway.js';
 export { NetworkDhcp } from './dhcp-service.js';
 export type { NetworkDhcpConfig } from './dhcp-service.js';
-export type { GatewayConfig, GatewayCounters, GatewayLimits, GatewayStatus, GatewayTcpView, GatewayUdpView, PortForwardConfig } from './gateway.js';
-export type { HostSocketError, HostSocketEvents, HostSockets } from './host-sockets.js';
+export type { GatewayConfig, GatewayCounters, GatewayIcmpView, GatewayLimits, GatewayStatus, GatewayTcpView, GatewayUdpView, PortForwardConfig } from './gateway.js';
+export type { HostSocketError, HostSocketEvents, HostSockets, IcmpEchoSupport } from './host-sockets.js';
 
 /** Makes the device that holds .1 on a real TAP on the host (`host-adapter: tap`); server-supplied. */
 export type HostAdapterTapFactory = (engine: Engine, lab: Lab, net: LabVmnet) => Device;

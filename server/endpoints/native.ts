@@ -19,6 +19,15 @@ export interface NetAddon {
   /** Turns GRO, TSO and GSO on or off; returns how many of the three the driver accepted. */
   setOffloads(ifname: string, enabled: boolean): number;
   /**
+   * An ICMP socket (non-blocking) for echo requests, or -errno: `raw` false an unprivileged ping
+   * socket (EACCES unless net.ipv4.ping_group_range takes our group; read() gives the ICMP message,
+   * with the identifier the kernel chose), true a raw socket (EPERM without CAP_NET_RAW; read()
+   * gives the IP header too, and only echo replies pass its filter).
+   */
+  openIcmp(raw: boolean): number;
+  /** One datagram to an IPv4 address (a uint32): bytes sent, or -errno. */
+  sendTo(fd: number, bytes: Uint8Array, ipv4: number): number;
+  /**
    * Watches `fd`; whenever it is readable, up to `batch` frames are read and `cb` gets them as one
    * ArrayBuffer, back to back, with their lengths in `lengths[0..count)`. `errno` is non-zero when
    * reading failed (the fd stays watched).

@@ -1,13 +1,14 @@
 /**
  * An in-memory "real world" behind the HostSockets interface, for testing NAT gateways and host
  * adapters in virtual time: TCP servers and refusing or unreachable addresses, UDP peers, a DNS
- * resolver, and clients dialling port forwards. Every event reaches the gateway through the
+ * resolver, clients dialling port forwards, and addresses that answer pings (the host's ICMP
+ * socket choosing its own echo identifier, as a Linux ping socket does). Every event reaches the gateway through the
  * engine, `latencyNs` after its cause, so runs are deterministic.
  */
 import type { Engine, TimerTarget } from '../../devices/engine/engine.js';
 import { formatLabErrors, loadLabText } from '../../devices/lab/load.js';
 import { LabRuntime, type RuntimeOptions } from '../../devices/lab/runtime.js';
-import type { HostSocketError, HostSocketEvents, HostSockets } from '../../devices/network/index.js';
+import type { HostSocketError, HostSocketEvents, HostSockets, IcmpEchoSupport } from '../../devices/network/index.js';
 import { type Ip4, ip4ToString } from '../../devices/wire/bytes.js';
 
 /** One end of a host-side TCP connection, as a test drives it. */
@@ -131,6 +132,15 @@ export interface SentDatagram {
   data: Uint8Array;
 }
 
+/** An echo request as it left the fake host: with the identifier the host chose. */
+export interface SentEcho {
+  handle: number;
+  toIp: Ip4;
+  ident: number;
+  seq: number;
+  payload: Uint8Array;
+}
+
 export class FakeHost implements HostSockets, TimerTarget {
   latencyNs = 1e6;
   highWater = 64 * 1024;
@@ -147,6 +157,17 @@ export class FakeHost implements HostSockets, TimerTarget {
   readonly udpSockets = new Map<number, { events: HostSocketEvents; bind: { ip: Ip4; port: number } | null; port: number; open: boolean }>();
   readonly sent: SentDatagram[] = [];
   resolverAddress: { ip: Ip4; port: number } | null = null;
+  /** How pings leave this host (set `{ via: null, reason }` for a host that cannot send ICMP). */
+  icmpSupport: IcmpEchoSupport = { via: 'datagram', reason: null };
+  /**
+   * Addresses that answer pings: given the request's data, the reply's data (the request's own
+   * for a plain echo), or null for no answer. Requests to `failures` addresses fail with that error.
+   */
+  readonly pingable = new Map<Ip4, (payload: Uint8Array) => Uint8Array | null>();
+  readonly echoes: SentEcho[] = [];
+  readonly icmpSockets = new Map<number, { events: HostSocketEvents; ip: Ip4; ident: number; open: boolean; failed: boolean }>();
+  /** icmpEchoOpen fails (fatally) with this error when set. */
+  icmpOpenError: HostSocketError | null = null;
   private nextHandle = 1;
   private nextPort = 40000;
   private readonly pending: (() => void)[] = [];
@@ -246,6 +267,43 @@ export class FakeHost implements HostSockets, TimerTarget {
 
   resolver(): { ip: Ip4; port: number } | null {
     return this.resolverAddress;
+  }
+
+  icmpEchoSupport(): IcmpEchoSupport {
+    return this.icmpSupport;
+  }
+
+  icmpEchoOpen(events: HostSocketEvents, ip: Ip4): number {
+    const handle = this.nextHandle++;
+    // A ping socket's identifier is its local "port", nothing like the guest's.
+    const failure = this.icmpOpenError;
+    this.icmpSockets.set(handle, { events, ip, ident: 0x8000 + handle, open: true, failed: failure !== null });
+    if (failure !== null) this.later(() => events.onHostIcmpEchoError(handle, -1, failure, true));
+    return handle;
+  }
+
+  icmpEchoSend(handle: number, seq: number, payload: Uint8Array): void {
+    const s = this.icmpSockets.get(handle);
+    if (!s || !s.open) throw new Error(`icmpEchoSend on closed handle ${handle}`);
+    // Like a socket that never opened: the request goes nowhere.
+    if (s.failed) return;
+    this.echoes.push({ handle, toIp: s.ip, ident: s.ident, seq, payload: payload.slice() });
+    const failure = this.failures.get(s.ip);
+    if (failure !== undefined) {
+      this.later(() => s.open && s.events.onHostIcmpEchoError(handle, seq, failure, false));
+      return;
+    }
+    const answer = this.pingable.get(s.ip)?.(payload);
+    if (answer) this.later(() => s.open && s.events.onHostIcmpEchoReply(handle, seq, answer));
+  }
+
+  icmpEchoClose(handle: number): void {
+    const s = this.icmpSockets.get(handle);
+    if (s) s.open = false;
+  }
+
+  openIcmpCount(): number {
+    return [...this.icmpSockets.values()].filter((s) => s.open).length;
   }
 
   // --- the outside world acting

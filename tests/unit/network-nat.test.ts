@@ -1,6 +1,7 @@
 /**
  * The NAT gateway (.2), port forwards and the host adapter (.1) against an in-memory outside
- * world (network-host-fake.ts) in virtual time: what a guest and a host-side program each see.
+ * world (network-host-fake.ts) in virtual time: what a guest and a host-side program each see,
+ * pings to outside addresses included.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +9,13 @@ import type { Host } from '../../devices/host/index.js';
 import type { LabRuntime } from '../../devices/lab/runtime.js';
 import { SocketGateway } from '../../devices/network/index.js';
 import { HttpGet, HttpServer } from '../../devices/services/index.js';
+import { captureRuntime, decodeState, encodeState, restoreRuntime } from '../../devices/snapshot/index.js';
 import type { UdpOwner, UdpSocket, IcmpErrorReport } from '../../devices/stack/index.js';
 import type { TcpErrorCode, TcpLayer, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
-import { type Ip4, ip4ToString, parseIp4 } from '../../devices/wire/bytes.js';
+import { addTap } from '../../devices/engine/tap.js';
+import { type Ip4, ip4ToString, onesSum, parseIp4, u16, u32 } from '../../devices/wire/bytes.js';
+import { buildIcmp } from '../../devices/wire/icmp.js';
+import { IPPROTO, ipv4ChecksumOk } from '../../devices/wire/ipv4.js';
 import { decodeDns, dnsEncodingLength, encodeDns } from '../../devices/wire/dns.js';
 import { FakeHost, labOf, type FakeConn } from './network-host-fake.js';
 
@@ -372,6 +377,236 @@ describe('NAT gateway: UDP and DNS', () => {
     expect(q.result.server).toBe(ip('192.168.8.2'));
     expect(w.rt.engine.now).toBeLessThan(1e9);
     expect(w.nat.status().counters.dnsFailed).toBe(1);
+  });
+});
+
+/** An ICMP echo seen on a guest's cable, read straight from the frame's bytes. */
+interface SeenEcho {
+  type: number;
+  src: string;
+  dst: string;
+  ttl: number;
+  ident: number;
+  seq: number;
+  data: string;
+  ipChecksumOk: boolean;
+  icmpChecksumOk: boolean;
+}
+
+/** Every unfragmented ICMP echo crossing the host's eth0, both ways. */
+function watchEchoes(host: Host): SeenEcho[] {
+  const seen: SeenEcho[] = [];
+  addTap(host.ports[0]!, {
+    record(frame: Uint8Array) {
+      if (frame.length < 42 || u16(frame, 12) !== 0x0800 || frame[23] !== IPPROTO.ICMP || (u16(frame, 20) & 0x3fff) !== 0) return;
+      const hl = (frame[14]! & 0x0f) << 2;
+      const at = 14 + hl;
+      const len = u16(frame, 16) - hl;
+      const type = frame[at]!;
+      if (type !== 0 && type !== 8) return;
+      seen.push({
+        type,
+        src: ip4ToString(u32(frame, 26)),
+        dst: ip4ToString(u32(frame, 30)),
+        ttl: frame[22]!,
+        ident: u16(frame, at + 4),
+        seq: u16(frame, at + 6),
+        data: Buffer.from(frame.subarray(at + 8, at + len)).toString('hex'),
+        ipChecksumOk: ipv4ChecksumOk(frame, 14),
+        icmpChecksumOk: onesSum(frame, at, len) === 0xffff,
+      });
+    },
+  });
+  return seen;
+}
+
+describe('NAT gateway: ping out through the host', () => {
+  it('relays a ping and the guest hears each reply from the address it pinged: its identifier, sequence and data, byte for byte', async () => {
+    const w = world('', (f) => f.pingable.set(OUT, (data) => data));
+    const seen = watchEchoes(w.pc1);
+    const ping = w.pc1.ping(OUT, { count: 3, size: 100 });
+    expect(await run(w.rt, () => ping.isDone)).toBe(true);
+    expect(ping.result.received).toBe(3);
+    expect(ping.result.probes.map((p) => [p.status, ip4ToString(p.from), p.ttl, p.bytes])).toEqual([
+      ['reply', '203.0.113.10', 128, 108],
+      ['reply', '203.0.113.10', 128, 108],
+      ['reply', '203.0.113.10', 128, 108],
+    ]);
+    const requests = seen.filter((e) => e.type === 8);
+    const replies = seen.filter((e) => e.type === 0);
+    expect(requests).toHaveLength(3);
+    // Each reply is the request turned around: same identifier, sequence and data; both checksums right.
+    expect(replies).toEqual(
+      requests.map((r) => ({ ...r, type: 0, src: '203.0.113.10', dst: '192.168.8.10', ttl: 128, ipChecksumOk: true, icmpChecksumOk: true })),
+    );
+    expect(requests.every((r) => r.icmpChecksumOk && r.ipChecksumOk)).toBe(true);
+    // The host sent the guest's data under its own socket's identifier, all on one socket.
+    const guestIdent = requests[0]!.ident;
+    expect(w.fake.echoes.map((e) => [ip4ToString(e.toIp), e.seq, Buffer.from(e.payload).toString('hex')])).toEqual(requests.map((r) => ['203.0.113.10', r.seq, r.data]));
+    expect(new Set(w.fake.echoes.map((e) => e.handle)).size).toBe(1);
+    expect(w.fake.echoes[0]!.ident).not.toBe(guestIdent);
+    const st = w.nat.status();
+    expect(st).toMatchObject({ icmpRelay: 'datagram', icmpRelayError: null });
+    expect(st.icmp).toEqual([{ guest: '192.168.8.10', peer: '203.0.113.10', ident: guestIdent, requests: 3, replies: 3, ageS: expect.any(Number), idleS: expect.any(Number) }]);
+    expect(st.counters).toMatchObject({ icmpEchoRequests: 3, icmpEchoReplies: 3, icmpNotRelayed: 0, malformed: 0 });
+  });
+
+  it('carries a ping too big for one frame: reassembled on the way out, fragmented on the way back, data unchanged', async () => {
+    let heard = '';
+    const w = world('', (f) =>
+      f.pingable.set(OUT, (data) => {
+        heard = Buffer.from(data).toString('hex');
+        return data;
+      }),
+    );
+    const ping = w.pc1.ping(OUT, { count: 1, size: 4000 });
+    expect(await run(w.rt, () => ping.isDone)).toBe(true);
+    expect(ping.result.probes[0]).toMatchObject({ status: 'reply', from: OUT, bytes: 4008 });
+    expect(heard.length).toBe(8000);
+    expect(w.nat.status().counters.malformed).toBe(0);
+  });
+
+  it('keeps one flow per guest, destination and identifier, each answered with its own replies', async () => {
+    const other = ip('198.51.100.7');
+    const w = world('', (f) => {
+      f.pingable.set(OUT, (d) => d);
+      f.pingable.set(other, (d) => d);
+    });
+    const pc2 = w.rt.host('pc2')!;
+    const pings = [w.pc1.ping(OUT, { count: 2 }), w.pc1.ping(other, { count: 2 }), pc2.ping(OUT, { count: 2 })];
+    expect(await run(w.rt, () => pings.every((p) => p.isDone))).toBe(true);
+    expect(pings.map((p) => [p.result.received, p.result.probes.map((x) => ip4ToString(x.from))])).toEqual([
+      [2, ['203.0.113.10', '203.0.113.10']],
+      [2, ['198.51.100.7', '198.51.100.7']],
+      [2, ['203.0.113.10', '203.0.113.10']],
+    ]);
+    expect(w.nat.status().icmp.map((f) => `${f.guest}>${f.peer} ${f.requests}/${f.replies}`).sort()).toEqual([
+      '192.168.8.10>198.51.100.7 2/2',
+      '192.168.8.10>203.0.113.10 2/2',
+      '192.168.8.11>203.0.113.10 2/2',
+    ]);
+    expect(w.fake.openIcmpCount()).toBe(3);
+  });
+
+  it('forgets a flow 30 s after its last echo and closes its host socket; a stopped lab closes them all', async () => {
+    const w = world('', (f) => f.pingable.set(OUT, (d) => d));
+    const ping = w.pc1.ping(OUT, { count: 1 });
+    expect(await run(w.rt, () => ping.isDone)).toBe(true);
+    w.rt.engine.runFor(25e9);
+    expect(w.nat.status().icmp).toHaveLength(1);
+    w.rt.engine.runFor(6e9);
+    expect(w.nat.status().icmp).toEqual([]);
+    expect(w.fake.openIcmpCount()).toBe(0);
+    expect(w.nat.status().counters.icmpExpired).toBe(1);
+
+    const again = w.pc1.ping(OUT, { count: 1 });
+    expect(await run(w.rt, () => again.isDone)).toBe(true);
+    expect(again.result.received).toBe(1);
+    expect(w.fake.openIcmpCount()).toBe(1);
+    w.rt.stop();
+    expect(w.fake.openIcmpCount()).toBe(0);
+  });
+
+  it('evicts the longest-idle flow when the table is full', async () => {
+    const targets = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map(ip);
+    const w = world('', (f) => targets.forEach((t) => f.pingable.set(t, (d) => d)));
+    (w.nat.limits as { maxIcmpFlows: number }).maxIcmpFlows = 2;
+    for (const t of targets) {
+      const p = w.pc1.ping(t, { count: 1 });
+      expect(await run(w.rt, () => p.isDone)).toBe(true);
+      expect(p.result.received).toBe(1);
+    }
+    expect(w.nat.status().icmp.map((f) => f.peer)).toEqual(['198.51.100.2', '198.51.100.3']);
+    expect(w.nat.status().counters.icmpEvicted).toBe(1);
+    expect(w.fake.openIcmpCount()).toBe(2);
+  });
+
+  it('counts the pings it cannot relay and says why when the host can send no ICMP', async () => {
+    const reason = 'pings are not relayed: ICMP needs CAP_NET_RAW or net.ipv4.ping_group_range to take group 1000 (it is "1 0")';
+    const w = world('', (f) => {
+      f.pingable.set(OUT, (d) => d);
+      f.icmpSupport = { via: null, reason };
+    });
+    const ping = w.pc1.ping(OUT, { count: 2, timeoutNs: 2e9 });
+    expect(await run(w.rt, () => ping.isDone)).toBe(true);
+    expect(ping.result.probes.map((p) => p.status)).toEqual(['timeout', 'timeout']);
+    expect(w.fake.echoes).toEqual([]);
+    expect(w.fake.icmpSockets.size).toBe(0);
+    const st = w.nat.status();
+    expect(st).toMatchObject({ icmpRelay: null, icmpRelayError: reason, icmp: [] });
+    expect(st.counters).toMatchObject({ icmpNotRelayed: 2, icmpEchoRequests: 0 });
+    // The host adapter relays no ping by design: no reason to give.
+    expect(w.hostAdapter.status()).toMatchObject({ icmpRelay: null, icmpRelayError: null });
+  });
+
+  it('says why without host sockets at all (a lab outside the server)', async () => {
+    const rt = labOf(NAT_LAB());
+    rt.start();
+    const ping = rt.host('pc1')!.ping(OUT, { count: 1, timeoutNs: 1e9 });
+    expect(await run(rt, () => ping.isDone)).toBe(true);
+    expect(ping.result.received).toBe(0);
+    const st = rt.networkParts('vmnet8')!.nat!.status();
+    expect(st.icmpRelay).toBeNull();
+    expect(st.icmpRelayError).toMatch(/no host sockets/);
+    expect(st.counters.icmpNotRelayed).toBe(1);
+  });
+
+  it('answers a ping the host cannot send with an unreachable from .2, quoting it', async () => {
+    const nowhere = ip('198.51.100.99');
+    const w = world('', (f) => f.failures.set(nowhere, 'ENETUNREACH'));
+    const ping = w.pc1.ping(nowhere, { count: 2 });
+    expect(await run(w.rt, () => ping.isDone)).toBe(true);
+    expect(ping.result.probes.map((p) => [p.status, ip4ToString(p.from), p.message])).toEqual([
+      ['error', '192.168.8.2', 'Destination Net Unreachable'],
+      ['error', '192.168.8.2', 'Destination Net Unreachable'],
+    ]);
+    expect(w.nat.status().counters.icmpUnreachable).toBe(2);
+  });
+
+  it('drops a flow whose host socket cannot open, and counts it', async () => {
+    const w = world('', (f) => {
+      f.pingable.set(OUT, (d) => d);
+      f.icmpOpenError = 'EIO';
+    });
+    const ping = w.pc1.ping(OUT, { count: 1, timeoutNs: 1e9 });
+    expect(await run(w.rt, () => ping.isDone)).toBe(true);
+    expect(ping.result.received).toBe(0);
+    expect(w.nat.status().icmp).toEqual([]);
+    expect(w.nat.status().counters.icmpNotRelayed).toBe(1);
+  });
+
+  it('is not recorded by a live snapshot: after a restore the gateway starts over, closes the old sockets, and pings work again', async () => {
+    const w = world('', (f) => f.pingable.set(OUT, (d) => d));
+    const first = w.pc1.ping(OUT, { count: 1 });
+    expect(await run(w.rt, () => first.isDone)).toBe(true);
+    expect(w.nat.status().icmp).toHaveLength(1);
+    const state = encodeState(captureRuntime(w.rt));
+    restoreRuntime(w.rt, decodeState(state), w.rt.lab);
+    const nat = w.rt.networkParts('vmnet8')!.nat!;
+    expect(nat.status().icmp).toEqual([]);
+    expect(w.fake.openIcmpCount()).toBe(0);
+    const pc1 = w.rt.host('pc1')!;
+    const again = pc1.ping(OUT, { count: 2 });
+    expect(await run(w.rt, () => again.isDone)).toBe(true);
+    expect(again.result.received).toBe(2);
+    expect(nat.status().icmp).toEqual([expect.objectContaining({ guest: '192.168.8.10', peer: '203.0.113.10', requests: 2, replies: 2 })]);
+  });
+
+  it('relays echo requests only: other ICMP is counted, a bad checksum is malformed', async () => {
+    const w = world('', (f) => f.pingable.set(OUT, (d) => d));
+    const send = (dst: Ip4, msg: Uint8Array) => {
+      const route = w.pc1.stack.routeOutput(dst);
+      if (typeof route === 'string') throw new Error(route);
+      w.pc1.stack.transmit(route, IPPROTO.ICMP, msg, {});
+    };
+    // A timestamp request (type 13) and an echo whose checksum is off by one.
+    send(OUT, buildIcmp({ type: 13, code: 0, id: 1, seq: 1, payload: new Uint8Array(12) }));
+    const bad = buildIcmp({ type: 8, code: 0, id: 2, seq: 1, payload: enc('abcd') });
+    bad[3] = bad[3]! ^ 1;
+    send(OUT, bad);
+    w.rt.engine.runFor(1e9);
+    expect(w.fake.echoes).toEqual([]);
+    expect(w.nat.status().counters).toMatchObject({ icmpNotRelayed: 1, malformed: 1 });
   });
 });
 
