@@ -3,14 +3,21 @@
  * the host's own sockets: an HTTP server in a network namespace (veth to the host, addresses
  * chosen here) fetched by an emulated host through .2; curl on the host fetching an emulated
  * host's web service through a port forward; a name resolved through .2 by a dnsmasq on
- * loopback (dns-upstream); a TCP service on the host's loopback reached through .1.
+ * loopback (dns-upstream); a TCP service on the host's loopback reached through .1; a ping to the
+ * namespace through .2, sent by the host's own ICMP socket (raw as root; an unprivileged ping
+ * socket where net.ipv4.ping_group_range allows), its capture read by tshark; and the same ping
+ * from a child process without CAP_NET_RAW, which relays through a ping socket or says why not.
  *
- * Needs root (a namespace and a veth) and dnsmasq and curl; without them the test says why and is
- * skipped, except in CI, where it fails.
+ * Needs root (a namespace and a veth), dnsmasq, curl, tshark and setpriv; without them the test says
+ * why and is skipped, except in CI, where it fails.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Capture } from '../../devices/engine/capture.js';
 import { loadLabText, formatLabErrors } from '../../devices/lab/load.js';
 import { LabRuntime } from '../../devices/lab/runtime.js';
 import type { SocketGateway } from '../../devices/network/index.js';
@@ -18,11 +25,12 @@ import type { TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
 import { ip4ToString, parseIp4 } from '../../devices/wire/bytes.js';
 import { hostNetworking } from '../../server/host-sockets.js';
 import { Cleanup, Netns, freePorts, reapStale, realPeers, run, runStatus, start, vethPair, waitUntil, which } from '../helpers/netns.js';
+import { tsharkFields, tsharkProblems } from '../helpers/tshark.js';
 
-const peers = realPeers(['ip', 'curl', 'dnsmasq']);
+const peers = realPeers(['ip', 'curl', 'dnsmasq', 'tshark', 'setpriv']);
 if (!peers.ok) console.warn(`vmware NAT interop skipped: ${peers.reason}`);
 
-it('runs where it must (CI has root, curl and dnsmasq)', () => {
+it('runs where it must (CI has root, curl, dnsmasq, tshark and setpriv)', () => {
   if (!peers.ok) expect(process.env.CI, `vmware NAT interop cannot run: ${peers.reason}`).not.toBe('true');
 });
 
@@ -204,6 +212,91 @@ checks:
       server.close();
     }
   });
+
+  it('relays a ping to the namespace through .2: the host\'s own ICMP socket sends it, the guest hears every reply, and tshark finds the capture clean', async () => {
+    const nat = rt.networkParts('vmnet8')!.nat as SocketGateway;
+    const how = nat.status();
+    // Root has CAP_NET_RAW: a ping socket where ping_group_range allows, else the raw socket.
+    expect(how.icmpRelay, String(how.icmpRelayError)).toMatch(/^(datagram|raw)$/);
+    console.log(`vmware NAT interop: pings leave this host through a ${how.icmpRelay} ICMP socket`);
+    const pc = rt.host('pc')!;
+    const chunks: Uint8Array[] = [];
+    const capture = new Capture(rt.engine, { sink: (c) => void chunks.push(c.slice()) });
+    capture.attachPort(pc.ports[0]!, 'pc:eth0');
+    const ping = pc.ping(NS_PEER, { count: 4, intervalNs: 200e6, size: 1400 });
+    expect(await rt.waitFor(() => ping.isDone, 15e9)).toBe(true);
+    capture.close();
+    expect(ping.result.lines.join('\n')).toMatch(/4 packets transmitted, 4 received/);
+    expect(ping.result.probes.map((p) => [p.status, ip4ToString(p.from), p.ttl, p.bytes])).toEqual(
+      [0, 1, 2, 3].map(() => ['reply', NS_PEER, 128, 1408]),
+    );
+    const st = nat.status();
+    expect(st.icmp).toEqual([expect.objectContaining({ guest: pc.address().split('/')[0], peer: NS_PEER, requests: 4, replies: 4 })]);
+    expect(st.counters).toMatchObject({ icmpEchoRequests: 4, icmpEchoReplies: 4, icmpNotRelayed: 0, malformed: 0 });
+
+    const dir = mkdtempSync(join(tmpdir(), 'wlt-natping-'));
+    try {
+      const file = join(dir, 'pc-eth0.pcapng');
+      writeFileSync(file, Buffer.concat(chunks));
+      // No malformed frame, no bad IP checksum, no unanswered request (tshark pairs them by identifier and sequence).
+      expect(tsharkProblems(file)).toEqual([]);
+      const icmp = tsharkFields(file, ['icmp.type', 'ip.src', 'ip.dst', 'ip.ttl', 'icmp.ident', 'icmp.seq', 'icmp.checksum.status', 'icmp.resp_to', 'data.data'], ['-Y', 'icmp']);
+      const requests = icmp.filter((r) => r[0] === '8');
+      const replies = icmp.filter((r) => r[0] === '0');
+      expect(requests).toHaveLength(4);
+      expect(replies).toHaveLength(4);
+      for (const [i, r] of replies.entries()) {
+        const q = requests[i]!;
+        // From the namespace, TTL 128, the request's identifier and sequence, checksum good, paired with its request, the same data.
+        expect([r[1], r[2], r[3], r[4], r[5], r[6], r[8]]).toEqual([NS_PEER, q[1], '128', q[4], q[5], '1', q[8]]);
+        expect(r[7]).not.toBe('');
+        expect(r[8]!.length).toBeGreaterThan(2 * 1300);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('relays the same ping without CAP_NET_RAW through an unprivileged ping socket, or says why it cannot', async () => {
+    // A child without CAP_NET_RAW (still uid and gid 0): whether a ping socket is allowed is ping_group_range's answer.
+    const range = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().split(/\s+/).map(Number);
+    const gid = process.getgid!();
+    const allowed = range[0]! <= gid && gid <= range[1]!;
+    const script = `
+      import { loadLabText } from './devices/lab/load.js';
+      import { LabRuntime } from './devices/lab/runtime.js';
+      import { hostNetworking } from './server/host-sockets.js';
+      const loaded = loadLabText(\`wirelab: 1
+name: nat-ping
+networks: { vmnet8: { type: nat, subnet: 192.168.89.0/24 } }
+nodes: { pc: { kind: host, interfaces: { eth0: { network: vmnet8, ip: 192.168.89.10/24, gateway: 192.168.89.2 } } } }
+\`, 'lab.yaml');
+      const rt = new LabRuntime(loaded.lab, { time: 'real', ...hostNetworking() });
+      rt.start();
+      const ping = rt.host('pc').ping('${NS_PEER}', { count: 3, intervalNs: 200e6, timeoutNs: 2e9 });
+      await rt.waitFor(() => ping.isDone, 20e9);
+      const s = rt.networkParts('vmnet8').nat.status();
+      rt.stop();
+      console.log(JSON.stringify({ received: ping.result.received, icmpRelay: s.icmpRelay, icmpRelayError: s.icmpRelayError, counters: s.counters }));
+      process.exit(0);
+    `;
+    const r = spawnSync(
+      'setpriv',
+      ['--bounding-set=-net_raw', '--inh-caps=-net_raw', process.execPath, '--import', './tests/helpers/ts-register.mjs', '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { received: number; icmpRelay: string | null; icmpRelayError: string | null; counters: Record<string, number> };
+    if (allowed) {
+      expect(out).toMatchObject({ received: 3, icmpRelay: 'datagram', icmpRelayError: null });
+    } else {
+      console.log(`vmware NAT interop: without CAP_NET_RAW pings are not relayed here: ${out.icmpRelayError}`);
+      expect(out.received).toBe(0);
+      expect(out.icmpRelay).toBeNull();
+      expect(out.icmpRelayError).toMatch(/ICMP needs CAP_NET_RAW or net\.ipv4\.ping_group_range to take group 0 \(it is "\d+ \d+"\)/);
+      expect(out.counters).toMatchObject({ icmpNotRelayed: 3, icmpEchoRequests: 0 });
+    }
+  }, 90_000);
 
   it('lets go of every host socket when the lab stops', async () => {
     rt.stop();
