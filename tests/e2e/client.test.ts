@@ -254,6 +254,9 @@ describe.skipIf(missing !== null)('web client in Chromium', () => {
     await page.waitForFunction(() => /off.*192\.168\.77\.0\/24/.test(document.querySelector('[data-network="vmnet8"]')?.textContent ?? ''));
     // Its live status: the NAT gateway at .2 of the new subnet.
     await page.locator('[data-test="network-status"]', { hasText: 'NAT gateway / DNS 192.168.77.2' }).waitFor();
+    // How ping leaves the host (root has a raw ICMP socket at least), or why it does not.
+    const relay = process.getuid?.() === 0 ? /Ping leaves through the host's (raw ICMP|ICMP datagram) socket/ : /Ping (leaves through|is not relayed: .+)/;
+    await page.locator('[data-test="icmp-relay"]', { hasText: relay }).waitFor();
     const nets = (await api('/labs/e2e/networks')) as { name: string; spec: Record<string, unknown> }[];
     expect(nets.find((n) => n.name === 'vmnet8')!.spec).toMatchObject({ type: 'nat', subnet: '192.168.77.0/24', dhcp: { enabled: false } });
   }, 180_000);

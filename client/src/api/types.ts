@@ -136,6 +136,10 @@ export interface NetworkStatusView {
     tcp: { direction: string; guest: string; peer: string; host: string; state: string; bytesToHost: number; bytesToGuest: number; idleS: number }[];
     udp: { kind: string; guest: string; peer: string; datagramsToHost: number; datagramsToGuest: number; idleS: number }[];
     portForwards: { proto: string; host: string; guest: string; state: string; error: string | null; accepted: number }[];
+    /** How ping leaves the host (an ICMP datagram or raw socket), or null with the reason in icmpRelayError. */
+    icmpRelay: 'datagram' | 'raw' | null;
+    icmpRelayError: string | null;
+    icmp: { guest: string; peer: string; ident: number; requests: number; replies: number; ageS: number; idleS: number }[];
   } | null;
   /** Bridged networks only: the real NIC's endpoint. */
   uplink?: EndpointStatusView;
