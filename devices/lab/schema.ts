@@ -969,7 +969,9 @@ export function validateLab(input: unknown, opts: ValidateOptions = {}): Validat
   const parsed = LabFileSchema.safeParse(input, { reportInput: true });
   const issues = parsed.success ? [] : describeZodIssues(parsed.error.issues);
   if (!isRecord(input)) return { ok: false, issues };
-  const n = new Normalizer(input, opts);
+  // A file that passed as a whole has every part valid: the normalizer reads the parsed file
+  // instead of parsing each part again (it does that only to isolate a broken file's errors).
+  const n = new Normalizer(input, opts, parsed.success ? parsed.data : undefined);
   const lab = n.run();
   issues.push(...n.issues);
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: dedupe(issues) };
@@ -990,6 +992,17 @@ function dedupe(issues: LabIssue[]): LabIssue[] {
 function must<T>(p: Parsed<T>): T {
   if (!p.ok) throw new Error(`validated value failed to parse: ${p.error}`);
   return p.value;
+}
+
+/** The entries of a section of a file that passed as a whole: all valid. */
+function allEntries<T>(section: Record<string, T> | null | undefined): { all: Set<string>; valid: Map<string, T>; broken: boolean } {
+  const valid = new Map<string, T>(section ? Object.entries(section) : []);
+  return { all: new Set(valid.keys()), valid, broken: false };
+}
+
+/** The items of a list section of a file that passed as a whole: all valid. */
+function allItems<T>(section: T[] | null | undefined): { valid: Map<number, T>; broken: boolean } {
+  return { valid: new Map<number, T>(section ? section.map((v, i) => [i, v] as const) : []), broken: false };
 }
 
 /** Entries of a record-valued section whose key and value are each valid by themselves. */
@@ -1052,11 +1065,27 @@ class Normalizer {
   constructor(
     private readonly raw: Record<string, unknown>,
     private readonly opts: ValidateOptions,
+    /** The whole file, when it passed the schema: then every part is known valid. */
+    private readonly whole: LabFile | undefined,
   ) {
+    if (whole !== undefined) {
+      this.labName = whole.name;
+      this.nets = allEntries(whole.networks);
+      this.nodeSpecs = allEntries(whole.nodes);
+      return;
+    }
     const name = LabNameSchema.safeParse(raw['name']);
     this.labName = name.success ? name.data : 'lab';
     this.nets = validEntries(raw['networks'], NODE_NAME_RE, NetworkSchema);
     this.nodeSpecs = validEntries(raw['nodes'], NODE_NAME_RE, NodeSchema);
+  }
+
+  private linkSpecs(): { valid: Map<number, LinkSpec>; broken: boolean } {
+    return this.whole !== undefined ? allItems(this.whole.links) : validItems(this.raw['links'], LinkSchema);
+  }
+
+  private checkSpecs(): { valid: Map<number, CheckSpec>; broken: boolean } {
+    return this.whole !== undefined ? allItems(this.whole.checks) : validItems(this.raw['checks'], CheckSchema);
   }
 
   private issue(path: PathSegment[], message: string, at: 'key' | 'value' = 'value'): void {
@@ -1087,9 +1116,10 @@ class Normalizer {
     const checks = this.checks();
 
     const time = raw['time'] === 'real' || raw['time'] === 'virtual' ? raw['time'] : undefined;
-    const snapshots = SnapshotsSchema.safeParse(raw['snapshots']);
-    const cloneOf = CloneOfSchema.safeParse(raw['clone-of']);
-    if (cloneOf.success && cloneOf.data.lab === this.labName) this.issue(['clone-of', 'lab'], 'a lab cannot be a linked clone of itself');
+    const whole = this.whole;
+    const snapshots = whole !== undefined ? whole.snapshots : SnapshotsSchema.safeParse(raw['snapshots']).data;
+    const cloneOf = whole !== undefined ? whole['clone-of'] : CloneOfSchema.safeParse(raw['clone-of']).data;
+    if (cloneOf !== undefined && cloneOf.lab === this.labName) this.issue(['clone-of', 'lab'], 'a lab cannot be a linked clone of itself');
     const seed = raw['seed'];
     return {
       version: 1,
@@ -1102,8 +1132,8 @@ class Normalizer {
       nodes: this.nodes,
       links,
       checks,
-      snapshots: snapshots.success ? { everyNs: must(parseDuration(snapshots.data.every)), keep: snapshots.data.keep ?? LAB_DEFAULTS.snapshotsKeep } : undefined,
-      cloneOf: cloneOf.success ? { lab: cloneOf.data.lab, snapshot: cloneOf.data.snapshot } : undefined,
+      snapshots: snapshots !== undefined ? { everyNs: must(parseDuration(snapshots.every)), keep: snapshots.keep ?? LAB_DEFAULTS.snapshotsKeep } : undefined,
+      cloneOf: cloneOf !== undefined ? { lab: cloneOf.lab, snapshot: cloneOf.snapshot } : undefined,
       file: raw as LabFile,
     };
   }
@@ -1617,7 +1647,7 @@ class Normalizer {
         origin: { kind: 'network-key' },
       });
     }
-    const { valid, broken } = validItems(this.raw['links'], LinkSchema);
+    const { valid, broken } = this.linkSpecs();
     if (broken) return links;
     for (const [index, spec] of valid) {
       const long = !Array.isArray(spec);
@@ -1695,7 +1725,7 @@ class Normalizer {
 
   private checks(): LabCheck[] {
     const out: LabCheck[] = [];
-    const { valid } = validItems(this.raw['checks'], CheckSchema);
+    const { valid } = this.checkSpecs();
     const hosts = Object.values(this.nodes).filter((n) => n.kind === 'host').map((n) => n.name);
     const hostOrRouter = ['host', 'router'] as const;
     for (const [index, c] of valid) {

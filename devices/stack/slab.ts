@@ -10,7 +10,7 @@ const LARGE = 16384;
 const FIRST_SLAB_BYTES = 4096;
 
 export class FrameSlab {
-  // Slabs start small and double: most of ten thousand hosts send a handful of frames.
+  // Slabs start small and double: a lab of a few quiet hosts keeps a few KiB.
   private buf = new ArrayBuffer(0);
   private pos = 0;
   private next = FIRST_SLAB_BYTES;
@@ -27,4 +27,20 @@ export class FrameSlab {
     this.pos += (n + 7) & ~7;
     return out;
   }
+}
+
+const byEngine = new WeakMap<object, FrameSlab>();
+
+/**
+ * The slab every stack driven by `engine` carves its frames from. One per stack would leave each
+ * of ten thousand hosts holding a partly used buffer of its own for a handful of frames; shared,
+ * the frames of a lab fill whole slabs in the order they are sent.
+ */
+export function engineSlab(engine: object): FrameSlab {
+  let slab = byEngine.get(engine);
+  if (slab === undefined) {
+    slab = new FrameSlab();
+    byEngine.set(engine, slab);
+  }
+  return slab;
 }

@@ -77,6 +77,11 @@ export class UdpLayer implements ProtocolHandler {
   inErrors = 0;
   /** Datagrams for a port nobody listens on. */
   noPorts = 0;
+  /**
+   * Broadcast or multicast datagrams for a port nobody listens on: dropped unchecked, as Linux
+   * does (IgnoredMulti in /proc/net/snmp): the checksum is only verified for a socket.
+   */
+  ignoredMulti = 0;
 
   constructor(readonly stack: IpStack) {}
 
@@ -138,6 +143,11 @@ export class UdpLayer implements ProtocolHandler {
       this.inErrors++;
       return true;
     }
+    const s = this.find(u16(packet, offset + 2), info.iface);
+    if (s === null && info.ipGroup) {
+      this.ignoredMulti++;
+      return true;
+    }
     if (u16(packet, offset + 6) !== 0) {
       const sum = onesSum(packet, offset, ulen, pseudoHeaderSum(info.srcIp, info.dstIp, IPPROTO.UDP, ulen));
       if (sum !== 0xffff) {
@@ -145,7 +155,6 @@ export class UdpLayer implements ProtocolHandler {
         return true;
       }
     }
-    const s = this.find(u16(packet, offset + 2), info.iface);
     if (s === null || (s.localIp !== 0 && s.localIp !== info.dstIp && !info.broadcast)) {
       this.noPorts++;
       return false;

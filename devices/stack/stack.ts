@@ -28,7 +28,7 @@ import {
   ipv4Src,
 } from '../wire/ipv4.js';
 import { RouteTable, makeRoute, type RouteInit } from './routes.js';
-import { FrameSlab } from './slab.js';
+import { type FrameSlab, engineSlab } from './slab.js';
 import { EchoLayer, UdpLayer } from './sockets.js';
 import type {
   ArpEntry,
@@ -155,6 +155,13 @@ const TAG_REASM = 2;
 const TAG_LOOPBACK = 3;
 const TWO32 = 4294967296;
 const BROADCAST_IP = 0xffffffff;
+/** Up to this many addresses, finding a local one scans the interfaces (no index to keep). */
+const LOCAL_SCAN_MAX = 4;
+
+/** buf[base, base+len) as an array of its own range (buf itself when it is exactly that). */
+function view(buf: Uint8Array, base: number, len: number): Uint8Array {
+  return base === 0 && len === buf.length ? buf : buf.subarray(base, base + len);
+}
 
 function isMulticast(ip: Ip4): boolean {
   return ip >>> 28 === 0xe;
@@ -211,7 +218,8 @@ export class IpStack implements TimerTarget {
     echoRepliesSent: 0,
   };
 
-  private readonly protocols: (ProtocolHandler | undefined)[] = new Array(256).fill(undefined);
+  /** By IP protocol number, as long as the highest one registered (a full 256 would cost every host 2 KiB). */
+  private readonly protocols: (ProtocolHandler | undefined)[] = [];
   private readonly portIfaces = new Map<Port, IpInterface[]>();
   private ipId: number;
   private icmpTokens: number;
@@ -224,7 +232,17 @@ export class IpStack implements TimerTarget {
   private lkIface: IpInterface | null = null;
   private lkNextHop = 0;
   private readonly rx: RxInfo;
-  private readonly slab = new FrameSlab();
+  /**
+   * The engine's shared slab, taken at the first frame sent. A snapshot restore may leave it
+   * null: the real-world endpoints' stacks share it and are not recorded, which cuts the reference.
+   */
+  private slab: FrameSlab | null = null;
+  /**
+   * Addresses of up interfaces -> the first interface holding each, kept by rebuildConnected
+   * once there are more than a few (a router with a hundred interfaces answers "is this ours?"
+   * for every datagram and every DHCP address it considers); null while a scan is as quick.
+   */
+  private localIndex: Map<Ip4, IpInterface> | null = null;
 
   constructor(
     readonly engine: Engine,
@@ -242,8 +260,8 @@ export class IpStack implements TimerTarget {
     this.ipId = engine.rng.below(65536);
     this.udp = new UdpLayer(this);
     this.echo = new EchoLayer(this);
-    this.protocols[IPPROTO.UDP] = this.udp;
-    this.rx = { iface: null as unknown as IpInterface, srcIp: 0, dstIp: 0, srcMac: 0, ttl: 0, broadcast: false };
+    this.setProtocol(IPPROTO.UDP, this.udp);
+    this.rx = { iface: null as unknown as IpInterface, srcIp: 0, dstIp: 0, srcMac: 0, ttl: 0, broadcast: false, ipGroup: false };
   }
 
   // ---------------------------------------------------------------- configuration
@@ -343,6 +361,12 @@ export class IpStack implements TimerTarget {
 
   registerProtocol(protocol: number, handler: ProtocolHandler): void {
     if (protocol === IPPROTO.ICMP || protocol === IPPROTO.UDP) throw new Error(`protocol ${protocol} is built in`);
+    this.setProtocol(protocol, handler);
+  }
+
+  private setProtocol(protocol: number, handler: ProtocolHandler): void {
+    if (!(protocol >= 0 && protocol <= 255)) throw new RangeError(`IP protocol ${protocol}`);
+    while (this.protocols.length <= protocol) this.protocols.push(undefined);
     this.protocols[protocol] = handler;
   }
 
@@ -354,12 +378,23 @@ export class IpStack implements TimerTarget {
 
   private rebuildConnected(): void {
     this.routes.removeWhere((r) => r.source === 'connected');
+    let count = 0;
     for (const iface of this.interfaces) {
       if (!iface.up) continue;
       for (const a of iface.addresses) {
         this.routes.add(makeRoute({ prefix: a.network, prefixLength: a.prefix, ifIndex: iface.index, source: 'connected' }));
+        count++;
       }
     }
+    let index: Map<Ip4, IpInterface> | null = null;
+    if (count > LOCAL_SCAN_MAX) {
+      index = new Map();
+      for (const iface of this.interfaces) {
+        if (!iface.up) continue;
+        for (const a of iface.addresses) if (!index.has(a.ip)) index.set(a.ip, iface);
+      }
+    }
+    this.localIndex = index;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -405,6 +440,7 @@ export class IpStack implements TimerTarget {
 
   /** The interface holding `ip` as one of its addresses (up interfaces only). */
   ifaceOwning(ip: Ip4): IpInterface | null {
+    if (this.localIndex !== null) return this.localIndex.get(ip) ?? null;
     for (const iface of this.interfaces) {
       if (!iface.up) continue;
       for (const a of iface.addresses) if (a.ip === ip) return iface;
@@ -513,9 +549,14 @@ export class IpStack implements TimerTarget {
       st.ipInBadChecksum++;
       return;
     }
-    let packet = frame.subarray(off, off + total);
+    // The datagram is buf[base, base+len): the frame itself until a hook wants a view of its
+    // own. A host hears every broadcast of its segment; most are dropped without making one.
+    let buf = frame;
+    let base = off;
+    let len = total;
     const hooks = this.hooks;
     if (hooks !== null) {
+      let packet = frame.subarray(off, off + total);
       if (hooks.inputFilter !== undefined && !hooks.inputFilter(iface, packet)) {
         st.ipFiltered++;
         return;
@@ -528,15 +569,18 @@ export class IpStack implements TimerTarget {
         }
         packet = r;
       }
+      buf = packet;
+      base = 0;
+      len = packet.length;
     }
-    const dst = ipv4Dst(packet, 0);
+    const dst = ipv4Dst(buf, base);
     const srcMac = macAt(frame, 6);
     if (this.isLocalUnicast(dst)) {
-      this.deliverLocal(iface, packet, linkGroup, srcMac);
+      this.deliverLocal(iface, buf, base, len, linkGroup, srcMac, false);
       return;
     }
     if (dst === BROADCAST_IP || isMulticast(dst) || this.isBroadcastOn(iface, dst)) {
-      this.deliverLocal(iface, packet, true, srcMac);
+      this.deliverLocal(iface, buf, base, len, true, srcMac, true);
       return;
     }
     if (linkGroup) {
@@ -545,19 +589,20 @@ export class IpStack implements TimerTarget {
       return;
     }
     if (this.forwarding) {
-      this.forward(iface, packet);
+      this.forward(iface, view(buf, base, len));
       return;
     }
     if (iface.addresses.length === 0) {
       // An interface still without an address takes unicast for its MAC: a DHCP server may
       // unicast the OFFER to the address it offers (RFC 2131 4.1), as a raw socket would see it.
-      this.deliverLocal(iface, packet, false, srcMac);
+      this.deliverLocal(iface, buf, base, len, false, srcMac, false);
       return;
     }
     st.ipInAddrErrors++;
   }
 
   private isLocalUnicast(dst: Ip4): boolean {
+    if (this.localIndex !== null) return this.localIndex.has(dst);
     const ifs = this.interfaces;
     for (let i = 0; i < ifs.length; i++) {
       const iface = ifs[i]!;
@@ -583,11 +628,12 @@ export class IpStack implements TimerTarget {
     return false;
   }
 
-  private deliverLocal(iface: IpInterface, packet: Uint8Array, broadcast: boolean, srcMac: Mac): void {
-    if (ipv4IsFragment(packet, 0)) {
+  /** Hands the datagram buf[base, base+total) to ICMP or its transport protocol. */
+  private deliverLocal(iface: IpInterface, buf: Uint8Array, base: number, total: number, broadcast: boolean, srcMac: Mac, ipGroup: boolean): void {
+    if (ipv4IsFragment(buf, base)) {
       let whole: Uint8Array | null;
       try {
-        whole = this.reassembler.add(packet, 0, this.engine.now);
+        whole = this.reassembler.add(view(buf, base, total), 0, this.engine.now);
       } catch (e) {
         if (e instanceof DecodeError) return;
         throw e;
@@ -597,26 +643,35 @@ export class IpStack implements TimerTarget {
         return;
       }
       this.stats.ipReassembled++;
-      packet = whole;
+      buf = whole;
+      base = 0;
+      total = whole.length;
     }
     this.stats.ipInDelivers++;
-    const hl = (packet[0]! & 0x0f) << 2;
-    const protocol = packet[9]!;
+    const hl = (buf[base]! & 0x0f) << 2;
+    const protocol = buf[base + 9]!;
     const rx = this.rx;
     rx.iface = iface;
-    rx.srcIp = ipv4Src(packet, 0);
-    rx.dstIp = ipv4Dst(packet, 0);
+    rx.srcIp = ipv4Src(buf, base);
+    rx.dstIp = ipv4Dst(buf, base);
     rx.srcMac = srcMac;
-    rx.ttl = packet[8]!;
+    rx.ttl = buf[base + 8]!;
     rx.broadcast = broadcast;
+    rx.ipGroup = ipGroup;
     if (protocol === IPPROTO.ICMP) {
-      this.icmpInput(packet, hl, packet.length - hl, rx);
+      this.icmpInput(view(buf, base, total), hl, total - hl, rx);
       return;
     }
-    const handler = this.protocols[protocol];
-    const taken = handler !== undefined && handler.input(packet, hl, packet.length - hl, rx);
+    let taken: boolean;
+    // UDP reads at an offset, so it takes the frame as it is; other protocols (and ICMP errors)
+    // expect the datagram to start at 0.
+    if (protocol === IPPROTO.UDP) taken = this.udp.input(buf, base + hl, total - hl, rx);
+    else {
+      const handler = this.protocols[protocol];
+      taken = handler !== undefined && handler.input(view(buf, base, total), hl, total - hl, rx);
+    }
     if (!taken && !broadcast) {
-      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, protocol === IPPROTO.UDP ? UNREACH.PORT : UNREACH.PROTOCOL, packet, iface);
+      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, protocol === IPPROTO.UDP ? UNREACH.PORT : UNREACH.PROTOCOL, view(buf, base, total), iface);
     }
   }
 
@@ -838,7 +893,7 @@ export class IpStack implements TimerTarget {
     }
     const len = packet.length;
     const hdr = egress.vlan < 0 ? 14 : 18;
-    let frame: Uint8Array | null = this.slab.alloc(hdr + len < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + len);
+    let frame: Uint8Array | null = this.alloc(hdr + len < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + len);
     frame.set(packet, hdr);
     decrementTtl(frame, hdr);
     let out = frame.subarray(hdr, hdr + len);
@@ -918,12 +973,17 @@ export class IpStack implements TimerTarget {
     return this.emit(route, frame, total);
   }
 
+  /** n zeroed bytes for a frame to send. */
+  private alloc(n: number): Uint8Array {
+    return (this.slab ??= engineSlab(this.engine)).alloc(n);
+  }
+
   /** A frame with room for the Ethernet header, then the IPv4 header and `payload`. */
   private buildFrame(route: OutputRoute, protocol: number, payload: Uint8Array, opts: SendOptions): Uint8Array {
     const iface = route.iface;
     const total = IPV4_HEADER_LENGTH + payload.length;
     const hdr = iface.vlan < 0 ? 14 : 18;
-    const frame = this.slab.alloc(hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total);
+    const frame = this.alloc(hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total);
     const id = opts.id ?? this.ipId;
     if (opts.id === undefined) this.ipId = (this.ipId + 1) & 0xffff;
     encodeIpv4(
@@ -987,7 +1047,8 @@ export class IpStack implements TimerTarget {
     for (let i = 0; i < n; i++) {
       const p = packets[i]!;
       const dst = ipv4Dst(p, 0);
-      this.deliverLocal(this.interfaces[ifaces[i]!]!, p, dst === BROADCAST_IP || isMulticast(dst), 0);
+      const group = dst === BROADCAST_IP || isMulticast(dst);
+      this.deliverLocal(this.interfaces[ifaces[i]!]!, p, 0, p.length, group, 0, group);
     }
   }
 
@@ -1028,7 +1089,7 @@ export class IpStack implements TimerTarget {
   private sendFrame(iface: IpInterface, dstMac: Mac, packet: Uint8Array, frame: Uint8Array | null): void {
     const hdr = iface.vlan < 0 ? 14 : 18;
     if (frame === null || packet.buffer !== frame.buffer || packet.byteOffset !== frame.byteOffset + hdr) {
-      frame = this.slab.alloc(hdr + packet.length < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + packet.length);
+      frame = this.alloc(hdr + packet.length < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + packet.length);
       frame.set(packet, hdr);
     }
     this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.IPV4);
@@ -1240,7 +1301,7 @@ export class IpStack implements TimerTarget {
 
   private sendArp(iface: IpInterface, op: number, dstMac: Mac, senderIp: Ip4, targetMac: Mac, targetIp: Ip4): void {
     const hdr = iface.vlan < 0 ? 14 : 18;
-    const frame = this.slab.alloc(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
+    const frame = this.alloc(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
     this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.ARP);
     encodeArp({ op, senderMac: iface.mac, senderIp, targetMac, targetIp }, frame, hdr);
     iface.port.send(frame);

@@ -89,6 +89,8 @@ export interface RxInfo {
   ttl: number;
   /** The datagram was sent to a broadcast or multicast address (IP or link layer). */
   broadcast: boolean;
+  /** Its IP destination is a broadcast (limited or directed) or multicast address, not one of ours. */
+  ipGroup: boolean;
 }
 
 /**

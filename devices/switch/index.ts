@@ -167,8 +167,6 @@ const IN_TAGGED = 1;
 /** 802.1p priority tag: VID 0, classified like an untagged frame but carrying a PCP. */
 const IN_PRIORITY = 2;
 
-const VLAN_SPAN = 4096;
-
 function checkVlan(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 1 || v > 4094) throw new Error(`${what}: VLAN ${v} is not in 1-4094`);
   return v;
@@ -219,8 +217,15 @@ export class Switch implements Device, StpHost {
   private readonly pvid: Int32Array;
   /** Per port: 1 for trunks (tagged frames accepted). */
   private readonly trunk: Uint8Array;
-  /** egress[vlan * n + port]: NOT_MEMBER, UNTAGGED or TAGGED. */
-  private readonly egress: Uint8Array;
+  /**
+   * Egress membership by VLAN: row[port] is NOT_MEMBER, UNTAGGED or TAGGED. A row is made from
+   * the port configs when a frame of its VLAN is first forwarded, so a hundred access ports in
+   * VLAN 1 keep one row of a hundred bytes (a whole 4096-VLAN table costs 4 KiB a port).
+   */
+  private readonly egressRows = new Map<number, Uint8Array>();
+  /** The VLAN forwarded last and its row: most labs carry one VLAN, which skips the map. */
+  private lastVlan = -1;
+  private lastRow: Uint8Array;
   private rstp: Rstp | null = null;
   private tickTimer = -1;
   private agingTimer = -1;
@@ -265,7 +270,7 @@ export class Switch implements Device, StpHost {
     this.fwd = new Uint8Array(this.n);
     this.pvid = new Int32Array(this.n);
     this.trunk = new Uint8Array(this.n);
-    this.egress = new Uint8Array(VLAN_SPAN * this.n);
+    this.lastRow = new Uint8Array(0);
     this.vlanDrops = new Float64Array(this.n);
     this.stpDrops = new Float64Array(this.n);
     this.filtered = new Float64Array(this.n);
@@ -274,7 +279,7 @@ export class Switch implements Device, StpHost {
     this.bpduOut = new Float64Array(this.n);
     this.enabledScratch = new Array<boolean>(this.n).fill(false);
     for (let i = 0; i < this.n; i++) {
-      this.applyVlanConfig(i, true);
+      this.applyVlanConfig(i);
       const up = opts.interfaces?.[names[i]!]?.up;
       if (up === false) this.ports[i]!.up = false;
     }
@@ -421,7 +426,7 @@ export class Switch implements Device, StpHost {
     if ((d0 & 1) === 0) {
       const out = this.table.lookup((vlan << 16) | (d0 << 8) | frame[1]!, (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!, now, this.agingNs);
       if (out >= 0) {
-        const member = this.egress[vlan * this.n + out]!;
+        const member = this.egressRow(vlan)[out]!;
         if (member === UNTAGGED && how === IN_UNTAGGED && out !== i && this.fwd[out] === PORT_STATE.FORWARDING) this.ports[out]!.send(frame);
         else this.unicastSlow(i, out, member, frame, vlan, how);
         return;
@@ -463,7 +468,7 @@ export class Switch implements Device, StpHost {
       }
       return (IN_PRIORITY << 12) | vlan;
     }
-    if (this.trunk[i] === 0 || this.egress[vid * this.n + i] === NOT_MEMBER) {
+    if (this.trunk[i] === 0 || this.membership(i, vid) === NOT_MEMBER) {
       this.vlanDrops[i]++;
       return 0;
     }
@@ -487,12 +492,12 @@ export class Switch implements Device, StpHost {
   private flood(from: number, frame: Uint8Array, vlan: number, how: number): void {
     this.flooded++;
     const n = this.n;
-    const base = vlan * n;
+    const row = this.egressRow(vlan);
     let untagged: Uint8Array | null = how === IN_UNTAGGED ? frame : null;
     let tagged: Uint8Array | null = how === IN_TAGGED ? frame : null;
     for (let p = 0; p < n; p++) {
       if (p === from) continue;
-      const member = this.egress[base + p]!;
+      const member = row[p]!;
       if (member === NOT_MEMBER || this.fwd[p] !== PORT_STATE.FORWARDING) continue;
       const port = this.ports[p]!;
       if (port.link === null || !port.up) continue;
@@ -585,25 +590,35 @@ export class Switch implements Device, StpHost {
     return i;
   }
 
-  /** `fresh`: the port's column of the egress table is still all zero (NOT_MEMBER), as when built. */
-  private applyVlanConfig(i: number, fresh = false): void {
+  private applyVlanConfig(i: number): void {
     const c = this.configs[i]!;
-    const n = this.n;
-    // Clearing strides through the whole table: skipped for a new switch, where a thousand ports would pay for it.
-    if (!fresh) for (let v = 0; v < VLAN_SPAN; v++) this.egress[v * n + i] = NOT_MEMBER;
-    if (c.mode === 'access') {
-      this.trunk[i] = 0;
-      this.pvid[i] = c.vlan;
-      this.egress[c.vlan * n + i] = UNTAGGED;
-      return;
+    this.trunk[i] = c.mode === 'trunk' ? 1 : 0;
+    // Untagged frames of a trunk belong to its native VLAN, and only if the trunk allows it.
+    this.pvid[i] = c.mode === 'access' ? c.vlan : this.membership(i, c.native) !== NOT_MEMBER ? c.native : 0;
+    for (const [vlan, row] of this.egressRows) row[i] = this.membership(i, vlan);
+  }
+
+  /** Whether port i carries `vlan` out, and tagged or not, from its config. */
+  private membership(i: number, vlan: number): number {
+    const c = this.configs[i]!;
+    if (c.mode === 'access') return vlan === c.vlan ? UNTAGGED : NOT_MEMBER;
+    const allowed = c.allowed === null ? vlan >= 1 && vlan <= 4094 : c.allowed.includes(vlan);
+    if (!allowed) return NOT_MEMBER;
+    return vlan === c.native ? UNTAGGED : TAGGED;
+  }
+
+  /** Egress membership of every port in `vlan` (1..4095). */
+  private egressRow(vlan: number): Uint8Array {
+    if (vlan === this.lastVlan) return this.lastRow;
+    let row = this.egressRows.get(vlan);
+    if (row === undefined) {
+      row = new Uint8Array(this.n);
+      for (let i = 0; i < this.n; i++) row[i] = this.membership(i, vlan);
+      this.egressRows.set(vlan, row);
     }
-    this.trunk[i] = 1;
-    if (c.allowed === null) for (let v = 1; v <= 4094; v++) this.egress[v * n + i] = TAGGED;
-    else for (const v of c.allowed) this.egress[v * n + i] = TAGGED;
-    // The native VLAN travels untagged, and only if the trunk allows it.
-    const nativeAllowed = this.egress[c.native * n + i] !== NOT_MEMBER;
-    if (nativeAllowed) this.egress[c.native * n + i] = UNTAGGED;
-    this.pvid[i] = nativeAllowed ? c.native : 0;
+    this.lastVlan = vlan;
+    this.lastRow = row;
+    return row;
   }
 
   // ---- show ----
@@ -693,7 +708,7 @@ export class Switch implements Device, StpHost {
         const untagged: string[] = [];
         const tagged: string[] = [];
         for (let i = 0; i < n; i++) {
-          const m = this.egress[vlan * n + i];
+          const m = this.membership(i, vlan);
           if (m === UNTAGGED) untagged.push(this.ports[i]!.name);
           else if (m === TAGGED) tagged.push(this.ports[i]!.name);
         }

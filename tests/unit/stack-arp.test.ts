@@ -235,6 +235,58 @@ describe('IPv4 receive', () => {
     expect(errs[0]!.payload.length).toBe(32);
   });
 
+  it('counts UDP drops as Linux does: broadcasts nobody listens for unchecked (IgnoredMulti), bad checksums to a listener or a closed unicast port as errors', () => {
+    const { engine, dev, probe } = setup();
+    const corrupt = (p: Uint8Array) => {
+      const c = p.slice();
+      c[c.length - 1] ^= 0xff; // the UDP checksum no longer matches; the IP header is intact
+      return c;
+    };
+    probe.sendIp(udpPacket(PEER, 0xffffffff, 7777), MAC_BROADCAST);
+    probe.sendIp(corrupt(udpPacket(PEER, ip('10.0.0.255'), 7777)), MAC_BROADCAST);
+    engine.runFor(1e9);
+    const udp = dev.stack.udp;
+    expect([udp.ignoredMulti, udp.inErrors, udp.noPorts]).toEqual([2, 0, 0]);
+    const sink = new Sink();
+    dev.stack.udp.bind(sink, 7777);
+    probe.sendIp(corrupt(udpPacket(PEER, 0xffffffff, 7777)), MAC_BROADCAST);
+    probe.sendIp(corrupt(udpPacket(PEER, ME, 7778)), 0x020000000100);
+    probe.sendIp(udpPacket(PEER, ME, 7778), 0x020000000100);
+    engine.runFor(1e9);
+    expect(sink.got).toEqual([]);
+    expect([udp.ignoredMulti, udp.inErrors, udp.noPorts]).toEqual([2, 2, 1]);
+    // Only the intact datagram to the closed port earns a port unreachable.
+    const errs = probe.ipv4().map((f) => decodeIcmp(f, 34, decodeIpv4(f, 14).payloadLength));
+    expect(errs.map((e) => [e.type, e.code])).toEqual([[3, 3]]);
+  });
+
+  it('a router with many addresses knows each of them, and forgets those of an interface that goes down', () => {
+    const engine = new Engine();
+    const r = new Dev(engine, 8, true);
+    const probes = r.stack.interfaces.map((_, i) => new Probe(engine, ip(`10.${i}.0.9`), 0x020000000a00 + i));
+    r.stack.interfaces.forEach((iface, i) => {
+      new Link(engine, `l${i}`, r.ports[i]!, probes[i]!.port);
+      r.stack.setAddresses(iface, [{ ip: ip(`10.${i}.0.1`), prefix: 24 }]);
+    });
+    r.stack.start();
+    engine.runUntilIdle();
+    for (let i = 0; i < 8; i++) {
+      expect(r.stack.ifaceOwning(ip(`10.${i}.0.1`))?.name).toBe(`eth${i}`);
+      expect(r.stack.isLocalAddress(ip(`10.${i}.0.9`))).toBe(false);
+    }
+    const echo = (dst: Ip4, i: number) => buildIpv4Packet({ src: ip(`10.${i}.0.9`), dst, protocol: IPPROTO.ICMP }, Uint8Array.of(8, 0, 0xf7, 0xfe, 0, 1, 0, 0));
+    // A ping to an address of another interface is answered too (Linux's weak host model).
+    probes[7]!.sendIp(echo(ip('10.3.0.1'), 7), 0x020000000107);
+    engine.runFor(1e9);
+    expect(probes[7]!.ipv4().map((f) => decodeIpv4(f, 14)).map((h) => [h.src, h.dst])).toEqual([[ip('10.3.0.1'), ip('10.7.0.9')]]);
+    r.stack.setUp(r.stack.interfaces[3]!, false);
+    expect(r.stack.isLocalAddress(ip('10.3.0.1'))).toBe(false);
+    expect(r.stack.ifaceOwning(ip('10.4.0.1'))?.name).toBe('eth4');
+    r.stack.setAddresses(r.stack.interfaces[4]!, [{ ip: ip('10.4.0.2'), prefix: 24 }]);
+    expect(r.stack.isLocalAddress(ip('10.4.0.1'))).toBe(false);
+    expect(r.stack.isLocalAddress(ip('10.4.0.2'))).toBe(true);
+  });
+
   it('protocol unreachable for a protocol nobody registered', () => {
     const { engine, probe } = setup();
     probe.sendIp(buildIpv4Packet({ src: PEER, dst: ME, protocol: 47 }, new Uint8Array(8)), 0x020000000100);

@@ -410,6 +410,29 @@ describe('switch: 802.1Q access and trunk ports', () => {
     delivered(engine);
     expect(hosts[1]!.take()).toHaveLength(1);
   });
+
+  it('applies a reconfiguration to VLANs that already carried traffic', () => {
+    const { engine, sw, hosts } = vlanLab();
+    const [h0, h1, h2, h3] = hosts as [Station, Station, Station, Station];
+    const flood = (from: Station, tags: VlanTag[] = []) => {
+      from.send(frame(MAC_BROADCAST, from === h2 ? C : from === h0 ? A : B, tags));
+      delivered(engine);
+      return hosts.map((h) => h.take().map((f) => decodeEthernet(f).tags.map((t) => t.vid)));
+    };
+    expect(flood(h0)).toEqual([[], [], [[10]], []]);
+    expect(flood(h1)).toEqual([[], [], [[20]], []]);
+    sw.configurePort('e1', { vlan: 10 });
+    expect(flood(h0)).toEqual([[], [[]], [[10]], []]);
+    // The trunk stops carrying 10 and makes it its native VLAN (not allowed, so untagged frames are refused).
+    sw.configurePort('e2', { allowed: [1, 20, 30], native: 10 });
+    expect(flood(h0)).toEqual([[], [[]], [], []]);
+    expect(flood(h2, [dot1q(10)])).toEqual([[], [], [], []]);
+    expect(flood(h2)).toEqual([[], [], [], []]);
+    sw.configurePort('e2', { allowed: [1, 10, 20, 30], native: 10 });
+    expect(flood(h2)).toEqual([[[]], [[]], [], []]);
+    expect(flood(h0)).toEqual([[], [[]], [[]], []]);
+    expect(flood(h3)).toEqual([[], [], [[1]], []]);
+  });
 });
 
 describe('MAC table', () => {
