@@ -3,13 +3,14 @@
  * filtered on their raw bytes and queued by reference (a frame is immutable once sent) in a
  * fixed ring, with no decoding and no allocation on the forwarding path. The WebSocket side
  * drains the ring at its own pace: decoding, the one-line summary and JSON happen there, within
- * a CPU share, so a trace can never take the lab's forwarding below a fixed fraction. When a
- * ring is full the frame is only counted: the client is sent fewer records and told how many
- * it missed, and memory stays where it was.
+ * a CPU share, so a trace can never take the lab's forwarding below a fixed fraction. Records
+ * are written as JSON bytes straight into the message (devices/trace/json.ts), and a frame that
+ * crosses several links is decoded once. When a ring is full the frame is only counted: the
+ * client is sent fewer records and told how many it missed, and memory stays where it was.
  */
 import { type FrameTap, type Link, addTap, removeTap } from '../devices/engine/index.js';
 import type { Lab, LabLink } from '../devices/lab/schema.js';
-import { decodeFrame } from '../devices/trace/decode.js';
+import { JsonBytes, ascii, jsonAscii, writeDecodedJson } from '../devices/trace/json.js';
 import { parseIp4, parseMac, prefixToMask } from '../devices/wire/bytes.js';
 import type { LabService } from './labs.js';
 import type { LabRuntimeApi } from './runtime.js';
@@ -217,18 +218,16 @@ export class TraceSubscription {
     if (this.count++ === 0) this.onData();
   }
 
-  /** Takes the oldest frame as one JSON record. */
-  shiftRecord(): string {
+  /** Takes the oldest frame and appends it to `out` as one JSON record. */
+  writeRecord(out: JsonBytes, records: TraceRecords): void {
     const i = this.head;
     const frame = this.frames[i]!;
-    const tap = this.taps[i]!;
-    const rec = traceRecord(frame, this.times[i]!, tap, this.dirs[i]!, this.raw);
+    records.write(out, frame, this.times[i]!, this.taps[i]!, this.dirs[i]!, this.raw);
     this.frames[i] = undefined;
     this.taps[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.count--;
     this.delivered++;
-    return rec;
   }
 
   /** Forgets what is queued (the subscription ends). */
@@ -243,8 +242,8 @@ export class TraceSubscription {
 /** The tap on one engine link, shared by every subscription that watches it. */
 export class LinkTrace implements FrameTap {
   subs: TraceSubscription[] = [];
-  /** `"link":...,"from":...,"to":...` for direction 1 (towards the first end) and 2. */
-  readonly fragments: [string, string, string];
+  /** `,"link":...,"from":...,"to":...,"length":` for direction 1 (towards the first end) and 2, as JSON bytes. */
+  readonly fragments: [Uint8Array, Uint8Array, Uint8Array];
 
   constructor(
     readonly link: Link,
@@ -252,12 +251,12 @@ export class LinkTrace implements FrameTap {
     ends: [string, string],
   ) {
     const [first, second] = orientation(link, ends);
-    const idJson = JSON.stringify(id);
-    this.fragments = [
-      '',
-      `"link":${idJson},"from":${JSON.stringify(second)},"to":${JSON.stringify(first)}`,
-      `"link":${idJson},"from":${JSON.stringify(first)},"to":${JSON.stringify(second)}`,
-    ];
+    const fragment = (from: string, to: string) => {
+      const json = jsonAscii({ link: id, from, to, length: 0 });
+      json[0] = 0x2c; // the opening brace becomes the comma after "time"
+      return json.subarray(0, json.length - 2); // without the 0 and the closing brace
+    };
+    this.fragments = [new Uint8Array(0), fragment(second, first), fragment(first, second)];
   }
 
   record(frame: Uint8Array, direction: 1 | 2): void {
@@ -277,33 +276,61 @@ function orientation(link: Link, ends: [string, string]): [string, string] {
   return [a, b];
 }
 
-/**
- * Decoded fields of recent frames as JSON fragments, by frame object: a frame crossing several
- * links (a switch forwards the very same bytes) is decoded once. A plain Map emptied when full
- * is cheaper than a WeakMap and holds at most CACHE_FRAMES frames.
- */
-const CACHE_FRAMES = 4096;
-const decodedCache = new Map<Uint8Array, string>();
+/** Decoded fields this long or longer are not cached (the limit keeps start and length in one number). */
+const CACHED_LENGTH = 2 ** 21;
+const TIME = ascii('{"time":');
+const RAW = ascii(',"raw":"');
 
-function decodedJson(frame: Uint8Array): string {
-  let s = decodedCache.get(frame);
-  if (s === undefined) {
-    const d = decodeFrame(frame);
-    s = JSON.stringify({ protocol: d.protocol, src: d.src, dst: d.dst, info: d.info, layers: d.layers }).slice(1, -1);
-    if (decodedCache.size >= CACHE_FRAMES) decodedCache.clear();
-    decodedCache.set(frame, s);
+/**
+ * Writes trace records `{time, link, from, to, length, protocol, src, dst, info, layers[, raw]}`
+ * as JSON bytes; time is the lab's clock in ns, `info` a one-line summary like Wireshark's Info
+ * column. A switch forwards the very same bytes object, so a frame is usually traced on several
+ * links in a row: between two `begin`s (one flush of one client, whose messages are written one
+ * after the other into the same buffer) a frame is decoded once and its decoded fields copied
+ * within the buffer the next time.
+ */
+export class TraceRecords {
+  /** Where each frame's decoded fields are in the buffer being written: start * 2^21 + length. */
+  private readonly decoded = new Map<Uint8Array, number>();
+  private out: JsonBytes | null = null;
+  /** The buffer's length after the last record: a shorter buffer was rewound, and what was cached is gone. */
+  private mark = 0;
+
+  /** Starts a run of records written to `out`; cached fields stay valid until `out` is rewound. */
+  begin(out: JsonBytes): void {
+    this.out = out;
+    this.mark = out.length;
+    this.decoded.clear();
   }
-  return s;
-}
 
-/**
- * One trace record: `{time, link, from, to, length, protocol, src, dst, info, layers[, raw]}`;
- * time is the lab's clock in ns, `info` a one-line summary like Wireshark's Info column.
- */
-export function traceRecord(frame: Uint8Array, time: number, tap: LinkTrace, direction: number, raw: boolean): string {
-  let s = `{"time":${Math.round(time)},${tap.fragments[direction]},"length":${frame.length},${decodedJson(frame)}`;
-  if (raw) s += `,"raw":"${Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64')}"`;
-  return s + '}';
+  write(out: JsonBytes, frame: Uint8Array, time: number, tap: LinkTrace, direction: number, raw: boolean): void {
+    if (out !== this.out || out.length < this.mark) this.begin(out);
+    out.chunk(TIME);
+    out.uint(Math.round(time));
+    out.chunk(tap.fragments[direction]!);
+    out.uint(frame.length);
+    out.byte(0x2c);
+    const cached = this.decoded.get(frame);
+    if (cached !== undefined) {
+      const at = Math.floor(cached / CACHED_LENGTH);
+      const length = cached % CACHED_LENGTH;
+      out.reserve(length);
+      out.bytes.copyWithin(out.length, at, at + length);
+      out.length += length;
+    } else {
+      const from = out.length;
+      writeDecodedJson(out, frame);
+      const length = out.length - from;
+      if (length < CACHED_LENGTH) this.decoded.set(frame, from * CACHED_LENGTH + length);
+    }
+    if (raw) {
+      out.chunk(RAW);
+      out.base64(frame);
+      out.byte(0x22);
+    }
+    out.byte(0x7d);
+    this.mark = out.length;
+  }
 }
 
 // ---------------------------------------------------------------- the hub

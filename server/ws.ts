@@ -31,7 +31,8 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { LAB_NAME_RE, describeZodIssues, formatPath } from '../devices/lab/schema.js';
 import type { LabEvent, LabService } from './labs.js';
-import { CpuShare, type TraceHub, TraceSubscription, compileFilter, DEFAULT_RING } from './trace.js';
+import { JsonBytes, ascii } from '../devices/trace/json.js';
+import { CpuShare, type TraceHub, TraceRecords, TraceSubscription, compileFilter, DEFAULT_RING } from './trace.js';
 import type { LabConsoles } from './console-channel.js';
 import type { ConsoleAttachment } from './console-hub.js';
 
@@ -92,6 +93,11 @@ type Sub = { kind: 'lab'; lab: string | null } | { kind: 'trace'; trace: TraceSu
 
 /** Records per trace message at most, so one message stays small enough to parse quickly. */
 const BATCH_RECORDS = 512;
+const TRACE_HEAD = ascii('{"type":"trace","id":');
+const DROPPED = ascii(',"dropped":');
+const DROPPED_TOTAL = ascii(',"droppedTotal":');
+const RECORDS = ascii(',"records":[');
+const TRACE_TAIL = ascii(']}');
 
 export class WsHub {
   readonly wss: WebSocketServer;
@@ -100,6 +106,10 @@ export class WsHub {
   readonly maxBuffered: number;
   readonly hardLimit: number;
   readonly ringSize: number;
+  /** Trace records into JSON bytes, shared by every client (a frame traced twice is decoded once). */
+  readonly records = new TraceRecords();
+  /** Where a trace message is written before it is copied out to its socket. */
+  readonly scratch = new JsonBytes(1 << 20);
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly unlisten: () => void;
 
@@ -310,26 +320,43 @@ class Client {
     const allowed = share.available();
     if (allowed < 0.5) return this.schedule(share.waitFor(2));
     const start = performance.now();
+    // Every message of this flush is written after the previous one in the scratch buffer, so
+    // that a frame traced on several links is decoded once (see TraceRecords).
+    const out = this.hub.scratch;
+    out.length = 0;
+    const records = this.hub.records;
+    records.begin(out);
     let outOfTime = false;
     while (!outOfTime && room > 0) {
       let sent = false;
       for (let k = 0; k < traces.length && !outOfTime && room > 0; k++) {
         const t = traces[(this.turn + k) % traces.length]!;
         if (t.count === 0 && t.dropped === 0) continue;
-        const parts: string[] = [];
-        let bytes = 0;
-        while (t.count > 0 && parts.length < BATCH_RECORDS && bytes < room) {
-          const rec = t.shiftRecord();
-          parts.push(rec);
-          bytes += rec.length;
-          if ((parts.length & 31) === 0 && performance.now() - start >= allowed) {
+        // The message is JSON written as ASCII bytes (see devices/trace/json.ts), sent as text.
+        const first = out.length;
+        out.chunk(TRACE_HEAD);
+        out.string(t.id);
+        out.chunk(DROPPED);
+        out.uint(t.dropped);
+        out.chunk(DROPPED_TOTAL);
+        out.uint(t.droppedTotal);
+        out.chunk(RECORDS);
+        const head = out.length;
+        let n = 0;
+        while (t.count > 0 && n < BATCH_RECORDS && out.length - head < room) {
+          if (n > 0) out.byte(0x2c);
+          t.writeRecord(out, records);
+          n++;
+          if ((n & 31) === 0 && performance.now() - start >= allowed) {
             outOfTime = true;
             break;
           }
         }
-        const msg = `{"type":"trace","id":${JSON.stringify(t.id)},"dropped":${t.dropped},"droppedTotal":${t.droppedTotal},"records":[${parts.join(',')}]}`;
+        out.chunk(TRACE_TAIL);
         t.dropped = 0;
-        this.ws.send(msg);
+        // A copy: the socket keeps the message until it is written, and the scratch is reused.
+        const msg = Buffer.from(out.bytes.subarray(first, out.length));
+        this.ws.send(msg, { binary: false });
         room -= msg.length;
         sent = true;
       }
