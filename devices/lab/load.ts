@@ -3,6 +3,7 @@
  * No file I/O here: the CLI and the server read the file and pass its text and name.
  */
 import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { readPlainYaml } from './plain-yaml.js';
 import { type Lab, type LabFile, type LabIssue, type PathSegment, formatPath, validateLab } from './schema.js';
 
 export interface LabError {
@@ -36,8 +37,15 @@ export type LoadResult =
  * "last one wins" would hide a mistake).
  */
 export function loadLabText(text: string, fileName: string, opts: LoadOptions = {}): LoadResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Lab files are nearly always plain YAML, which readPlainYaml reads many times faster than the
+  // library. A file it does not take, or that is not a valid lab, is read again with the
+  // library, whose document locates every error.
+  const plain = readPlainYaml(text);
+  if (plain !== null) {
+    const result = validateLab(plain.value, opts);
+    if (result.ok) return loaded(result.lab, text);
+  }
+  const { doc, lines } = parseLabDocument(text);
   const errors: LabError[] = [];
   const at = (offset: number, field: string, message: string) => {
     const pos = lines.linePos(offset);
@@ -71,6 +79,55 @@ export function loadLabText(text: string, fileName: string, opts: LoadOptions = 
   if (!result.ok) for (const issue of result.issues) at(issueOffset(doc, issue), formatPath(issue.path), issue.message);
   if (errors.length > 0 || !result.ok) return { ok: false, errors: sortErrors(dedupe(errors)) };
   return { ok: true, lab: result.lab, document: doc };
+}
+
+/** A lab that loaded, with its document parsed only if someone asks for it. */
+function loaded(lab: Lab, text: string): LoadResult {
+  let doc: Document | undefined;
+  return {
+    ok: true,
+    lab,
+    get document(): Document {
+      doc ??= parseLabDocument(text).doc;
+      return doc;
+    },
+  };
+}
+
+/**
+ * The library's document of a lab file. Its own duplicate-key test compares each key with every
+ * earlier one of its mapping (seconds on a mapping of ten thousand nodes), so keys are first
+ * compared here in one pass, and only a file that has equal keys is parsed again for the
+ * library's own report of them.
+ */
+function parseLabDocument(text: string): { doc: Document; lines: LineCounter } {
+  let lines = new LineCounter();
+  let doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  if (mayHaveDuplicateKeys(doc.contents)) {
+    lines = new LineCounter();
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  }
+  return { doc, lines };
+}
+
+/** Whether a mapping holds two scalar keys of equal value (the library's own test of duplicates), anywhere under `node`. */
+function mayHaveDuplicateKeys(node: unknown): boolean {
+  const stack: unknown[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (isMap(n)) {
+      const seen = new Set<unknown>();
+      for (const pair of n.items) {
+        const k: unknown = pair.key;
+        if (isScalar(k)) {
+          if (seen.has(k.value)) return true;
+          seen.add(k.value);
+        } else if (k !== null && typeof k === 'object') stack.push(k);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(n)) for (const item of n.items) stack.push(item);
+  }
+  return false;
 }
 
 export function formatLabError(e: LabError): string {
