@@ -10,7 +10,7 @@
  */
 import { type FrameTap, type Link, addTap, removeTap } from '../devices/engine/index.js';
 import type { Lab, LabLink } from '../devices/lab/schema.js';
-import { JsonBytes, ascii, jsonAscii, writeDecodedJson } from '../devices/trace/json.js';
+import { JsonBytes, type Piece, jsonAscii, piece, writeDecodedJson } from '../devices/trace/json.js';
 import { parseIp4, parseMac, prefixToMask } from '../devices/wire/bytes.js';
 import type { LabService } from './labs.js';
 import type { LabRuntimeApi } from './runtime.js';
@@ -243,7 +243,7 @@ export class TraceSubscription {
 export class LinkTrace implements FrameTap {
   subs: TraceSubscription[] = [];
   /** `,"link":...,"from":...,"to":...,"length":` for direction 1 (towards the first end) and 2, as JSON bytes. */
-  readonly fragments: [Uint8Array, Uint8Array, Uint8Array];
+  readonly fragments: [Piece, Piece, Piece];
 
   constructor(
     readonly link: Link,
@@ -254,9 +254,9 @@ export class LinkTrace implements FrameTap {
     const fragment = (from: string, to: string) => {
       const json = jsonAscii({ link: id, from, to, length: 0 });
       json[0] = 0x2c; // the opening brace becomes the comma after "time"
-      return json.subarray(0, json.length - 2); // without the 0 and the closing brace
+      return piece(json.subarray(0, json.length - 2)); // without the 0 and the closing brace
     };
-    this.fragments = [new Uint8Array(0), fragment(second, first), fragment(first, second)];
+    this.fragments = [piece(''), fragment(second, first), fragment(first, second)];
   }
 
   record(frame: Uint8Array, direction: 1 | 2): void {
@@ -276,61 +276,81 @@ function orientation(link: Link, ends: [string, string]): [string, string] {
   return [a, b];
 }
 
-/** Decoded fields this long or longer are not cached (the limit keeps start and length in one number). */
-const CACHED_LENGTH = 2 ** 21;
-const TIME = ascii('{"time":');
-const RAW = ascii(',"raw":"');
+const TIME = piece('{"time":');
+const RAW = piece(',"raw":"');
+/** Frames remembered per run of records; a frame whose slot another took is decoded again. */
+const SLOTS = 4096;
 
 /**
  * Writes trace records `{time, link, from, to, length, protocol, src, dst, info, layers[, raw]}`
  * as JSON bytes; time is the lab's clock in ns, `info` a one-line summary like Wireshark's Info
  * column. A switch forwards the very same bytes object, so a frame is usually traced on several
- * links in a row: between two `begin`s (one flush of one client, whose messages are written one
- * after the other into the same buffer) a frame is decoded once and its decoded fields copied
- * within the buffer the next time.
+ * links in a row: between `begin` and `end` (one flush of one client, whose messages are written
+ * one after the other into the same buffer) a frame is decoded once and its decoded fields
+ * copied within the buffer the next time. Frames are remembered in a table indexed by a few of
+ * their bytes and matched by identity, which costs less than a Map: two frames that share a
+ * slot only cost a second decoding.
  */
 export class TraceRecords {
-  /** Where each frame's decoded fields are in the buffer being written: start * 2^21 + length. */
-  private readonly decoded = new Map<Uint8Array, number>();
+  private readonly slotFrame: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOTS).fill(undefined);
+  private readonly slotStart = new Float64Array(SLOTS);
+  private readonly slotEnd = new Float64Array(SLOTS);
   private out: JsonBytes | null = null;
   /** The buffer's length after the last record: a shorter buffer was rewound, and what was cached is gone. */
   private mark = 0;
 
   /** Starts a run of records written to `out`; cached fields stay valid until `out` is rewound. */
   begin(out: JsonBytes): void {
+    this.end();
     this.out = out;
     this.mark = out.length;
-    this.decoded.clear();
+  }
+
+  /** Forgets the run's frames, so that the table holds none of them once the flush is over. */
+  end(): void {
+    if (this.out === null) return;
+    this.slotFrame.fill(undefined);
+    this.out = null;
   }
 
   write(out: JsonBytes, frame: Uint8Array, time: number, tap: LinkTrace, direction: number, raw: boolean): void {
     if (out !== this.out || out.length < this.mark) this.begin(out);
-    out.chunk(TIME);
+    out.piece(TIME);
     out.uint(Math.round(time));
-    out.chunk(tap.fragments[direction]!);
+    out.piece(tap.fragments[direction]!);
     out.uint(frame.length);
     out.byte(0x2c);
-    const cached = this.decoded.get(frame);
-    if (cached !== undefined) {
-      const at = Math.floor(cached / CACHED_LENGTH);
-      const length = cached % CACHED_LENGTH;
+    const slot = slotOf(frame);
+    if (this.slotFrame[slot] === frame) {
+      const at = this.slotStart[slot]!;
+      const length = this.slotEnd[slot]! - at;
       out.reserve(length);
       out.bytes.copyWithin(out.length, at, at + length);
       out.length += length;
     } else {
       const from = out.length;
       writeDecodedJson(out, frame);
-      const length = out.length - from;
-      if (length < CACHED_LENGTH) this.decoded.set(frame, from * CACHED_LENGTH + length);
+      this.slotFrame[slot] = frame;
+      this.slotStart[slot] = from;
+      this.slotEnd[slot] = out.length;
     }
     if (raw) {
-      out.chunk(RAW);
+      out.piece(RAW);
       out.base64(frame);
       out.byte(0x22);
     }
     out.byte(0x7d);
     this.mark = out.length;
   }
+}
+
+/** A slot from bytes that differ between frames of one flow: length, IPv4 id and checksum (or whatever lies there), the middle and last byte. */
+function slotOf(f: Uint8Array): number {
+  const n = f.length;
+  let h = Math.imul(n, 0x9e3779b1);
+  if (n >= 26) h ^= Math.imul((f[18]! << 8) | f[19]!, 0x85ebca6b) ^ Math.imul((f[24]! << 8) | f[25]!, 0xc2b2ae35);
+  if (n > 0) h ^= (f[n >> 1]! << 7) ^ (f[n - 1]! << 15);
+  return (h ^ (h >>> 13) ^ (h >>> 24)) & (SLOTS - 1);
 }
 
 // ---------------------------------------------------------------- the hub

@@ -363,6 +363,7 @@ class Client {
       this.turn = (this.turn + 1) % Math.max(1, traces.length);
       if (!sent) break;
     }
+    records.end();
     share.spend(performance.now() - start);
     if (pending()) this.schedule(outOfTime ? share.waitFor(2) : room <= 0 ? 10 : 1);
   }

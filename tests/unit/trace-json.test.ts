@@ -132,7 +132,15 @@ describe('trace records as JSON bytes', () => {
     expect(JSON.stringify(parsed[corpus.findIndex((c) => c.what === 'UDP echo')])).toContain('→');
   });
 
-  it('write base64 as Buffer does, and strings as JSON.stringify does', () => {
+  it('write base64 as Buffer does, strings as JSON.stringify does, and integers in decimal', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.maxSafeNat(), fc.nat(), fc.constantFrom(0, 9, 10, 2 ** 31 - 1, 2 ** 31, 1e9, 1e9 - 1, 1e18 / 1e3, 2 ** 53 - 1)), (n) => {
+        const w = new JsonBytes(4);
+        w.uint(n);
+        expect(text(w.bytes.subarray(0, w.length))).toBe(String(n));
+      }),
+      { numRuns: 5000, seed: 9 },
+    );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 70 }), fc.string({ unit: 'binary' }), (bytes, s) => {
         const w = new JsonBytes(4);
