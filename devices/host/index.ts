@@ -105,11 +105,12 @@ export class Host implements Device, DhcpClientHost, AppHost {
   readonly kind = 'host' as const;
   readonly name: string;
   readonly ports: Port[] = [];
+  // Beside `stack`, as onFrame reads both for every frame.
+  running = false;
   readonly stack: IpStack;
   readonly hosts = new Map<string, Ip4>();
   /** Static name servers (from the lab file or `ip dns`). */
   dnsServers: Ip4[] = [];
-  running = false;
   udpEcho: UdpEchoService | null = null;
   dnsService: DnsService | null = null;
   /** The host's TCP (RFC 9293), beside UDP on its stack. */

@@ -440,7 +440,7 @@ export class LabRuntime {
       const d = e.device;
       if (!d.running) continue;
       if (d instanceof Host && !d.settled) return false;
-      if (d instanceof Switch && !stpConverged(d)) return false;
+      if (d instanceof Switch && !d.stpConverged()) return false;
     }
     return true;
   }
@@ -473,21 +473,3 @@ export class LabRuntime {
   }
 }
 
-/**
- * Every root and designated port forwards, and no port with a live cable is still waiting for
- * spanning tree to give it a role.
- */
-function stpConverged(sw: Switch): boolean {
-  const s = sw.stpStatus();
-  if (!s.enabled) return true;
-  for (let i = 0; i < s.ports.length; i++) {
-    const p = s.ports[i]!;
-    if ((p.role === 'root' || p.role === 'designated') && p.state !== 'forwarding') return false;
-    if (p.role === 'disabled') {
-      const port = sw.ports[i]!;
-      const peer = port.peer;
-      if (port.up && port.link !== null && !port.link.suspended && peer !== null && peer.up) return false;
-    }
-  }
-  return true;
-}

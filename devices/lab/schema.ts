@@ -1049,8 +1049,8 @@ class Normalizer {
   private readonly nodes: Record<string, LabNode> = {};
   /** `node\0iface` -> the interface model, for ports only (not sub-interfaces). */
   private readonly ports = new Map<string, LabIfaceBase>();
-  /** `node\0iface` -> where it was cabled first, for "cabled twice". */
-  private readonly cabled = new Map<string, string>();
+  /** `node\0iface` -> where it was cabled first, for "cabled twice": its network: key, or the index in links:. */
+  private readonly cabled = new Map<string, string | number>();
   private readonly networkKeys: { node: string; iface: string; network: string; path: PathSegment[] }[] = [];
   private readonly macs: { mac: Mac; owner: string; path: PathSegment[] | undefined }[] = [];
   /** Reservations whose MAC needs the links (node: reservations). */
@@ -1177,10 +1177,10 @@ class Normalizer {
     return node;
   }
 
-  private mac(node: string, iface: string, text: string | undefined, path: PathSegment[]): { mac: Mac; macExplicit: boolean } {
+  private mac(node: string, iface: string, text: string | undefined, nodePath: PathSegment[]): Mac {
     const mac = text === undefined ? stableMac(this.labName, node, iface) : must(parseMacAddress(text));
-    this.macs.push({ mac, owner: `${node}:${iface}`, path: text === undefined ? undefined : path });
-    return { mac, macExplicit: text !== undefined };
+    this.macs.push({ mac, owner: `${node}:${iface}`, path: text === undefined ? undefined : [...nodePath, 'interfaces', iface, 'mac'] });
+    return mac;
   }
 
   private checkMacs(): void {
@@ -1195,8 +1195,10 @@ class Normalizer {
   }
 
   /** Flags addresses that cannot be an interface's: the subnet's own network or broadcast address. */
+  /** Flags addresses that cannot be an interface's (`path` is the interface's; the issue is on its ip:). */
   private hostAddress(c: Cidr, path: PathSegment[]): void {
     if (isHostAddress(c, c.ip)) return;
+    path = [...path, 'ip'];
     const which = c.ip === c.network ? 'network' : 'broadcast';
     this.issue(path, `${ip(c.ip)} is the ${which} address of ${formatSubnet(c)}; an interface needs a host address`);
   }
@@ -1206,13 +1208,14 @@ class Normalizer {
   private node(name: string, spec: NodeSpec): LabNode {
     const base = { name, ui: spec.ui, console: spec.console ?? 0, consoleExplicit: spec.console !== undefined };
     const P: PathSegment[] = ['nodes', name];
+    // Object.assign rather than spreading both: the same object, made once per node of a big lab.
     switch (spec.kind) {
       case 'host':
-        return { ...base, ...this.host(name, spec, P) };
+        return Object.assign(base, this.host(name, spec, P));
       case 'switch':
-        return { ...base, ...this.switch(name, spec, P) };
+        return Object.assign(base, this.switch(name, spec, P));
       case 'router':
-        return { ...base, ...this.router(name, spec, P) };
+        return Object.assign(base, this.router(name, spec, P));
       case 'hub': {
         const ports = spec.ports ?? LAB_DEFAULTS.hubPorts;
         const interfaces = Array.from({ length: ports }, (_, i) => this.port(name, `p${i}`, undefined, P));
@@ -1232,8 +1235,7 @@ class Normalizer {
   }
 
   private port(node: string, iface: string, mac: string | undefined, nodePath: PathSegment[]): LabIfaceBase {
-    const m = this.mac(node, iface, mac, [...nodePath, 'interfaces', iface, 'mac']);
-    const port: LabIfaceBase = { name: iface, ...m, network: undefined };
+    const port: LabIfaceBase = { name: iface, mac: this.mac(node, iface, mac, nodePath), macExplicit: mac !== undefined, network: undefined };
     this.ports.set(`${node}\u0000${iface}`, port);
     return port;
   }
@@ -1255,7 +1257,7 @@ class Normalizer {
       if (d?.ip === 'dhcp') hostIp = { mode: 'dhcp' };
       else if (d?.ip !== undefined) {
         hostIp = { mode: 'static', cidr: must(parseCidr(d.ip)) };
-        this.hostAddress(hostIp.cidr, [...path, 'ip']);
+        this.hostAddress(hostIp.cidr, path);
       }
       let gateway: Ip4 | undefined;
       if (d?.gateway !== undefined) {
@@ -1304,16 +1306,15 @@ class Normalizer {
     const interfaces = Array.from({ length: ports }, (_, i): LabSwitchPort => {
       const ifn = `e${i}`;
       const d = declared[ifn];
-      const port = this.port(name, ifn, undefined, P);
+      // Completed in place (in this key order): a switch of a thousand ports makes one object a port.
+      const port = this.port(name, ifn, undefined, P) as LabSwitchPort;
       const mode = d?.mode ?? 'access';
-      const allowed: number[] | 'all' = mode === 'trunk' && Array.isArray(d?.allowed) ? [...new Set(d.allowed)].sort((a, b) => a - b) : 'all';
-      return Object.assign(port, {
-        mode,
-        vlan: mode === 'access' ? (d?.vlan ?? LAB_DEFAULTS.vlan) : LAB_DEFAULTS.vlan,
-        allowed,
-        native: d?.native ?? LAB_DEFAULTS.vlan,
-        shutdown: d?.shutdown ?? false,
-      });
+      port.mode = mode;
+      port.vlan = mode === 'access' ? (d?.vlan ?? LAB_DEFAULTS.vlan) : LAB_DEFAULTS.vlan;
+      port.allowed = mode === 'trunk' && Array.isArray(d?.allowed) ? [...new Set(d.allowed)].sort((a, b) => a - b) : 'all';
+      port.native = d?.native ?? LAB_DEFAULTS.vlan;
+      port.shutdown = d?.shutdown ?? false;
+      return port;
     });
     const stp = spec.stp === false ? 'off' : spec.stp === 'stp' ? 'stp' : spec.stp === 'rstp' ? 'rstp' : LAB_DEFAULTS.stp;
     return { kind: 'switch', ports, stp, stpPriority: spec['stp-priority'] ?? LAB_DEFAULTS.stpPriority, interfaces };
@@ -1328,7 +1329,7 @@ class Normalizer {
       const path = [...IP, ifn];
       const port = this.port(name, ifn, d?.mac, P);
       const cidr = d?.ip === undefined ? undefined : must(parseCidr(d.ip));
-      if (cidr) this.hostAddress(cidr, [...path, 'ip']);
+      if (cidr) this.hostAddress(cidr, path);
       if (d?.vlan !== undefined) this.issue([...path, 'vlan'], `vlan: is for sub-interfaces such as ${ifn}.${d.vlan}; ${ifn} itself is untagged`);
       this.joinNetwork(name, ifn, d?.network, path);
       return Object.assign(port, { ip: cidr, shutdown: d?.shutdown ?? false, aclIn: d?.['acl-in'], aclOut: d?.['acl-out'] });
@@ -1355,7 +1356,7 @@ class Normalizer {
       if (used.has(d.vlan)) this.issue([...path, 'vlan'], `another sub-interface of ${parentName} already carries VLAN ${d.vlan}`);
       used.add(d.vlan);
       const cidr = d.ip === undefined ? undefined : must(parseCidr(d.ip));
-      if (cidr) this.hostAddress(cidr, [...path, 'ip']);
+      if (cidr) this.hostAddress(cidr, path);
       subinterfaces.push({
         name: ifn,
         parent: parentName,
@@ -1653,8 +1654,8 @@ class Normalizer {
       const long = !Array.isArray(spec);
       const texts = long ? spec.endpoints : spec;
       const P: PathSegment[] = long ? ['links', index, 'endpoints'] : ['links', index];
-      const ends = texts.map((t, side) => this.endpoint(t, [...P, side]));
-      const [e0, e1] = ends;
+      const e0 = this.endpoint(texts[0], P, 0);
+      const e1 = this.endpoint(texts[1], P, 1);
       if (!e0 || !e1) continue;
       if (e0.kind === 'network' && e1.kind === 'network') {
         this.issue(['links', index], 'both ends are networks; a link joins an interface to an interface or to a network');
@@ -1665,15 +1666,16 @@ class Normalizer {
         continue;
       }
       let clash = false;
-      ends.forEach((e, side) => {
-        if (e?.kind !== 'iface') return;
+      for (let side = 0; side < 2; side++) {
+        const e = side === 0 ? e0 : e1;
+        if (e.kind !== 'iface') continue;
         const key = `${e.node}\u0000${e.iface}`;
         const before = this.cabled.get(key);
         if (before !== undefined) {
-          this.issue([...P, side], `${e.node}:${e.iface} is already cabled by ${before}; an interface takes one cable`);
+          this.issue([...P, side], `${e.node}:${e.iface} is already cabled by ${typeof before === 'number' ? `links[${before}]` : before}; an interface takes one cable`);
           clash = true;
-        } else this.cabled.set(key, `links[${index}]`);
-      });
+        } else this.cabled.set(key, index);
+      }
       if (clash) continue;
       const a = e0.kind === 'iface' ? e0 : (e1 as LinkEnd & { kind: 'iface' });
       const b = a === e0 ? e1 : e0;
@@ -1695,14 +1697,15 @@ class Normalizer {
     return links;
   }
 
-  private endpoint(text: string, path: PathSegment[]): LinkEnd | undefined {
-    const colon = text.indexOf(':');
+  /** The end `side` of the link at `P` (its path in the file), written `text`; undefined when it names nothing (reported). */
+  private endpoint(text: string, P: PathSegment[], side: number): LinkEnd | undefined {
+        const colon = text.indexOf(':');
     if (colon < 0) {
       if (this.nets.valid.has(text)) return { kind: 'network', network: text };
       if (this.nets.all.has(text) || this.nets.broken) return undefined;
       const node = this.nodes[text];
-      if (node) this.issue(path, `${text} is a node: name its interface too, like ${text}:${node.interfaces[0]!.name}`);
-      else if (!this.nodeSpecs.all.has(text)) this.issue(path, `no network named ${JSON.stringify(text)}${this.suggest(text, this.nets.all)}; a node's end is written node:interface`);
+      if (node) this.issue([...P, side], `${text} is a node: name its interface too, like ${text}:${node.interfaces[0]!.name}`);
+      else if (!this.nodeSpecs.all.has(text)) this.issue([...P, side], `no network named ${JSON.stringify(text)}${this.suggest(text, this.nets.all)}; a node's end is written node:interface`);
       return undefined;
     }
     const nodeName = text.slice(0, colon);
@@ -1710,14 +1713,14 @@ class Normalizer {
     const node = this.nodes[nodeName];
     if (!node) {
       if (this.nodeSpecs.all.has(nodeName) || this.nodeSpecs.broken) return undefined;
-      if (this.nets.all.has(nodeName)) this.issue(path, `${nodeName} is a network; write just ${nodeName}: a network has no interface names`);
-      else this.issue(path, `no node named ${JSON.stringify(nodeName)}${this.suggest(nodeName, this.nodeSpecs.all)}`);
+      if (this.nets.all.has(nodeName)) this.issue([...P, side], `${nodeName} is a network; write just ${nodeName}: a network has no interface names`);
+      else this.issue([...P, side], `no node named ${JSON.stringify(nodeName)}${this.suggest(nodeName, this.nodeSpecs.all)}`);
       return undefined;
     }
     if (this.ports.has(`${nodeName}\u0000${iface}`)) return { kind: 'iface', node: nodeName, iface };
     const sub = node.kind === 'router' ? node.subinterfaces.find((s) => s.name === iface) : undefined;
-    if (sub) this.issue(path, `${iface} is a sub-interface; cable its parent ${nodeName}:${sub.parent}`);
-    else this.issue(path, `${nodeName} has no interface ${iface}; it has ${describeNames(node.interfaces.map((i: LabIfaceBase) => i.name))}`);
+    if (sub) this.issue([...P, side], `${iface} is a sub-interface; cable its parent ${nodeName}:${sub.parent}`);
+    else this.issue([...P, side], `${nodeName} has no interface ${iface}; it has ${describeNames(node.interfaces.map((i: LabIfaceBase) => i.name))}`);
     return undefined;
   }
 

@@ -57,10 +57,12 @@ export class UdpSocket {
     const srcIp = opts.srcIp ?? (this.localIp !== 0 ? this.localIp : undefined);
     const route = stack.routeOutput(dst >>> 0, { srcIp, iface });
     if (typeof route === 'string') return route;
-    const dgram = new Uint8Array(UDP_HEADER_LEN + payload.length);
-    encodeUdp({ srcPort: this.port, dstPort, payload }, dgram, 0, route.src, route.dst);
+    if (UDP_HEADER_LEN + payload.length > 0xffff) {
+      // Too long for the length field: encodeUdp refuses it with its EncodeError.
+      encodeUdp({ srcPort: this.port, dstPort, payload }, new Uint8Array(0), 0, route.src, route.dst);
+    }
     this.txDatagrams++;
-    return stack.transmit(route, IPPROTO.UDP, dgram, opts);
+    return stack.transmitUdp(route, this.port, dstPort, payload, opts);
   }
 
   close(): void {

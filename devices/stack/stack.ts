@@ -27,6 +27,7 @@ import {
   ipv4IsFragment,
   ipv4Src,
 } from '../wire/ipv4.js';
+import { UDP_HEADER_LEN, encodeUdp } from '../wire/udp.js';
 import { RouteTable, makeRoute, type RouteInit } from './routes.js';
 import { type FrameSlab, engineSlab } from './slab.js';
 import { EchoLayer, UdpLayer } from './sockets.js';
@@ -180,18 +181,8 @@ function makeAddress(ip: Ip4, prefix: number): IfAddress {
  * fields in place and allocates only the frame it sends.
  */
 export class IpStack implements TimerTarget {
-  readonly name: string;
-  forwarding: boolean;
-  defaultTtl: number;
-  hooks: IpHooks | null;
-  readonly arpConfig: ArpConfig;
-  readonly icmpRate: IcmpRateLimit;
-  icmpQuoteBytes: number;
-  readonly interfaces: IpInterface[] = [];
-  readonly routes = new RouteTable();
-  readonly udp: UdpLayer;
-  readonly echo: EchoLayer;
-  readonly reassembler: Reassembler;
+  // Fields read for every frame come first: they share the object's first cache lines, which
+  // matters when ten thousand hosts each hear every broadcast of their segment.
   running = false;
   readonly stats: StackStats = {
     rxFrames: 0,
@@ -217,6 +208,35 @@ export class IpStack implements TimerTarget {
     icmpRateLimited: 0,
     echoRepliesSent: 0,
   };
+  forwarding: boolean;
+  hooks: IpHooks | null;
+  /**
+   * Addresses of up interfaces -> the first interface holding each, kept by rebuildConnected
+   * once there are more than a few (a router with a hundred interfaces answers "is this ours?"
+   * for every datagram and every DHCP address it considers); null while a scan is as quick.
+   */
+  private localIndex: Map<Ip4, IpInterface> | null = null;
+  /**
+   * How many addresses the up interfaces hold, and the first of them with its interface: a host
+   * has none or one, and hears every broadcast of its segment, so "is it ours?" is one comparison.
+   */
+  private localCount = 0;
+  private localFirst = 0;
+  private localFirstIface: IpInterface | null = null;
+  /** The only interface, while there is one (a host's eth0): frames find it without the port map. */
+  private soleIface: IpInterface | null = null;
+  private readonly rx: RxInfo;
+  readonly udp: UdpLayer;
+  // The rest.
+  readonly name: string;
+  defaultTtl: number;
+  readonly arpConfig: ArpConfig;
+  readonly icmpRate: IcmpRateLimit;
+  icmpQuoteBytes: number;
+  readonly interfaces: IpInterface[] = [];
+  readonly routes = new RouteTable();
+  readonly echo: EchoLayer;
+  readonly reassembler: Reassembler;
 
   /** By IP protocol number, as long as the highest one registered (a full 256 would cost every host 2 KiB). */
   private readonly protocols: (ProtocolHandler | undefined)[] = [];
@@ -231,18 +251,11 @@ export class IpStack implements TimerTarget {
   /** Scratch results of `lookup`, so that forwarding allocates nothing to route. */
   private lkIface: IpInterface | null = null;
   private lkNextHop = 0;
-  private readonly rx: RxInfo;
   /**
    * The engine's shared slab, taken at the first frame sent. A snapshot restore may leave it
    * null: the real-world endpoints' stacks share it and are not recorded, which cuts the reference.
    */
   private slab: FrameSlab | null = null;
-  /**
-   * Addresses of up interfaces -> the first interface holding each, kept by rebuildConnected
-   * once there are more than a few (a router with a hundred interfaces answers "is this ours?"
-   * for every datagram and every DHCP address it considers); null while a scan is as quick.
-   */
-  private localIndex: Map<Ip4, IpInterface> | null = null;
 
   constructor(
     readonly engine: Engine,
@@ -285,6 +298,7 @@ export class IpStack implements TimerTarget {
       arp: new Map(),
     };
     this.interfaces.push(iface);
+    this.soleIface = this.interfaces.length === 1 ? iface : null;
     list.push(iface);
     this.portIfaces.set(port, list);
     return iface;
@@ -386,6 +400,15 @@ export class IpStack implements TimerTarget {
         count++;
       }
     }
+    this.localCount = count;
+    this.localFirst = 0;
+    this.localFirstIface = null;
+    for (const iface of this.interfaces) {
+      if (!iface.up || iface.addresses.length === 0) continue;
+      this.localFirst = iface.addresses[0]!.ip;
+      this.localFirstIface = iface;
+      break;
+    }
     let index: Map<Ip4, IpInterface> | null = null;
     if (count > LOCAL_SCAN_MAX) {
       index = new Map();
@@ -441,6 +464,7 @@ export class IpStack implements TimerTarget {
   /** The interface holding `ip` as one of its addresses (up interfaces only). */
   ifaceOwning(ip: Ip4): IpInterface | null {
     if (this.localIndex !== null) return this.localIndex.get(ip) ?? null;
+    if (this.localCount <= 1) return this.localCount === 1 && this.localFirst === ip ? this.localFirstIface : null;
     for (const iface of this.interfaces) {
       if (!iface.up) continue;
       for (const a of iface.addresses) if (a.ip === ip) return iface;
@@ -506,9 +530,12 @@ export class IpStack implements TimerTarget {
       type = u16(frame, 16);
       off = 18;
     }
-    const list = this.portIfaces.get(port);
     let iface: IpInterface | null = null;
-    if (list !== undefined) {
+    const sole = this.soleIface;
+    const list = sole !== null && sole.port === port ? null : this.portIfaces.get(port);
+    if (list === null) {
+      if (sole!.vlan === vid) iface = sole;
+    } else if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
         if (list[i]!.vlan === vid) {
           iface = list[i]!;
@@ -603,6 +630,7 @@ export class IpStack implements TimerTarget {
 
   private isLocalUnicast(dst: Ip4): boolean {
     if (this.localIndex !== null) return this.localIndex.has(dst);
+    if (this.localCount <= 1) return this.localCount === 1 && this.localFirst === dst;
     const ifs = this.interfaces;
     for (let i = 0; i < ifs.length; i++) {
       const iface = ifs[i]!;
@@ -979,9 +1007,9 @@ export class IpStack implements TimerTarget {
   }
 
   /** A frame with room for the Ethernet header, then the IPv4 header and `payload`. */
-  private buildFrame(route: OutputRoute, protocol: number, payload: Uint8Array, opts: SendOptions): Uint8Array {
+  private buildFrame(route: OutputRoute, protocol: number, payload: Uint8Array | null, opts: SendOptions, payloadLength = payload!.length): Uint8Array {
     const iface = route.iface;
-    const total = IPV4_HEADER_LENGTH + payload.length;
+    const total = IPV4_HEADER_LENGTH + payloadLength;
     const hdr = iface.vlan < 0 ? 14 : 18;
     const frame = this.alloc(hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total);
     const id = opts.id ?? this.ipId;
@@ -1003,8 +1031,25 @@ export class IpStack implements TimerTarget {
       frame,
       hdr,
     );
-    frame.set(payload, hdr + IPV4_HEADER_LENGTH);
+    if (payload !== null) frame.set(payload, hdr + IPV4_HEADER_LENGTH);
     return frame;
+  }
+
+  /**
+   * transmit() of a UDP datagram (UdpSocket.sendTo): header, payload and checksum are written
+   * straight into the frame, without a datagram of their own first.
+   */
+  transmitUdp(route: OutputRoute, srcPort: number, dstPort: number, payload: Uint8Array, opts: SendOptions): SendStatus {
+    if (!this.running) return 'down';
+    const iface = route.iface;
+    if (!iface.up) return 'down';
+    const udpLength = UDP_HEADER_LEN + payload.length;
+    const total = IPV4_HEADER_LENGTH + udpLength;
+    if (total > IPV4_MAX_LENGTH) return 'too-big';
+    if ((opts.df ?? false) && total > iface.mtu && !route.local) return 'too-big';
+    const frame = this.buildFrame(route, IPPROTO.UDP, null, opts, udpLength);
+    encodeUdp({ srcPort, dstPort, payload }, frame, (iface.vlan < 0 ? 14 : 18) + IPV4_HEADER_LENGTH, route.src, route.dst);
+    return this.emit(route, frame, total);
   }
 
   /** Sends a frame from buildFrame whose datagram is `total` bytes: loopback, hook, fragmentation, ARP. */

@@ -19,6 +19,7 @@ import { LEARN_ADDED, MacTable } from './mac-table.js';
 import {
   PORT_STATE,
   PORT_STATE_NAMES,
+  ROLE,
   ROLE_NAMES,
   Rstp,
   bridgeIdString,
@@ -689,6 +690,27 @@ export class Switch implements Device, StpHost {
         protocol: p.sendRstp ? 'rstp' : 'stp',
       })),
     };
+  }
+
+  /**
+   * Spanning tree has settled (what a lab waiting to settle asks, every 50 ms of lab time, of
+   * every switch): every root and designated port forwards, and no port with a live cable is
+   * still without a role. The same verdict as reading stpStatus(), without building it.
+   */
+  stpConverged(): boolean {
+    if (!this.stpEnabled) return true;
+    const ports = this.rstp?.state.ports;
+    for (let i = 0; i < this.n; i++) {
+      const role = ports === undefined ? ROLE.DISABLED : ports[i]!.role;
+      if (role === ROLE.ROOT || role === ROLE.DESIGNATED) {
+        if (ports![i]!.state !== PORT_STATE.FORWARDING) return false;
+      } else if (role === ROLE.DISABLED) {
+        const port = this.ports[i]!;
+        const peer = port.peer;
+        if (port.up && port.link !== null && !port.link.suspended && peer !== null && peer.up) return false;
+      }
+    }
+    return true;
   }
 
   /** VLANs some port is configured for, with their untagged and tagged member ports. */

@@ -254,6 +254,47 @@ describe('spanning tree: a looped triangle', () => {
     expect(h.map((x) => x.take().length)).toEqual([1, 0, 1]);
   });
 
+  it('says it has converged exactly when its status shows it, through convergence, a failover and a stop', () => {
+    const { engine, s, l13 } = triangle();
+    /** The verdict as read from the status a user sees. */
+    const fromStatus = (sw: Switch): boolean => {
+      const st = sw.stpStatus();
+      if (!st.enabled) return true;
+      return st.ports.every((p, i) => {
+        if ((p.role === 'root' || p.role === 'designated') && p.state !== 'forwarding') return false;
+        const port = sw.ports[i]!;
+        const peer = port.peer;
+        return !(p.role === 'disabled' && port.up && port.link !== null && !port.link.suspended && peer !== null && peer.up);
+      });
+    };
+    const seen = new Set<string>();
+    const check = () => {
+      for (const sw of s) {
+        expect(sw.stpConverged()).toBe(fromStatus(sw));
+        seen.add(String(sw.stpConverged()));
+      }
+    };
+    const steps = (n: number, ns: number) => {
+      for (let i = 0; i < n; i++) {
+        engine.runFor(ns);
+        check();
+      }
+    };
+    check();
+    steps(40, 0.1 * SECOND);
+    l13.suspend();
+    steps(20, 0.1 * SECOND);
+    l13.resume();
+    steps(20, 0.1 * SECOND);
+    s[0].stop();
+    steps(20, 0.1 * SECOND);
+    s[0].start();
+    steps(40, 0.1 * SECOND);
+    s[1].setSpanningTree({ enabled: false, version: 'rstp', priority: 32768 });
+    steps(5, 0.1 * SECOND);
+    expect([...seen].sort()).toEqual(['false', 'true']);
+  });
+
   it('fails over when the root bridge is powered off: its links go dark', () => {
     const { engine, s, h } = triangle();
     engine.runUntil(4 * SECOND);
