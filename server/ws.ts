@@ -20,6 +20,9 @@
  * edits of lab.yaml; `apply-error`; and the running lab's own `lab-state`, `node-state`,
  * `link-state`, `node-changed`, `network-changed`.
  *
+ * Trace messages are written as JSON bytes and sent as text frames; they are pure ASCII (other
+ * characters as \u escapes), and parse to exactly the records described above.
+ *
  * Each client has a bounded send budget: trace records are only produced while its socket has
  * less than `maxBufferedBytes` waiting; beyond that frames are counted as dropped and the next
  * message says how many. A client that lets even lab events pile up past a hard limit is

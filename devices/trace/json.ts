@@ -141,8 +141,9 @@ const B64 = ascii('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
  * A constant piece of JSON as 8-byte words, written with one store per word: byte by byte, the
  * copying of constants was half the fast path's time. The last word may run past the piece;
  * what it spills is overwritten by whatever comes next, since every writer goes forwards, and
- * the buffer always has room (see `bound`). ASCII bytes never make a NaN (a NaN needs a byte
- * of 0xf0 or more), so every word survives the trip through a double exactly.
+ * the buffer always has room (see `bound`). JSON text is printable ASCII and the padding is
+ * spaces, so each word's top byte is 0x20..0x7e: its exponent is neither 0 nor all ones, every
+ * word is a normal finite double, and it goes through a Float64Array and setFloat64 bit for bit.
  */
 export interface Piece {
   readonly length: number;
@@ -152,7 +153,7 @@ export interface Piece {
 /** A Piece of ASCII text, or of bytes that are already ASCII JSON. */
 export function piece(text: string | Uint8Array): Piece {
   const bytes = typeof text === 'string' ? ascii(text) : text;
-  const padded = new Uint8Array(Math.ceil(bytes.length / 8) * 8);
+  const padded = new Uint8Array(Math.ceil(bytes.length / 8) * 8).fill(0x20);
   padded.set(bytes);
   const words = new Float64Array(padded.length / 8);
   const view = new DataView(padded.buffer);

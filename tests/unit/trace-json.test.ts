@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { everyFrame } from '../../devices/demo/every-frame.js';
 import { decodeFrame } from '../../devices/trace/decode.js';
-import { JsonBytes, jsonAscii, writeDecodedJson, writeDecodedJsonFast } from '../../devices/trace/json.js';
+import { JsonBytes, jsonAscii, piece, writeDecodedJson, writeDecodedJsonFast } from '../../devices/trace/json.js';
 import { IPPROTO, buildEthernetFrame, buildIpv4Packet, encodeTcp, fragment, parseIp4, parseMac, tcpEncodingLength } from '../../devices/wire/index.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -132,7 +132,7 @@ describe('trace records as JSON bytes', () => {
     expect(JSON.stringify(parsed[corpus.findIndex((c) => c.what === 'UDP echo')])).toContain('→');
   });
 
-  it('write base64 as Buffer does, strings as JSON.stringify does, and integers in decimal', () => {
+  it('write base64 as Buffer does, strings as JSON.stringify does, integers in decimal and constant pieces whole', () => {
     fc.assert(
       fc.property(fc.oneof(fc.maxSafeNat(), fc.nat(), fc.constantFrom(0, 9, 10, 2 ** 31 - 1, 2 ** 31, 1e9, 1e9 - 1, 1e18 / 1e3, 2 ** 53 - 1)), (n) => {
         const w = new JsonBytes(4);
@@ -140,6 +140,14 @@ describe('trace records as JSON bytes', () => {
         expect(text(w.bytes.subarray(0, w.length))).toBe(String(n));
       }),
       { numRuns: 5000, seed: 9 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }), { maxLength: 8 }), (parts) => {
+        const w = new JsonBytes(4);
+        for (const part of parts) w.piece(piece(part));
+        expect(text(w.bytes.subarray(0, w.length))).toBe(parts.join(''));
+      }),
+      { numRuns: 2000, seed: 11 },
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 70 }), fc.string({ unit: 'binary' }), (bytes, s) => {
