@@ -135,6 +135,19 @@ export class UdpLayer implements ProtocolHandler {
     return null;
   }
 
+  /**
+   * A broadcast or multicast datagram for a port nobody listens on (on `iface`): counted and
+   * true, so that the stack drops it without more ado. False for anything else, which input()
+   * then takes (a malformed header is counted there).
+   */
+  ignores(packet: Uint8Array, offset: number, length: number, iface: IpInterface): boolean {
+    if (length < UDP_HEADER_LEN) return false;
+    const ulen = u16(packet, offset + 4);
+    if (ulen < UDP_HEADER_LEN || ulen > length || this.find(u16(packet, offset + 2), iface) !== null) return false;
+    this.ignoredMulti++;
+    return true;
+  }
+
   input(packet: Uint8Array, offset: number, length: number, info: RxInfo): boolean {
     if (length < UDP_HEADER_LEN) {
       this.inErrors++;

@@ -601,13 +601,12 @@ export class IpStack implements TimerTarget {
       len = packet.length;
     }
     const dst = ipv4Dst(buf, base);
-    const srcMac = macAt(frame, 6);
     if (this.isLocalUnicast(dst)) {
-      this.deliverLocal(iface, buf, base, len, linkGroup, srcMac, false);
+      this.deliverLocal(iface, buf, base, len, linkGroup, frame, false);
       return;
     }
     if (dst === BROADCAST_IP || isMulticast(dst) || this.isBroadcastOn(iface, dst)) {
-      this.deliverLocal(iface, buf, base, len, true, srcMac, true);
+      this.deliverLocal(iface, buf, base, len, true, frame, true);
       return;
     }
     if (linkGroup) {
@@ -622,7 +621,7 @@ export class IpStack implements TimerTarget {
     if (iface.addresses.length === 0) {
       // An interface still without an address takes unicast for its MAC: a DHCP server may
       // unicast the OFFER to the address it offers (RFC 2131 4.1), as a raw socket would see it.
-      this.deliverLocal(iface, buf, base, len, false, srcMac, false);
+      this.deliverLocal(iface, buf, base, len, false, frame, false);
       return;
     }
     st.ipInAddrErrors++;
@@ -657,7 +656,7 @@ export class IpStack implements TimerTarget {
   }
 
   /** Hands the datagram buf[base, base+total) to ICMP or its transport protocol. */
-  private deliverLocal(iface: IpInterface, buf: Uint8Array, base: number, total: number, broadcast: boolean, srcMac: Mac, ipGroup: boolean): void {
+  private deliverLocal(iface: IpInterface, buf: Uint8Array, base: number, total: number, broadcast: boolean, eth: Uint8Array | null, ipGroup: boolean): void {
     if (ipv4IsFragment(buf, base)) {
       let whole: Uint8Array | null;
       try {
@@ -678,11 +677,13 @@ export class IpStack implements TimerTarget {
     this.stats.ipInDelivers++;
     const hl = (buf[base]! & 0x0f) << 2;
     const protocol = buf[base + 9]!;
+    // A broadcast to a UDP port nobody listens on (a neighbour's DHCP DISCOVER) is dropped here.
+    if (protocol === IPPROTO.UDP && ipGroup && this.udp.ignores(buf, base + hl, total - hl, iface)) return;
     const rx = this.rx;
     rx.iface = iface;
     rx.srcIp = ipv4Src(buf, base);
     rx.dstIp = ipv4Dst(buf, base);
-    rx.srcMac = srcMac;
+    rx.srcMac = eth === null ? 0 : macAt(eth, 6);
     rx.ttl = buf[base + 8]!;
     rx.broadcast = broadcast;
     rx.ipGroup = ipGroup;
@@ -1093,7 +1094,7 @@ export class IpStack implements TimerTarget {
       const p = packets[i]!;
       const dst = ipv4Dst(p, 0);
       const group = dst === BROADCAST_IP || isMulticast(dst);
-      this.deliverLocal(this.interfaces[ifaces[i]!]!, p, 0, p.length, group, 0, group);
+      this.deliverLocal(this.interfaces[ifaces[i]!]!, p, 0, p.length, group, null, group);
     }
   }
 
@@ -1167,19 +1168,21 @@ export class IpStack implements TimerTarget {
     const senderMac = macAt(frame, off + 8);
     const senderIp = u32(frame, off + 14);
     const targetIp = u32(frame, off + 24);
-    if (senderMac === iface.mac || isGroupMac(senderMac)) return;
+    if (isGroupMac(senderMac)) return;
     if (op !== ARP_REQUEST && op !== ARP_REPLY) return;
-    let mine = false;
-    for (const a of iface.addresses) if (a.ip === targetIp) mine = true;
+    const mine = this.holds(iface, targetIp);
+    const conflict = senderIp !== 0 && this.holds(iface, senderIp);
+    const e = senderIp !== 0 && !conflict && iface.arp.size > 0 ? iface.arp.get(senderIp) : undefined;
+    // Most requests a host hears (gratuitous ARP of its neighbours, requests for others) change
+    // nothing here: they are dropped before anything else of the host is read.
+    if (!mine && !conflict && e === undefined) return;
+    if (senderMac === iface.mac) return;
     if (senderIp !== 0) {
-      for (const a of iface.addresses) {
-        if (a.ip === senderIp) {
-          // Someone else claims our address; keep it and do not learn the impostor.
-          this.stats.arpConflicts++;
-          return;
-        }
+      if (conflict) {
+        // Someone else claims our address; keep it and do not learn the impostor.
+        this.stats.arpConflicts++;
+        return;
       }
-      const e = iface.arp.get(senderIp);
       // RFC 826 merge: update a neighbour we know; learn a new one only when the packet is for us.
       if (e !== undefined) this.neighbourUpdate(iface, e, senderMac, op === ARP_REPLY && mine);
       else if (mine) {
@@ -1192,6 +1195,15 @@ export class IpStack implements TimerTarget {
       this.sendArp(iface, ARP_REPLY, senderMac, targetIp, senderMac, senderIp);
       this.stats.arpRepliesSent++;
     }
+  }
+
+  /** `ip` is one of the addresses of `iface` (up). */
+  private holds(iface: IpInterface, ip: Ip4): boolean {
+    // A host's one interface holds all the stack's addresses: no need to read its list.
+    if (iface === this.soleIface && this.localIndex === null && this.localCount <= 1) return this.localCount === 1 && this.localFirst === ip;
+    const as = iface.addresses;
+    for (let k = 0; k < as.length; k++) if (as[k]!.ip === ip) return true;
+    return false;
   }
 
   private neighbourUpdate(iface: IpInterface, e: ArpEntry, mac: Mac, confirmed: boolean): void {

@@ -12,7 +12,21 @@
  * Everything in `StpBridgeState` is plain data (numbers, booleans, arrays of objects), so a
  * running bridge can be snapshotted; the host (the switch) is reached through `StpHost`.
  */
-import { BPDU_TYPE, PORT_ROLE, STP_VERSION, buildStpFrame, type Bpdu, type ConfigBpdu } from '../wire/stp.js';
+import { BPDU_TYPE, PORT_ROLE, STP_VERSION, bpduLength, buildStpFrame, encodeBpdu, type Bpdu, type ConfigBpdu } from '../wire/stp.js';
+
+/** Where a BPDU starts in its frame: after the 802.3 header (14 bytes) and the LLC header (3). */
+const BPDU_OFFSET = 17;
+/** Room for the longest BPDU (RST, 36 bytes), to compare one with a frame sent before. */
+const bpduScratch = new Uint8Array(64);
+
+/** Whether `frame` (from buildStpFrame) carries exactly `bpdu`. */
+function sameBpdu(frame: Uint8Array, bpdu: Bpdu): boolean {
+  const len = bpduLength(bpdu);
+  if (((frame[12]! << 8) | frame[13]!) !== 3 + len) return false;
+  encodeBpdu(bpdu, bpduScratch, 0);
+  for (let k = 0; k < len; k++) if (frame[BPDU_OFFSET + k] !== bpduScratch[k]) return false;
+  return true;
+}
 import { macToString, type Mac } from '../wire/bytes.js';
 
 /** Timer units per second (BPDU times are in 1/256 s). */
@@ -109,6 +123,8 @@ export interface StpPortState {
   rxBpdus: number;
   txBpdus: number;
   forwardTransitions: number;
+  /** The last BPDU frame sent: a hello that says the same is sent again as it is (frames are never changed once sent). */
+  lastBpdu: Uint8Array | null;
 }
 
 export interface StpBridgeState {
@@ -231,6 +247,7 @@ function newPort(bridge: StpBridgeState, index: number, o: StpPortOptions): StpP
     rxBpdus: 0,
     txBpdus: 0,
     forwardTransitions: 0,
+    lastBpdu: null,
   };
 }
 
@@ -891,7 +908,12 @@ export class Rstp {
     p.txCount++;
     p.txBpdus++;
     p.helloWhen = b.bridgeTimes.helloTime;
-    this.host.stpTransmit(i, buildStpFrame(bpdu, this.host.stpPortMac(i)));
+    let frame = p.lastBpdu;
+    if (frame === null || !sameBpdu(frame, bpdu)) {
+      frame = buildStpFrame(bpdu, this.host.stpPortMac(i));
+      p.lastBpdu = frame;
+    }
+    this.host.stpTransmit(i, frame);
   }
 
   private configBpdu(p: StpPortState, type: typeof BPDU_TYPE.CONFIG | typeof BPDU_TYPE.RST): ConfigBpdu {
