@@ -280,6 +280,12 @@ export const HostNodeSchema = strict({
   ...common,
 });
 
+/** `description TEXT` on an IOS interface: one line, up to IOS's 240 characters. */
+const InterfaceDescription = textValue('a description', matching(/^[^\r\n]{1,240}$/, 'a description is one line of up to 240 characters'));
+/** `name TEXT` under `vlan N`: IOS's 32 characters, no spaces. */
+const VlanName = textValue('a VLAN name', matching(/^[!-~]{1,32}$/, 'a VLAN name is up to 32 characters without spaces'));
+const VlanKey = textValue('a VLAN', (s) => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 4094 ? { ok: true, value: s } : { ok: false, error: `${JSON.stringify(s)}: a VLAN is a whole number 1..4094` }));
+
 export const SwitchInterfaceSchema = strict({
   mode: oneOf('mode', ['access', 'trunk']).optional(),
   /** Access VLAN. */
@@ -293,6 +299,7 @@ export const SwitchInterfaceSchema = strict({
     .optional(),
   native: Vlan.optional(),
   shutdown: flag('shutdown').optional(),
+  description: InterfaceDescription.optional(),
 }).superRefine((i, ctx) => {
   const trunk = i.mode === 'trunk';
   if (trunk && i.vlan !== undefined) {
@@ -316,6 +323,8 @@ export const SwitchNodeSchema = strict({
     .multipleOf(4096, { error: (iss) => `stp-priority is a multiple of 4096 (0, 4096, ... 61440), not ${String(iss.input)}` })
     .optional(),
   interfaces: z.record(SwitchIfaceName, SwitchInterfaceSchema).optional(),
+  /** VLAN names (`vlan 10` / `name users`), keyed by VLAN id; VLANs are used without being listed here. */
+  vlans: z.record(VlanKey, strict({ name: VlanName })).optional(),
   ...common,
 });
 
@@ -337,6 +346,7 @@ export const RouterInterfaceSchema = strict({
   /** Access lists filtering what comes in and goes out (`ip access-group NAME in|out`). */
   'acl-in': AclNameText.optional(),
   'acl-out': AclNameText.optional(),
+  description: InterfaceDescription.optional(),
 });
 export const RouteSchema = strict({
   to: SubnetText,

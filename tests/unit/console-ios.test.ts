@@ -5,6 +5,7 @@
  * leases, a VLAN that isolates).
  */
 import { describe, expect, it } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
 import { Bench, dedent } from './console-harness.js';
 
 const LAB = `
@@ -369,12 +370,12 @@ describe('IOS hostname, write memory, reload', () => {
     const b = bench();
     b.lines('r1', 'enable', 'conf t', 'hostname R1', 'int g0/3', 'description uplink to nowhere', 'ip address 10.9.0.1 255.255.255.0', 'end');
     expect(b.type('r1', 'write memory\r')).toBe(
-      'write memory\nBuilding configuration...\n% Warning: g0/3: description "uplink to nowhere" is not saved (lab.yaml has no interface descriptions)\n[OK]\nR1#',
+      'write memory\nBuilding configuration...\n[OK]\nR1#',
     );
     const req = b.saves[0]!;
     expect(req.node).toBe('r1');
     expect(req.rename).toBe('R1');
-    expect(req.spec).toEqual({ kind: 'router', interfaces: { 'g0/0': { ip: '10.1.0.1/24' }, 'g0/1': { ip: '10.2.0.1/24' }, 'g0/3': { ip: '10.9.0.1/24' } } });
+    expect(req.spec).toEqual({ kind: 'router', interfaces: { 'g0/0': { ip: '10.1.0.1/24' }, 'g0/1': { ip: '10.2.0.1/24' }, 'g0/3': { ip: '10.9.0.1/24', description: 'uplink to nowhere' } } });
     expect(Object.keys(b.file.nodes!)).toEqual(['pc1', 'pc2', 'pc3', 'R1', 'r2', 'sw1', 'sw2']);
     expect(b.file.links).toContainEqual(['sw1:e3', 'R1:g0/0']);
     expect(b.type('R1'.toLowerCase(), 'copy running-config startup-config\r')).toBe('copy running-config startup-config\nDestination filename [startup-config]? ');
@@ -418,6 +419,19 @@ describe('IOS switch', () => {
     b.lines('sw1', 'conf t', 'int e3', 'switchport access vlan 20', 'end');
     expect(b.type('pc1', 'ping 10.1.0.1 -c 1\r')).toContain('10.1.0.1 icmp_seq=1 ttl=255');
     expect(b.type('sw1', 'show mac address-table\r')).toMatch(/Vlan    Mac Address       Type        Ports\n----    -----------       --------    -----\n(  20    [0-9a-f.]{14}    DYNAMIC     Et[03]\n){2}Total Mac Addresses for this criterion: 2\n/);
+  });
+
+  it('write memory keeps VLAN names and port descriptions in lab.yaml, and they come back from it', () => {
+    const b = bench();
+    b.lines('sw1', 'enable', 'conf t', 'vlan 20', 'name USERS', 'exit', 'int e0', 'description to pc1', 'switchport access vlan 20', 'end');
+    expect(b.type('sw1', 'write memory\r')).toBe('write memory\nBuilding configuration...\n[OK]\nsw1#');
+    const spec = b.saves[0]!.spec as { vlans?: unknown; interfaces?: Record<string, unknown> };
+    expect(spec.vlans).toEqual({ '20': { name: 'USERS' } });
+    expect(spec.interfaces?.['e0']).toEqual({ mode: 'access', vlan: 20, description: 'to pc1' });
+    // The saved entry is a valid lab file entry, and a console made from it shows the same.
+    const again = new Bench(stringifyYaml(b.file));
+    expect(again.lines('sw1', 'enable', 'show running-config')).toMatch(/\ninterface Ethernet0\n description to pc1\n/);
+    expect(again.lines('sw1', 'show vlan brief')).toMatch(/\n20   USERS  /);
   });
 
   it('trunk allowed and native VLAN, spanning-tree mode and priority', () => {
