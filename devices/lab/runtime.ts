@@ -51,7 +51,10 @@ interface NodeEntry {
   device: Device;
   /** Port admin states saved when the node is powered off, restored when it is powered on. */
   savedUp: boolean[] | null;
-  /** Made on first use: switches with thousands of ports are cabled one port at a time. */
+  /**
+   * Made on first use for nodes with many ports (switches with thousands are cabled one port at
+   * a time); a host's or router's few ports are searched instead of holding a map each.
+   */
   portsByName: Map<string, Port> | null;
 }
 interface NetworkEntry {
@@ -68,6 +71,8 @@ interface LinkEntry {
 }
 
 const json = (v: unknown) => JSON.stringify(v);
+/** Up to this many ports, a node's port is found by a search rather than a map of its own. */
+const PORTS_SEARCHED = 16;
 
 export class LabRuntime {
   readonly engine: Engine;
@@ -156,8 +161,14 @@ export class LabRuntime {
   private nodePort(node: string, iface: string): Port {
     const n = this.nodes.get(node);
     if (!n) throw new Error(`no node ${node}`);
-    n.portsByName ??= new Map(n.device.ports.map((x) => [x.name, x] as const));
-    const p = n.portsByName.get(iface);
+    const ports = n.device.ports;
+    let p: Port | undefined;
+    if (ports.length <= PORTS_SEARCHED) {
+      for (let i = 0; i < ports.length && p === undefined; i++) if (ports[i]!.name === iface) p = ports[i];
+    } else {
+      n.portsByName ??= new Map(ports.map((x) => [x.name, x] as const));
+      p = n.portsByName.get(iface);
+    }
     if (!p) throw new Error(`node ${node} has no interface ${iface}`);
     return p;
   }

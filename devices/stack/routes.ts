@@ -70,6 +70,38 @@ export class RouteTable {
   removeWhere(pred: (r: Route) => boolean): void {
     for (let i = this.routes.length - 1; i >= 0; i--) if (pred(this.routes[i]!)) this.routes.splice(i, 1);
   }
+
+  /**
+   * Replaces every route from `source` with `routes`: the table that removing them and add()ing
+   * each of `routes` in order makes, built in one pass (a router with a hundred interfaces
+   * rebuilds its connected routes for each address it is given).
+   */
+  replaceSource(source: Route['source'], routes: readonly Route[]): void {
+    // add() drops an identical route before inserting: the last of identical ones stays.
+    const fresh: Route[] = [];
+    const seen = new Set<string>();
+    for (let i = routes.length - 1; i >= 0; i--) {
+      const r = routes[i]!;
+      const key = `${r.prefix}/${r.prefixLength}/${r.via}/${r.ifIndex}/${r.source}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      fresh.push(r);
+    }
+    fresh.reverse();
+    // add() inserts after every route that does not rank after the new one: a stable sort by
+    // rank, older routes first among equals.
+    fresh.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    const rest = this.routes.filter((r) => r.source !== source);
+    const merged: Route[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < rest.length || j < fresh.length) {
+      if (j < fresh.length && (i >= rest.length || before(fresh[j]!, rest[i]!))) merged.push(fresh[j++]!);
+      else merged.push(rest[i++]!);
+    }
+    this.routes.length = 0;
+    for (const r of merged) this.routes.push(r);
+  }
 }
 
 function sameRoute(a: Route, b: Route): boolean {

@@ -391,15 +391,13 @@ export class IpStack implements TimerTarget {
   }
 
   private rebuildConnected(): void {
-    this.routes.removeWhere((r) => r.source === 'connected');
-    let count = 0;
+    const connected: Route[] = [];
     for (const iface of this.interfaces) {
       if (!iface.up) continue;
-      for (const a of iface.addresses) {
-        this.routes.add(makeRoute({ prefix: a.network, prefixLength: a.prefix, ifIndex: iface.index, source: 'connected' }));
-        count++;
-      }
+      for (const a of iface.addresses) connected.push(makeRoute({ prefix: a.network, prefixLength: a.prefix, ifIndex: iface.index, source: 'connected' }));
     }
+    this.routes.replaceSource('connected', connected);
+    const count = connected.length;
     this.localCount = count;
     this.localFirst = 0;
     this.localFirstIface = null;

@@ -3,6 +3,7 @@
  * queueing and learning rules, reassembly timeouts, broadcasts and VLAN demultiplexing can be
  * checked byte by byte.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, Link, Port, type FrameSink } from '../../devices/engine/index.js';
 import { IpStack, RouteTable, makeRoute, type RxInfo, type UdpOwner, type UdpSocket } from '../../devices/stack/index.js';
@@ -367,5 +368,35 @@ describe('route table', () => {
     t.add(makeRoute({ prefix: ip('10.9.0.0'), prefixLength: 16, via: ip('10.0.0.2'), metric: 3 }));
     t.add(makeRoute({ prefix: ip('10.9.1.2'), prefixLength: 16, via: ip('10.0.0.2'), metric: 1 }));
     expect(t.routes.map((r) => [r.prefix, r.metric])).toEqual([[ip('10.9.0.0'), 1]]);
+  });
+
+  it('replaces the routes of one source as removing them and adding the new ones one by one would', () => {
+    const route = fc
+      .record({
+        prefix: fc.constantFrom(0, ip('10.0.0.0'), ip('10.1.0.0'), ip('10.1.2.0'), ip('192.168.0.0')),
+        prefixLength: fc.constantFrom(0, 8, 16, 24),
+        via: fc.constantFrom(0, ip('10.0.0.1'), ip('10.1.0.1')),
+        ifIndex: fc.constantFrom(-1, 0, 1, 2),
+        metric: fc.constantFrom(0, 1, 5),
+        source: fc.constantFrom('connected' as const, 'static' as const, 'dhcp' as const),
+      })
+      .filter((r) => r.via !== 0 || r.ifIndex >= 0)
+      .map((r) => makeRoute(r));
+    fc.assert(
+      fc.property(fc.array(route, { maxLength: 12 }), fc.array(route, { maxLength: 12 }), fc.constantFrom('connected' as const, 'static' as const), (before, fresh, source) => {
+        const a = new RouteTable();
+        const b = new RouteTable();
+        for (const r of before) {
+          a.add(r);
+          b.add(r);
+        }
+        const news = fresh.map((r) => ({ ...r, source }));
+        a.removeWhere((r) => r.source === source);
+        for (const r of news) a.add(r);
+        b.replaceSource(source, news);
+        expect(b.routes).toEqual(a.routes);
+      }),
+      { numRuns: 2000, seed: 20260103 },
+    );
   });
 });
