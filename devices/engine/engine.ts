@@ -297,6 +297,8 @@ export class Engine {
   private wakeImmediate: ReturnType<typeof setImmediate> | undefined;
   private readonly onImmediate = (): void => {
     this.wakeImmediate = undefined;
+    // A timer armed meanwhile would be forgotten by onWake and keep the process alive for nothing.
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
     this.onWake();
   };
 
