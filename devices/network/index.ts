@@ -29,6 +29,9 @@ import { NetworkDhcp } from './dhcp-service.js';
 import { SocketGateway } from './gateway.js';
 import type { HostSockets } from './host-sockets.js';
 
+/** vmnetdhcp.conf's max-lease-time: the longest lease a guest may ask for (unless `lease:` is longer). */
+const VMWARE_MAX_LEASE_S = 7200;
+
 export { SocketGateway, GATEWAY_LIMITS } from './gateway.js';
 export { NetworkDhcp } from './dhcp-service.js';
 export type { NetworkDhcpConfig } from './dhcp-service.js';
@@ -149,6 +152,8 @@ function dhcpServer(engine: Engine, lab: Lab, net: LabVmnet): NetworkDhcp {
       ...(gateway !== undefined ? { gateway, dns: [gateway] } : {}),
       domain: 'localdomain',
       leaseSeconds: Math.round(net.dhcp.leaseNs / 1e9),
+      // vmnetdhcp.conf: default-lease-time 1800, max-lease-time 7200.
+      maxLeaseSeconds: Math.max(VMWARE_MAX_LEASE_S, Math.round(net.dhcp.leaseNs / 1e9)),
       reservations: net.dhcp.reservations.map((r) => ({ ip: r.ip, mac: r.mac, ...(r.node !== undefined ? { node: r.node } : {}) })),
     },
   });

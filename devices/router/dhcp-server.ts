@@ -70,6 +70,11 @@ export interface DhcpPoolConfig {
   domain?: string;
   /** Option 51; default 86400 (one day, as IOS). */
   leaseSeconds?: number;
+  /**
+   * A lease time the client asks for (its option 51) is granted up to this, as ISC dhcpd's
+   * max-lease-time (VMware's vmnetdhcp: 2 h). Absent: the client's wish is ignored, as IOS does.
+   */
+  maxLeaseSeconds?: number;
   /** Option 58; default half the lease (RFC 2131 4.4.5). */
   renewalSeconds?: number;
   /** Option 59; default 7/8 of the lease. */
@@ -176,6 +181,8 @@ interface PoolState {
   leaseS: number;
   t1S: number;
   t2S: number;
+  /** 0: the client's requested lease time is ignored. */
+  maxLeaseS: number;
 }
 
 const NS = 1e9;
@@ -239,6 +246,7 @@ export class DhcpServer {
       leaseS,
       t1S: config.renewalSeconds ?? Math.floor(leaseS / 2),
       t2S: config.rebindingSeconds ?? Math.floor((leaseS * 7) / 8),
+      maxLeaseS: config.maxLeaseSeconds === undefined ? 0 : Math.max(1, Math.floor(config.maxLeaseSeconds)),
     });
   }
 
@@ -414,7 +422,7 @@ export class DhcpServer {
       this.record(pool, ip, msg, fields, client, 'offered', ctx.nowNs + this.offerHoldS * NS);
     }
     this.stats.offers++;
-    return this.reply(msg, DhcpMessageType.OFFER, ip, 0, pool, ctx, true);
+    return this.reply(msg, DhcpMessageType.OFFER, ip, 0, pool, ctx, this.leaseFor(pool, fields));
   }
 
   private onRequest(msg: DhcpMessage, fields: DhcpFields, ctx: DhcpRequestContext): DhcpReply | null {
@@ -522,13 +530,21 @@ export class DhcpServer {
       return null;
     }
     this.stats.acks++;
-    return this.reply(msg, DhcpMessageType.ACK, 0, msg.ciaddr, pool, ctx, false);
+    return this.reply(msg, DhcpMessageType.ACK, 0, msg.ciaddr, pool, ctx, 0);
   }
 
   private ack(pool: PoolState, ip: Ip4, msg: DhcpMessage, fields: DhcpFields, client: string, ctx: DhcpRequestContext, ciaddr: Ip4): DhcpReply {
-    this.record(pool, ip, msg, fields, client, 'bound', ctx.nowNs + pool.leaseS * NS);
+    const leaseS = this.leaseFor(pool, fields);
+    this.record(pool, ip, msg, fields, client, 'bound', ctx.nowNs + leaseS * NS);
     this.stats.acks++;
-    return this.reply(msg, DhcpMessageType.ACK, ip, ciaddr, pool, ctx, true);
+    return this.reply(msg, DhcpMessageType.ACK, ip, ciaddr, pool, ctx, leaseS);
+  }
+
+  /** The lease to grant: the pool's, or what the client asked for up to the pool's maximum. */
+  private leaseFor(pool: PoolState, fields: DhcpFields): number {
+    const asked = fields.leaseTime;
+    if (pool.maxLeaseS === 0 || asked === undefined || asked <= 0) return pool.leaseS;
+    return Math.min(asked, pool.maxLeaseS);
   }
 
   private nak(msg: DhcpMessage, ctx: DhcpRequestContext, why: string): DhcpReply {
@@ -540,13 +556,15 @@ export class DhcpServer {
     return this.address(msg, payload, DhcpMessageType.NAK, 0, 0, ctx, true);
   }
 
-  private reply(msg: DhcpMessage, type: number, yiaddr: Ip4, ciaddr: Ip4, pool: PoolState, ctx: DhcpRequestContext, withLease: boolean): DhcpReply {
+  /** `leaseS` 0: no lease options (an ACK to an INFORM). */
+  private reply(msg: DhcpMessage, type: number, yiaddr: Ip4, ciaddr: Ip4, pool: PoolState, ctx: DhcpRequestContext, leaseS: number): DhcpReply {
     const c = pool.config;
     const f: DhcpFields = { messageType: type, serverId: ctx.ifaceAddress };
-    if (withLease) {
-      f.leaseTime = pool.leaseS;
-      f.renewalTime = pool.t1S;
-      f.rebindingTime = pool.t2S;
+    if (leaseS > 0) {
+      const ownLease = leaseS === pool.leaseS;
+      f.leaseTime = leaseS;
+      f.renewalTime = ownLease ? pool.t1S : Math.floor(leaseS / 2);
+      f.rebindingTime = ownLease ? pool.t2S : Math.floor((leaseS * 7) / 8);
     }
     f.subnetMask = pool.mask;
     if (c.gateway !== undefined) f.routers = [c.gateway];

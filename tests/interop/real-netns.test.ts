@@ -20,7 +20,8 @@ function workdir(cleanup: Cleanup): string {
   cleanup.add(`folder ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'hook.sh'), DHCP_HOOK);
   chmodSync(join(dir, 'hook.sh'), 0o755);
-  writeFileSync(join(dir, 'dhclient.conf'), 'timeout 20;\nretry 5;\ninitial-interval 1;\n');
+  // dhclient asks for a day; a VMware network grants at most vmnetdhcp's max-lease-time, 2 h.
+  writeFileSync(join(dir, 'dhclient.conf'), 'timeout 20;\nretry 5;\ninitial-interval 1;\nsend dhcp-lease-time 86400;\n');
   return dir;
 }
 
@@ -142,6 +143,14 @@ describe.skipIf(!peers.ok).each(['tap', 'nic'] as const)('a Linux namespace thro
     const mac = /link\/ether ([0-9a-f:]+)/.exec(ns.ip('link', 'show', 'dev', dev))![1];
     const leases = lab.runtime.networkDhcp('vmnet1')!.exportLeases().leases;
     expect(leases.find((l) => l.ip === address.split('/')[0])?.mac).toBe(mac);
+    const granted = lab.runtime.networkDhcp('vmnet1')!.dhcpBindings().find((b) => b.ip === address.split('/')[0])!;
+    expect(granted.expiresInS).toBeGreaterThan(7100);
+    expect(granted.expiresInS).toBeLessThanOrEqual(7200);
+    // T1 is half the granted lease; dhclient renews somewhat before it (its own jitter), and a
+    // 30-minute lease would have it renew within 900 s.
+    const renewal = Number(/renewal in (\d+) seconds/.exec(r.output)?.[1]);
+    expect(renewal).toBeGreaterThan(1800);
+    expect(renewal).toBeLessThanOrEqual(3600);
   });
 
   it("curl fetches the emulated host's http service over the emulated TCP", async () => {

@@ -72,6 +72,22 @@ function span(b: Uint8Array): [Uint8Array, number, number] {
 }
 
 describe('DHCP server', () => {
+  it('grants a requested lease time up to the pool maximum (VMware), and ignores it without one (IOS)', () => {
+    const grant = (pool: DhcpPoolConfig, asked: number | undefined) => {
+      const server = new DhcpServer([pool]);
+      const fields: DhcpFields = asked === undefined ? {} : { leaseTime: asked };
+      const offer = parse(server.handle(...span(msg(DhcpMessageType.DISCOVER, 0x020000000009, { fields })), ctxLan()));
+      const ack = parse(server.handle(...span(msg(DhcpMessageType.REQUEST, 0x020000000009, { fields: { ...fields, requestedIp: offer.m.yiaddr, serverId: offer.f.serverId! } })), ctxLan()));
+      const bound = server.bindings(0)[0]!.expiresInS;
+      return { offer: offer.f.leaseTime, ack: ack.f.leaseTime, t1: ack.f.renewalTime, t2: ack.f.rebindingTime, bound };
+    };
+    const vmware: DhcpPoolConfig = { ...lan, leaseSeconds: 1800, maxLeaseSeconds: 7200 };
+    expect(grant(vmware, undefined)).toEqual({ offer: 1800, ack: 1800, t1: 900, t2: 1575, bound: 1800 });
+    expect(grant(vmware, 86400)).toEqual({ offer: 7200, ack: 7200, t1: 3600, t2: 6300, bound: 7200 });
+    expect(grant(vmware, 600)).toEqual({ offer: 600, ack: 600, t1: 300, t2: 525, bound: 600 });
+    expect(grant(lan, 600)).toEqual({ offer: 3600, ack: 3600, t1: 1800, t2: 3150, bound: 3600 });
+  });
+
   it('offers the lowest free address with the pool options, skipping exclusions and the gateway', () => {
     const server = new DhcpServer([lan]);
     const { m, f, r } = parse(server.handle(...span(msg(DhcpMessageType.DISCOVER, 0x020000000001, { xid: 77 })), ctxLan()));
