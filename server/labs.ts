@@ -141,6 +141,11 @@ export class LabService {
     return () => this.runtimeListeners.delete(fn);
   }
 
+  /** An event about a lab from another service (its snapshots), for the lab channel's subscribers. */
+  announce(lab: string, event: LabEvent): void {
+    this.emit(lab, event);
+  }
+
   private emit(lab: string, event: LabEvent): void {
     for (const fn of this.eventListeners) {
       try {

@@ -276,7 +276,13 @@ export class SnapshotService {
       throw e;
     }
     await this.setCurrent(lab, name);
+    this.changed(lab, 'taken', name);
     return this.view(lab, name);
+  }
+
+  /** Tells the lab channel, so that every open snapshot manager follows without polling. */
+  private changed(lab: string, change: 'taken' | 'described' | 'deleted' | 'restored' | 'locked', snapshot: string): void {
+    this.labs.announce(lab, { type: 'snapshots-changed', change, snapshot });
   }
 
   private async freeName(lab: string, prefix: string): Promise<string> {
@@ -295,6 +301,7 @@ export class SnapshotService {
     const m = await this.meta(lab, snap);
     m.description = body['description'];
     await replaceFile(path.join(snapshotDir(this.store, lab, snap), SNAPSHOT_META), JSON.stringify(m, null, 2) + '\n');
+    this.changed(lab, 'described', snap);
     return this.view(lab, snap);
   }
 
@@ -313,6 +320,7 @@ export class SnapshotService {
     }
     await removeDir(snapshotDir(this.store, lab, snap));
     if ((await this.current(lab)) === snap) await this.setCurrent(lab, m.parent);
+    this.changed(lab, 'deleted', snap);
   }
 
   // ------------------------------------------------------------ restoring
@@ -362,6 +370,7 @@ export class SnapshotService {
       await this.labs.replace(lab, model.file);
     }
     await this.setCurrent(lab, snap);
+    this.changed(lab, 'restored', snap);
     return { lab: this.labs.view(lab), snapshot: await this.view(lab, snap), restoredObjects: objects };
   }
 
@@ -449,6 +458,7 @@ export class SnapshotService {
     if (req.linked) file['clone-of'] = { lab, snapshot: snap! };
     else delete file['clone-of'];
     const view = await this.labs.create(file);
+    if (req.linked) this.changed(lab, 'locked', snap!);
     return { lab: view, warnings };
   }
 

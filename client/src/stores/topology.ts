@@ -44,6 +44,8 @@ export const useTopologyStore = defineStore('topology', () => {
   const linkSuspended = ref<Record<string, boolean>>({});
   /** Bumped when the lab was changed by someone else (a hand edit of lab.yaml, another browser). */
   const externalChanges = ref(0);
+  /** Bumped when the server says the open lab's snapshots changed (taken, deleted, restored, locked...). */
+  const snapshotsChanged = ref(0);
   const history = useHistory();
   let sub: Subscription | null = null;
   let offStatus: (() => void) | null = null;
@@ -159,6 +161,9 @@ export const useTopologyStore = defineStore('topology', () => {
         else refreshSoon();
         return;
       }
+      case 'snapshots-changed':
+        snapshotsChanged.value++;
+        return;
       case 'lab-deleted':
         loadError.value = 'this lab was deleted';
         view.value = null;
@@ -383,6 +388,7 @@ export const useTopologyStore = defineStore('topology', () => {
     nodeStatus,
     linkSuspended,
     externalChanges,
+    snapshotsChanged,
     history,
     nodes,
     networks,
