@@ -24,14 +24,24 @@ interface Cy {
 }
 
 async function selectNode(page: Page, id: string): Promise<void> {
-  const p = await page.evaluate((id) => {
-    const cy = (window as unknown as { wirelabCy: Cy }).wirelabCy;
-    const pos = cy.getElementById(id).renderedPosition();
-    const r = cy.container().getBoundingClientRect();
-    return { x: r.left + pos.x, y: r.top + pos.y };
-  }, id);
-  await page.mouse.click(p.x, p.y);
-  await page.waitForFunction((id) => (document.querySelector('[data-test="node-name"]') as HTMLInputElement | null)?.value === id, id);
+  // Notices sit over the top of the canvas (where r2 is drawn) and a lab that was just restored
+  // may still be redrawn: notices are closed first, and a click that did not select is made again.
+  for (let attempt = 1; ; attempt++) {
+    for (const close of await page.locator('.notice .close').all()) await close.click().catch(() => undefined);
+    const p = await page.evaluate((id) => {
+      const cy = (window as unknown as { wirelabCy: Cy }).wirelabCy;
+      const pos = cy.getElementById(id).renderedPosition();
+      const r = cy.container().getBoundingClientRect();
+      return { x: r.left + pos.x, y: r.top + pos.y };
+    }, id);
+    await page.mouse.click(p.x, p.y);
+    try {
+      await page.waitForFunction((id) => (document.querySelector('[data-test="node-name"]') as HTMLInputElement | null)?.value === id, id, { timeout: attempt < 3 ? 5_000 : 30_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
 }
 
 async function nodeRunning(page: Page, id: string): Promise<boolean> {
