@@ -267,18 +267,18 @@ export class TelnetConsoles {
 
   private async syncNow(): Promise<ConsoleListener[]> {
     if (this.closed) return [];
-    const wanted = new Map(this.hub.ports().map((p) => [p.node, p]));
+    // Each node's port as it should be: where it is wanted, and whether only that port will do.
+    const wanted = new Map(this.hub.ports().map((p) => [p.node, { port: this.preferredPort(p.node, p.port), explicit: p.explicit || this.opts.ports?.[p.node] !== undefined }]));
     for (const [node, l] of this.listening) {
       const w = wanted.get(node);
-      const port = w ? this.preferredPort(w.node, w.port) : -1;
-      if (w && (w.explicit ? l.explicit && l.port === port : !l.explicit)) continue;
+      if (w && (w.explicit ? l.explicit && l.port === w.port : !l.explicit)) continue;
       this.listening.delete(node);
       await this.closeServer(l.server, l.port);
     }
     const out: ConsoleListener[] = [];
-    for (const w of wanted.values()) {
-      if (this.listening.has(w.node)) continue;
-      out.push(await this.open(w.node, this.preferredPort(w.node, w.port), w.explicit || this.opts.ports?.[w.node] !== undefined));
+    for (const [node, w] of wanted) {
+      if (this.listening.has(node)) continue;
+      out.push(await this.open(node, w.port, w.explicit));
       if (this.closed) break;
     }
     return out;
