@@ -67,11 +67,15 @@ export class LabConsoles implements LabConsolesView {
   /** After a restore: the consoles of the running lab get the snapshot's histories. */
   restoreHistories(lab: string, histories: Readonly<Record<string, readonly string[]>>): void {
     const runtime = this.labs.runtime(lab);
-    if (!runtime) return;
-    let h = this.hubs.get(lab);
-    if (h && h.runtime !== runtime) this.drop(lab);
-    h = this.hubs.get(lab);
-    (h ? h.hub : this.hubFor(lab, runtime)).restoreHistories(histories);
+    if (runtime) this.hubOf(lab, runtime).restoreHistories(histories);
+  }
+
+  /** The running lab's hub: made on first use, made again when the lab was restarted. */
+  private hubOf(lab: string, runtime: LabRuntime): ConsoleHub {
+    const h = this.hubs.get(lab);
+    if (h && h.runtime === runtime) return h.hub;
+    if (h) this.drop(lab);
+    return this.hubFor(lab, runtime);
   }
 
   /** The telnet port a node's console listens on, or null (lab stopped, port not open yet or refused). */
@@ -83,11 +87,7 @@ export class LabConsoles implements LabConsolesView {
   attach(lab: string, node: string, client: ConsoleClient): ConsoleAttachment {
     const runtime = this.labs.runtime(lab);
     if (!runtime) throw new Error(`lab ${lab} is not running; start it to use its consoles`);
-    let h = this.hubs.get(lab);
-    if (h && h.runtime !== runtime) this.drop(lab);
-    h = this.hubs.get(lab);
-    const hub = h ? h.hub : this.hubFor(lab, runtime);
-    return hub.attach(node, client);
+    return this.hubOf(lab, runtime).attach(node, client);
   }
 
   close(): void {
