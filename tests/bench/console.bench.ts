@@ -2,7 +2,9 @@
  * Console figures:
  * - `devices.console_cmds_per_s`: IOS configuration commands per second typed into a router's
  *   console (parse, model change, live reconfiguration of the router), alternating
- *   `ip address` on two interfaces;
+ *   `ip address` on two interfaces. Every command must succeed: any IOS error line ("% Invalid
+ *   input", "% Incomplete command", ...) in the console's output, or a running-config afterwards
+ *   without the last addresses typed, fails the bench instead of reporting a figure;
  * - `devices.console_runconf_ms`: `show running-config` rendered and parsed back for a router
  *   with 200 sub-interfaces, 200 static routes and 10 access lists of 20 rules.
  */
@@ -18,12 +20,28 @@ function commandsPerSecond(n: number): number {
   const rt = new LabRuntime(r.lab);
   rt.start();
   const c = new NodeConsole({ runtime: rt, node: 'r1' });
+  const output: string[] = [];
+  c.onOutput((text) => output.push(text));
   c.input('enable\rconfigure terminal\r');
   const lines: string[] = [];
-  for (let i = 0; i < n; i++) lines.push(`interface g0/${i % 2}\rip address 10.${i % 2}.${(i >> 8) & 255}.${(i & 255) | 1} 255.255.255.0\r`);
+  const address = (i: number) => `10.${i % 2}.${(i >> 8) & 255}.${(i & 255) | 1} 255.255.255.0`;
+  for (let i = 0; i < n; i++) lines.push(`interface g0/${i % 2}\rip address ${address(i)}\r`);
   const t0 = performance.now();
   for (const l of lines) c.input(l);
   const s = (performance.now() - t0) / 1000;
+  // Checked after the clock stops: the figure counts commands that did what they say.
+  c.input('end\rterminal length 0\rshow running-config\r');
+  // Terminal escape sequences (cursor moves, line erase) are not text.
+  const text = output.join('').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  const refused = text.split('\n').filter((l) => l.startsWith('% '));
+  if (refused.length > 0) throw new Error(`devices.console_cmds_per_s: ${refused.length} console lines report an error, the first: ${refused[0]}`);
+  for (const i of [n - 2, n - 1]) {
+    const section = text.split(`\ninterface GigabitEthernet0/${i % 2}\n`)[1]?.split('\n!')[0] ?? '';
+    if (!section.split('\n').includes(` ip address ${address(i)}`)) {
+      throw new Error(`devices.console_cmds_per_s: the running-config does not show g0/${i % 2} with ip address ${address(i)}`);
+    }
+  }
+  rt.stop();
   return (2 * n) / s;
 }
 
