@@ -28,9 +28,11 @@ class BulkSender implements TcpSocketOwner {
   }
   private pump(s: TcpSocket): void {
     while (this.sent < this.total) {
-      const n = s.send(this.chunk, 0, Math.min(this.chunk.length, this.total - this.sent));
+      const want = Math.min(this.chunk.length, this.total - this.sent);
+      const n = s.send(this.chunk, 0, want);
       this.sent += n;
-      if (n < this.chunk.length) return;
+      // A short write is continued from onWritable; a last piece shorter than a chunk is not one.
+      if (n < want) return;
     }
     s.shutdown();
   }
