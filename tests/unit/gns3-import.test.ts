@@ -18,9 +18,11 @@ import { importGns3File, importGns3Project } from '../../server/gns3-import.js';
 import { importCommand } from '../../server/cmd-archive.js';
 import { LabStore } from '../../server/store.js';
 import { ArchiveError, crc32 } from '../../server/snapshots-zip.js';
+import { type Peer, requirePeer, skipWithout } from '../helpers/peers.js';
 
 /** Published GNS3 projects, stored byte for byte (see tests/fixtures/SOURCES.md). */
 const PROJECTS = fileURLToPath(new URL('../fixtures/gns3', import.meta.url));
+const zstd = zstdTool();
 
 let dir = '';
 let store: LabStore;
@@ -146,7 +148,8 @@ describe('GNS3 projects from tests/fixtures/gns3', () => {
     await expect(importGns3Project(store, zstdZip({ 'project.gns3': project, '../evil': new Uint8Array(1) }))).rejects.toThrow(/climbs out/);
   });
 
-  it.skipIf(!hasZstd())('reads entries compressed by the real zstd tool', async () => {
+  it.skipIf(skipWithout(zstd, 'the zstd interop test'))('reads entries compressed by the real zstd tool', async () => {
+    requirePeer(zstd, 'the zstd interop test');
     const project = readFileSync(join(PROJECTS, 'gns3-server_builtins.gns3'));
     const compressed = execFileSync('zstd', ['-q', '-c', '-19'], { input: project });
     const bytes = zipWith([{ name: 'project.gns3', data: new Uint8Array(project), stored: new Uint8Array(compressed), method: 93 }]);
@@ -181,12 +184,12 @@ describe('interface names', () => {
   });
 });
 
-function hasZstd(): boolean {
+function zstdTool(): Peer {
   try {
     execFileSync('zstd', ['--version'], { stdio: 'ignore' });
-    return true;
+    return { ok: true, reason: '' };
   } catch {
-    return false;
+    return { ok: false, reason: 'the zstd command (apt-get install zstd)' };
   }
 }
 
