@@ -15,6 +15,16 @@ export function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
+/** An option holding text: code, length, the bytes padded to 32 bits. */
+function writeTextOption(v: DataView, buf: Uint8Array, p: number, code: number, text: Uint8Array): number {
+  v.setUint16(p, code, true);
+  v.setUint16(p + 2, text.length, true);
+  buf.set(text, p + 4);
+  const end = p + 4 + pad4(text.length);
+  buf.fill(0, p + 4 + text.length, end);
+  return end;
+}
+
 /** Length of a Section Header Block naming the writing application. */
 export function pcapngSectionHeaderLength(app: Uint8Array): number {
   return 24 + 4 + pad4(app.length) + 4 + 4;
@@ -23,7 +33,6 @@ export function pcapngSectionHeaderLength(app: Uint8Array): number {
 /** A Section Header Block of unknown section length (the file streams), with shb_userappl. */
 export function writePcapngSectionHeader(v: DataView, buf: Uint8Array, p: number, app: Uint8Array): number {
   const len = pcapngSectionHeaderLength(app);
-  const appOpt = 4 + pad4(app.length);
   v.setUint32(p, 0x0a0d0d0a, true);
   v.setUint32(p + 4, len, true);
   v.setUint32(p + 8, 0x1a2b3c4d, true); // byte-order magic
@@ -31,12 +40,7 @@ export function writePcapngSectionHeader(v: DataView, buf: Uint8Array, p: number
   v.setUint16(p + 14, 0, true);
   v.setInt32(p + 16, -1, true); // section length unknown
   v.setInt32(p + 20, -1, true);
-  p += 24;
-  v.setUint16(p, 4, true); // shb_userappl
-  v.setUint16(p + 2, app.length, true);
-  buf.set(app, p + 4);
-  buf.fill(0, p + 4 + app.length, p + appOpt);
-  p += appOpt;
+  p = writeTextOption(v, buf, p + 24, 4, app); // shb_userappl
   v.setUint32(p, 0, true); // opt_endofopt
   v.setUint32(p + 4, len, true);
   return p + 8;
@@ -50,18 +54,12 @@ export function pcapngInterfaceLength(name: Uint8Array): number {
 /** An Ethernet Interface Description Block named `name`, nanosecond timestamps. */
 export function writePcapngInterface(v: DataView, buf: Uint8Array, p: number, name: Uint8Array, snaplen: number): number {
   const len = pcapngInterfaceLength(name);
-  const nameOpt = 4 + pad4(name.length);
   v.setUint32(p, 1, true);
   v.setUint32(p + 4, len, true);
   v.setUint16(p + 8, LINKTYPE_ETHERNET, true);
   v.setUint16(p + 10, 0, true);
   v.setUint32(p + 12, snaplen, true);
-  p += 16;
-  v.setUint16(p, 2, true); // if_name
-  v.setUint16(p + 2, name.length, true);
-  buf.set(name, p + 4);
-  buf.fill(0, p + 4 + name.length, p + nameOpt);
-  p += nameOpt;
+  p = writeTextOption(v, buf, p + 16, 2, name); // if_name
   v.setUint16(p, 9, true); // if_tsresol: 10^-9 s
   v.setUint16(p + 2, 1, true);
   v.setUint32(p + 4, 9, true);
