@@ -2,6 +2,17 @@ import type { Engine } from './engine.js';
 import type { Link } from './link.js';
 import type { Port } from './port.js';
 import { addTap, removeTap, type FrameTap } from './tap.js';
+import {
+  PCAP_HEADER_LENGTH,
+  pcapngInterfaceLength,
+  pcapngPacketLength,
+  pcapngSectionHeaderLength,
+  writePcapHeader,
+  writePcapngInterface,
+  writePcapngPacket,
+  writePcapngSectionHeader,
+  writePcapRecord,
+} from '../wire/pcapng.js';
 
 export type CaptureFormat = 'pcapng' | 'pcap';
 
@@ -17,7 +28,6 @@ export interface CaptureOptions {
   snaplen?: number;
 }
 
-const LINKTYPE_ETHERNET = 1;
 const TWO32 = 4294967296;
 
 /** A capture point on one link or port: a pcapng interface of its capture. */
@@ -128,29 +138,9 @@ export class Capture {
     this.interfaces.push(name);
     if (this.format === 'pcap') return id;
     const nameBytes = new TextEncoder().encode(name);
-    const nameOpt = 4 + pad4(nameBytes.length);
-    const len = 16 + nameOpt + 8 + 4 + 4;
+    const len = pcapngInterfaceLength(nameBytes);
     this.reserve(len);
-    const v = this.view, b = this.buf;
-    let p = this.pos;
-    v.setUint32(p, 1, true); // Interface Description Block
-    v.setUint32(p + 4, len, true);
-    v.setUint16(p + 8, LINKTYPE_ETHERNET, true);
-    v.setUint16(p + 10, 0, true);
-    v.setUint32(p + 12, this.snaplen, true);
-    p += 16;
-    v.setUint16(p, 2, true); // if_name
-    v.setUint16(p + 2, nameBytes.length, true);
-    b.set(nameBytes, p + 4);
-    b.fill(0, p + 4 + nameBytes.length, p + nameOpt);
-    p += nameOpt;
-    v.setUint16(p, 9, true); // if_tsresol: 10^-9 s
-    v.setUint16(p + 2, 1, true);
-    v.setUint32(p + 4, 9, true);
-    p += 8;
-    v.setUint32(p, 0, true); // opt_endofopt
-    v.setUint32(p + 4, len, true);
-    this.pos = p + 8;
+    this.pos = writePcapngInterface(this.view, this.buf, this.pos, nameBytes, this.snaplen);
     this.bytes += len;
     return id;
   }
@@ -158,8 +148,7 @@ export class Capture {
   /** Records one frame on interface `iface` at the engine's current time. */
   write(iface: number, frame: Uint8Array, direction: 1 | 2): void {
     const caplen = frame.length < this.snaplen ? frame.length : this.snaplen;
-    const padded = (caplen + 3) & ~3;
-    const len = this.format === 'pcapng' ? 28 + padded + 12 + 4 : 16 + caplen;
+    const len = this.format === 'pcapng' ? pcapngPacketLength(caplen) : 16 + caplen;
     if (this.closed || this.bytes + len > this.maxBytes) {
       this.dropped++;
       return;
@@ -177,21 +166,7 @@ export class Capture {
         lo -= TWO32;
         hi += 1;
       }
-      v.setUint32(p, 6, true); // Enhanced Packet Block
-      v.setUint32(p + 4, len, true);
-      v.setUint32(p + 8, iface, true);
-      v.setUint32(p + 12, hi, true);
-      v.setUint32(p + 16, lo, true);
-      v.setUint32(p + 20, caplen, true);
-      v.setUint32(p + 24, frame.length, true);
-      this.buf.set(caplen === frame.length ? frame : frame.subarray(0, caplen), p + 28);
-      const q = p + 28 + padded;
-      for (let i = p + 28 + caplen; i < q; i++) this.buf[i] = 0;
-      v.setUint16(q, 2, true); // epb_flags: direction
-      v.setUint16(q + 2, 4, true);
-      v.setUint32(q + 4, direction, true);
-      v.setUint32(q + 8, 0, true); // opt_endofopt
-      v.setUint32(q + 12, len, true);
+      writePcapngPacket(v, this.buf, p, iface, hi, lo, frame, caplen, direction);
     } else {
       let ns = this.epochFracNs + (t % 1_000_000_000);
       let sec = this.epochSec + Math.floor(t / 1_000_000_000);
@@ -199,11 +174,7 @@ export class Capture {
         ns -= 1_000_000_000;
         sec += 1;
       }
-      v.setUint32(p, sec >>> 0, true);
-      v.setUint32(p + 4, ns, true);
-      v.setUint32(p + 8, caplen, true);
-      v.setUint32(p + 12, frame.length, true);
-      this.buf.set(caplen === frame.length ? frame : frame.subarray(0, caplen), p + 16);
+      writePcapRecord(v, this.buf, p, sec, ns, frame, caplen);
     }
     this.pos = p + len;
     this.bytes += len;
@@ -213,45 +184,15 @@ export class Capture {
 
   private writeSectionHeader(): void {
     const app = new TextEncoder().encode('wirelab');
-    const appOpt = 4 + pad4(app.length);
-    const len = 24 + appOpt + 4 + 4;
+    const len = pcapngSectionHeaderLength(app);
     this.reserve(len);
-    const v = this.view;
-    let p = this.pos;
-    v.setUint32(p, 0x0a0d0d0a, true); // Section Header Block
-    v.setUint32(p + 4, len, true);
-    v.setUint32(p + 8, 0x1a2b3c4d, true);
-    v.setUint16(p + 12, 1, true);
-    v.setUint16(p + 14, 0, true);
-    v.setInt32(p + 16, -1, true); // section length unknown: the file streams
-    v.setInt32(p + 20, -1, true);
-    p += 24;
-    v.setUint16(p, 4, true); // shb_userappl
-    v.setUint16(p + 2, app.length, true);
-    this.buf.set(app, p + 4);
-    this.buf.fill(0, p + 4 + app.length, p + appOpt);
-    p += appOpt;
-    v.setUint32(p, 0, true);
-    v.setUint32(p + 4, len, true);
-    this.pos = p + 8;
+    this.pos = writePcapngSectionHeader(this.view, this.buf, this.pos, app);
     this.bytes += len;
   }
 
   private writePcapHeader(): void {
-    this.reserve(24);
-    const v = this.view;
-    v.setUint32(0, 0xa1b23c4d, true); // nanosecond-resolution pcap
-    v.setUint16(4, 2, true);
-    v.setUint16(6, 4, true);
-    v.setInt32(8, 0, true);
-    v.setUint32(12, 0, true);
-    v.setUint32(16, this.snaplen, true);
-    v.setUint32(20, LINKTYPE_ETHERNET, true);
-    this.pos = 24;
-    this.bytes += 24;
+    this.reserve(PCAP_HEADER_LENGTH);
+    this.pos = writePcapHeader(this.view, 0, this.snaplen);
+    this.bytes += PCAP_HEADER_LENGTH;
   }
-}
-
-function pad4(n: number): number {
-  return (n + 3) & ~3;
 }

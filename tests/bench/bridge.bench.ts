@@ -6,8 +6,7 @@
  *
  * - bridge.switch_gbps: h1 --[emulated switch]-- h2, both on TAP endpoints.
  * - bridge.chain3_vs_kernel: h1 --[switch, 3 routers, switch]-- h2 on TAP endpoints, divided by the
- *   same addresses through three kernel routers (namespaces on veths, as in
- *   ../shared/interop/kernel_chain_bench.sh).
+ *   same addresses through three kernel routers (namespaces on veths).
  * - bridge.chain3_rtt_ms, bridge.kernel_chain3_rtt_ms: average ping RTT (56-byte payload) over both.
  *
  * Needs root, iperf3, ethtool and the native addon; without them it prints why and returns no figure.

@@ -223,7 +223,7 @@ export function vethPair(cleanup: Cleanup, ns: Netns, tag: string): { inside: st
   return { inside, outside };
 }
 
-/** The minimal DHCP client hook of ../shared/interop/dhcp_hook.sh: applies the lease with `ip`, touches nothing else. */
+/** A minimal udhcpc hook script: applies the lease with `ip`, touches nothing else. */
 export const DHCP_HOOK = `#!/bin/sh
 LOG=\${DHCP_HOOK_LOG:-/dev/null}
 if [ -n "$1" ]; then

@@ -85,7 +85,7 @@ export function readPcap(bytes: Uint8Array): ReadCapture {
   return out;
 }
 
-/** Frames of a classic pcap file, e.g. the reference captures in ../shared/captures. */
+/** Frames of a classic pcap file, e.g. the reference captures in tests/fixtures/captures. */
 export function pcapFrames(bytes: Uint8Array): Uint8Array[] {
   return readPcap(bytes).packets.map((p) => p.data);
 }

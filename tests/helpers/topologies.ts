@@ -4,7 +4,7 @@
  *
  *   switch:  h1 --[wirelab: switch]-- h2                              10.9.0.1 / 10.9.0.2
  *   chain3:  h1 --[wirelab: sw1 r1 r2 r3 sw2]-- h2                    10.1.1.2 ... 10.1.4.2
- *   kernel:  h1 -- R1 -- R2 -- R3 -- h2, every node a namespace (../shared/interop/kernel_chain_bench.sh)
+ *   kernel:  h1 -- R1 -- R2 -- R3 -- h2, every node a namespace
  */
 import { Cleanup, Netns, run, sleep, uniqueName, vethPair } from './netns.js';
 import { realLab, type RealLab } from './reallab.js';

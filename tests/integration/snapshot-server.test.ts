@@ -262,7 +262,7 @@ describe('export and import through the API', () => {
 
   it('imports a GNS3 project given as JSON, with its report', async () => {
     const { api } = await server();
-    const project = JSON.parse(readFileSync('/work/shared/gns3/dvarrui_teuton-tests/dvarrui_teuton-tests.gns3', 'utf8'));
+    const project = JSON.parse(readFileSync(new URL('../fixtures/gns3/dvarrui_teuton-tests/dvarrui_teuton-tests.gns3', import.meta.url), 'utf8'));
     const r = (await api.expect(201, 'POST', '/labs/import', { gns3: project, as: 'teuton' })).body;
     expect(r.lab.nodes.map((n: { name: string }) => n.name).sort()).toEqual(['PC1', 'PC2', 'Switch1']);
     expect(r.gns3Report.mapped.length).toBe(3);

@@ -1,12 +1,13 @@
 /**
- * GNS3 projects opened as wirelab labs: every published project in ../shared/gns3/ imports, its
+ * GNS3 projects opened as wirelab labs: every published project in tests/fixtures/gns3 imports, its
  * report lists what was not mapped, and the VPCS + built-in switch project pings between its
  * PCs. A .gns3project export (zip, with zstd entries as GNS3 3.x writes them) imports the same.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { zipSync } from 'fflate';
@@ -17,9 +18,11 @@ import { importGns3File, importGns3Project } from '../../server/gns3-import.js';
 import { importCommand } from '../../server/cmd-archive.js';
 import { LabStore } from '../../server/store.js';
 import { ArchiveError, crc32 } from '../../server/snapshots-zip.js';
+import { type Peer, requirePeer, skipWithout } from '../helpers/peers.js';
 
-const SHARED = '/work/shared/gns3';
-const have = existsSync(SHARED);
+/** Published GNS3 projects, stored byte for byte (see tests/fixtures/SOURCES.md). */
+const PROJECTS = fileURLToPath(new URL('../fixtures/gns3', import.meta.url));
+const zstd = zstdTool();
 
 let dir = '';
 let store: LabStore;
@@ -38,7 +41,7 @@ function projects(): string[] {
       else if (e.name.endsWith('.gns3')) out.push(join(d, e.name));
     }
   };
-  if (have) walk(SHARED);
+  walk(PROJECTS);
   return out.sort();
 }
 
@@ -49,8 +52,8 @@ function labOf(name: string) {
   return { lab: r.lab, data: parseYaml(text) as Record<string, any> };
 }
 
-describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
-  it.each(projects().map((p) => [p.slice(SHARED.length + 1), p]))('%s imports as a valid lab, with a report', async (_rel, file) => {
+describe('GNS3 projects from tests/fixtures/gns3', () => {
+  it.each(projects().map((p) => [p.slice(PROJECTS.length + 1), p]))('%s imports as a valid lab, with a report', async (_rel, file) => {
     const r = await importGns3File(store, file);
     const { lab } = labOf(r.lab);
     expect(r.text).toContain(`imported as lab ${r.lab}`);
@@ -68,7 +71,7 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
   });
 
   it('VPCS and a built-in switch: startup.vpc addresses applied, names and positions kept, the PCs ping each other', async () => {
-    const r = await importGns3File(store, join(SHARED, 'dvarrui_teuton-tests/dvarrui_teuton-tests.gns3'));
+    const r = await importGns3File(store, join(PROJECTS, 'dvarrui_teuton-tests/dvarrui_teuton-tests.gns3'));
     const { lab, data } = labOf(r.lab);
     expect(data.nodes.PC1).toMatchObject({ kind: 'host', interfaces: { eth0: { ip: '192.168.99.1/24' } }, ui: { x: -182, y: -29 } });
     expect(data.nodes.PC2.interfaces.eth0.ip).toBe('192.168.99.2/24');
@@ -86,7 +89,7 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
   });
 
   it('built-in ATM and Frame Relay switches are reported, never dropped silently', async () => {
-    const r = await importGns3File(store, join(SHARED, 'gns3-server_builtins.gns3'));
+    const r = await importGns3File(store, join(PROJECTS, 'gns3-server_builtins.gns3'));
     const { data } = labOf(r.lab);
     expect(Object.keys(data.nodes).sort()).toEqual(['HUB1', 'SW1']);
     expect(data.nodes.HUB1).toMatchObject({ kind: 'hub', ports: 8 });
@@ -97,7 +100,7 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
   });
 
   it('Dynamips routers: interfaces from the slots, the IOS startup-config through the console\'s parser', async () => {
-    const r = await importGns3File(store, join(SHARED, 'gns3-server_dynamips/dynamips_2_0_0_b2.gns3'));
+    const r = await importGns3File(store, join(PROJECTS, 'gns3-server_dynamips/dynamips_2_0_0_b2.gns3'));
     const { data } = labOf(r.lab);
     expect(data.nodes.R1.kind).toBe('router');
     expect(data.nodes.R1.interfaces['f0/0']).toMatchObject({ shutdown: true });
@@ -106,18 +109,18 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
   });
 
   it('clouds, NAT, names wirelab cannot take, serial modules and drawings', async () => {
-    const nat = await importGns3File(store, join(SHARED, 'gns3-server_cloud_nat.gns3'));
+    const nat = await importGns3File(store, join(PROJECTS, 'gns3-server_cloud_nat.gns3'));
     expect(labOf(nat.lab).data.networks['core-1']).toEqual({ type: 'nat', subnet: '192.168.122.0/24', ui: { x: 72, y: 0 } });
     expect(nat.report.approximated.join('\n')).toMatch(/gateway and DNS 192\.168\.122\.2/);
-    const names = await importGns3File(store, join(SHARED, 'gns3-server_hostnames.gns3'));
+    const names = await importGns3File(store, join(PROJECTS, 'gns3-server_hostnames.gns3'));
     expect(Object.keys(labOf(names.lab).data.nodes)).toContain('Switch-10-0-0-invalid');
     expect(names.report.approximated.join('\n')).toMatch(/renamed Switch-10-0-0-invalid/);
     expect(names.report.unsupported.join('\n')).toMatch(/NM-4T \(serial/);
-    const bgp = await importGns3File(store, join(SHARED, 'cismembrane_gns3-labs.gns3'));
+    const bgp = await importGns3File(store, join(PROJECTS, 'cismembrane_gns3-labs.gns3'));
     const b = labOf(bgp.lab).data;
     expect(b.nodes['Cloud1-tap0']).toMatchObject({ kind: 'cloud', endpoint: { type: 'tap', name: 'tap0' } });
     expect(bgp.report.unsupported.join('\n')).toMatch(/46 drawings/);
-    const campus = await importGns3File(store, join(SHARED, 'campus-lan.gns3'));
+    const campus = await importGns3File(store, join(PROJECTS, 'campus-lan.gns3'));
     const c = labOf(campus.lab).data;
     expect(c.nodes.Switch1.interfaces).toMatchObject({ e0: { mode: 'trunk' }, e1: { mode: 'access', vlan: 10 } });
     expect(c.nodes.Toolbox_1 ?? c.nodes['Toolbox-1']).toMatchObject({ kind: 'host' });
@@ -125,7 +128,7 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
   });
 
   it('a .gns3project export, zstd-compressed as GNS3 3.x writes it, imports the same, startup files included', async () => {
-    const base = join(SHARED, 'dvarrui_teuton-tests');
+    const base = join(PROJECTS, 'dvarrui_teuton-tests');
     const project = readFileSync(join(base, 'dvarrui_teuton-tests.gns3'));
     const entries: Record<string, Uint8Array> = { 'project.gns3': project };
     for (const id of readdirSync(join(base, 'project-files/vpcs'))) entries[`project-files/vpcs/${id}/startup.vpc`] = readFileSync(join(base, 'project-files/vpcs', id, 'startup.vpc'));
@@ -145,8 +148,9 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
     await expect(importGns3Project(store, zstdZip({ 'project.gns3': project, '../evil': new Uint8Array(1) }))).rejects.toThrow(/climbs out/);
   });
 
-  it.skipIf(!hasZstd())('reads entries compressed by the real zstd tool', async () => {
-    const project = readFileSync(join(SHARED, 'gns3-server_builtins.gns3'));
+  it.skipIf(skipWithout(zstd, 'the zstd interop test'))('reads entries compressed by the real zstd tool', async () => {
+    requirePeer(zstd, 'the zstd interop test');
+    const project = readFileSync(join(PROJECTS, 'gns3-server_builtins.gns3'));
     const compressed = execFileSync('zstd', ['-q', '-c', '-19'], { input: project });
     const bytes = zipWith([{ name: 'project.gns3', data: new Uint8Array(project), stored: new Uint8Array(compressed), method: 93 }]);
     const r = await importGns3Project(store, bytes);
@@ -158,8 +162,8 @@ describe.skipIf(!have)('GNS3 projects from ../shared/gns3', () => {
     const log = console.log;
     console.log = (s: string) => lines.push(s);
     try {
-      expect(await importCommand([join(SHARED, 'gns3-server_vpcs/1_5_vpcs.gns3'), '--labs', store.root])).toBe(0);
-      expect(await importCommand([join(SHARED, 'gns3-server_vpcs/1_5_vpcs.gns3'), '--labs', store.root])).toBe(0);
+      expect(await importCommand([join(PROJECTS, 'gns3-server_vpcs/1_5_vpcs.gns3'), '--labs', store.root])).toBe(0);
+      expect(await importCommand([join(PROJECTS, 'gns3-server_vpcs/1_5_vpcs.gns3'), '--labs', store.root])).toBe(0);
     } finally {
       console.log = log;
     }
@@ -180,12 +184,12 @@ describe('interface names', () => {
   });
 });
 
-function hasZstd(): boolean {
+function zstdTool(): Peer {
   try {
     execFileSync('zstd', ['--version'], { stdio: 'ignore' });
-    return true;
+    return { ok: true, reason: '' };
   } catch {
-    return false;
+    return { ok: false, reason: 'the zstd command (apt-get install zstd)' };
   }
 }
 

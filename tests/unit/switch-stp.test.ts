@@ -32,7 +32,8 @@ import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark
 
 const SECOND = 1e9;
 
-// A Configuration BPDU from a Linux kernel bridge (802.1D), from ../shared/captures/vlan-stp.pcap:
+// A Configuration BPDU from a Linux kernel bridge (802.1D), from the reference capture vlan-stp.pcap
+// (tests/fixtures/SOURCES.md):
 // root = bridge = 32768/02:00:00:00:b0:00, port 0x8001, max age 20, hello 2, forward delay 4.
 const LINUX_BPDU = fromHex('0180c200000002000000b00100264242030000000000800002000000b00000000000800002000000b00080010000140002000400');
 const LINUX_BPDU_TC = fromHex('0180c200000002000000b00100264242030000000001800002000000b00000000000800002000000b00080010000140002000400');

@@ -28,6 +28,9 @@ import {
 } from '../../devices/wire/tcp.js';
 import { pcapFrames } from '../helpers/pcapng.js';
 
+/** curl fetching a file from Python's http.server between two Linux hosts (tests/fixtures/SOURCES.md). */
+const TCP_HTTP_PCAP = new URL('../fixtures/captures/tcp-http.pcap', import.meta.url);
+
 const US_IP = 0x0a000001;
 const US_MAC = 0x020000000001;
 const PEER_IP = 0x0a000002;
@@ -154,7 +157,7 @@ describe('TCP option negotiation', () => {
 
     // A real Linux SYN (curl, kernel 6.18): the same option bytes but for the timestamp value and
     // the window shift (Linux sizes it from a 6 MB buffer, we from our 256 KiB one).
-    const linux = pcapFrames(readFileSync('/work/shared/captures/tcp-http.pcap'))[0]!;
+    const linux = pcapFrames(readFileSync(TCP_HTTP_PCAP))[0]!;
     const lsyn = decodeTcp(linux, 34, linux.length - 34);
     expect(lsyn.headerLength).toBe(syn.tcp.headerLength);
     const ours = syn.frame.slice(34 + 20, 34 + syn.tcp.headerLength);
@@ -184,7 +187,7 @@ describe('TCP option negotiation', () => {
     const wire = new RawPeer(engine, 0x0a01010a, 0x020000010110, 0x0a01020a, 0x020000010101);
     new Link(engine, 'l', server.port, wire.port);
     server.tcp.listen(8000, { onAccept() {} });
-    const linuxSyn = pcapFrames(readFileSync('/work/shared/captures/tcp-http.pcap'))[0]!;
+    const linuxSyn = pcapFrames(readFileSync(TCP_HTTP_PCAP))[0]!;
     wire.port.send(linuxSyn);
     engine.runFor(1e6);
     const sa = wire.seen[0]!.tcp;
@@ -193,7 +196,7 @@ describe('TCP option negotiation', () => {
     expect(sa.ack).toBe((lsyn.seq + 1) >>> 0);
     expect(tsOf(sa)!.echo).toBe(tsOf(lsyn)!.value);
     // The layout of Linux's own SYN-ACK in the capture (frame 2).
-    const lsa = pcapFrames(readFileSync('/work/shared/captures/tcp-http.pcap'))[1]!;
+    const lsa = pcapFrames(readFileSync(TCP_HTTP_PCAP))[1]!;
     const lsaTcp = decodeTcp(lsa, 34, lsa.length - 34);
     expect(sa.options.map((o) => o.type)).toEqual(lsaTcp.options.map((o) => o.type));
     expect(sa.options.map((o) => o.type)).toEqual(['mss', 'sackPermitted', 'timestamp', 'nop', 'wscale']);
@@ -253,7 +256,7 @@ describe('TCP resets', () => {
     expect(rst.ack).toBe(1235);
     expect(rst.window).toBe(0);
     // The real Linux refusal in the capture has the same shape.
-    const frames = pcapFrames(readFileSync('/work/shared/captures/tcp-http.pcap'));
+    const frames = pcapFrames(readFileSync(TCP_HTTP_PCAP));
     const linuxRst = frames.map((f) => decodeTcp(f, 34, f.length - 34)).find((h) => h.flags & TCP_RST)!;
     expect([linuxRst.flags, linuxRst.seq, linuxRst.window, linuxRst.headerLength]).toEqual([rst.flags, rst.seq, rst.window, rst.headerLength]);
 

@@ -286,7 +286,7 @@ describe('round trips', () => {
   });
 });
 
-// Real frames to mutate (hex from /work/shared/captures; see wire-l2l3.test.ts for the full set).
+// Real frames to mutate (hex from the reference captures of tests/fixtures/SOURCES.md; see wire-l2l3.test.ts for the full set).
 const SEEDS = [
   // ping-trace-udp.pcap frame 1: ARP request
   'ffffffffffff020000010110080600010800060400010200000101100a01010a0000000000000a010101',

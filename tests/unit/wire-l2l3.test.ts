@@ -1,6 +1,6 @@
 /**
- * Link- and network-layer codecs against real captured bytes (/work/shared/captures, see its
- * README): decode and assert fields, re-encode and compare byte for byte.
+ * Link- and network-layer codecs against real captured bytes (the reference captures described in
+ * tests/fixtures/SOURCES.md): decode and assert fields, re-encode and compare byte for byte.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -625,7 +625,7 @@ describe('building whole frames', () => {
   });
 });
 
-// ---- fixtures: frames from /work/shared/captures, as hex ----
+// ---- fixtures: frames from the reference captures (tests/fixtures/SOURCES.md), as hex ----
 
 /** ping-trace-udp.pcap frame 1: h1 asks who-has 10.1.1.1, unpadded Linux ARP (42 bytes). */
 const ARP_REQUEST_H1 = 'ffffffffffff020000010110080600010800060400010200000101100a01010a0000000000000a010101';

@@ -1,6 +1,6 @@
 /**
- * Transport and application codecs against real captures (../shared/captures, see README.md
- * there): each constant is a whole Ethernet frame, its IPv4 header is parsed by hand below so
+ * Transport and application codecs against real captures (the reference captures described in
+ * tests/fixtures/SOURCES.md): each constant is a whole Ethernet frame, its IPv4 header is parsed by hand below so
  * this file depends only on the layers it tests.
  */
 import { describe, expect, it } from 'vitest';

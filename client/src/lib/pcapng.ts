@@ -1,10 +1,22 @@
 /**
- * The trace panel's records as a pcapng file, written by the engine's own capture writer
- * (devices/engine/capture.ts) so the browser's download is byte for byte what the server's
- * captures are: one interface per link, nanosecond timestamps, direction flags.
+ * The trace panel's records as a pcapng file, written with the same block writers as the
+ * engine's captures (devices/wire/pcapng.ts) so the browser's download is byte for byte what the
+ * server's captures are: one interface per link, nanosecond timestamps, direction flags.
  */
-import { Capture } from '../../../devices/engine/capture.js';
-import type { Engine } from '../../../devices/engine/engine.js';
+import {
+  PCAPNG_INBOUND,
+  PCAPNG_OUTBOUND,
+  pcapngInterfaceLength,
+  pcapngPacketLength,
+  pcapngSectionHeaderLength,
+  writePcapngInterface,
+  writePcapngPacket,
+  writePcapngSectionHeader,
+} from '../../../devices/wire/pcapng.js';
+
+/** The engine's capture snaplen: the trace's frames are never longer. */
+const SNAPLEN = 262144;
+
 /** What a frame needs to be written: its bytes (base64), time and the link it crossed. */
 export interface FrameRecord {
   time: number;
@@ -25,10 +37,13 @@ export function base64ToBytes(b64: string): Uint8Array {
  * without their bytes (a subscription without raw) are skipped; the count says how many.
  */
 export function recordsToPcapng(records: Iterable<FrameRecord>, epochNs: bigint): { bytes: Uint8Array; frames: number; skipped: number } {
-  const clock = { now: 0, epochNs };
-  const chunks: Uint8Array[] = [];
-  const cap = new Capture(clock as unknown as Engine, { sink: (c) => chunks.push(c) });
+  const encoder = new TextEncoder();
+  const app = encoder.encode('wirelab');
+  // First pass: decode the frames and size the file exactly. A link's interface block goes
+  // right before the first frame that crossed it, as the engine's capture writes it.
   const ifaces = new Map<string, number>();
+  const blocks: ({ name: Uint8Array } | { iface: number; ns: bigint; frame: Uint8Array; direction: number })[] = [];
+  let total = pcapngSectionHeaderLength(app);
   let frames = 0;
   let skipped = 0;
   for (const r of records) {
@@ -38,22 +53,25 @@ export function recordsToPcapng(records: Iterable<FrameRecord>, epochNs: bigint)
     }
     let iface = ifaces.get(r.link);
     if (iface === undefined) {
-      iface = cap.addInterface(r.link);
+      iface = ifaces.size;
       ifaces.set(r.link, iface);
+      const name = encoder.encode(r.link);
+      blocks.push({ name });
+      total += pcapngInterfaceLength(name);
     }
-    clock.now = r.time;
+    const frame = base64ToBytes(r.raw);
     // Outbound when it travels from the link's first end (as the id names it) to its second.
-    const direction = r.link.startsWith(`${r.from}--`) ? 2 : 1;
-    cap.write(iface, base64ToBytes(r.raw), direction);
+    const direction = r.link.startsWith(`${r.from}--`) ? PCAPNG_OUTBOUND : PCAPNG_INBOUND;
+    blocks.push({ iface, ns: epochNs + BigInt(Math.round(r.time)), frame, direction });
+    total += pcapngPacketLength(Math.min(frame.length, SNAPLEN));
     frames++;
   }
-  cap.close();
-  const total = chunks.reduce((n, c) => n + c.length, 0);
   const bytes = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    bytes.set(c, o);
-    o += c.length;
+  const view = new DataView(bytes.buffer);
+  let p = writePcapngSectionHeader(view, bytes, 0, app);
+  for (const b of blocks) {
+    if ('name' in b) p = writePcapngInterface(view, bytes, p, b.name, SNAPLEN);
+    else p = writePcapngPacket(view, bytes, p, b.iface, Number(b.ns >> 32n), Number(b.ns & 0xffffffffn), b.frame, Math.min(b.frame.length, SNAPLEN), b.direction);
   }
   return { bytes, frames, skipped };
 }
