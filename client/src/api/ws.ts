@@ -5,7 +5,7 @@
  * with reconnection themselves (they are told, to refetch what they may have missed).
  */
 import { apiConfig } from './http.js';
-import type { ServerMessage } from './types.js';
+import type { WsServerMessage } from '../../../contract/index.js';
 
 export type WsStatus = 'connecting' | 'open' | 'closed';
 
@@ -22,7 +22,7 @@ export interface Subscription {
 
 interface Entry {
   request: SubscribeRequest;
-  onMessage: (m: ServerMessage) => void;
+  onMessage: (m: WsServerMessage) => void;
 }
 
 type WsLike = Pick<WebSocket, 'send' | 'close' | 'readyState'> & {
@@ -100,7 +100,7 @@ export class WsClient {
     this.ws = null;
   }
 
-  subscribe(request: SubscribeRequest, onMessage: (m: ServerMessage) => void): Subscription {
+  subscribe(request: SubscribeRequest, onMessage: (m: WsServerMessage) => void): Subscription {
     const id = `s${this.next++}`;
     this.subs.set(id, { request, onMessage });
     if (this.ws && this.ws.readyState === 1) this.sendSubscribe(id, request);
@@ -127,9 +127,9 @@ export class WsClient {
 
   private onMessage(data: unknown): void {
     if (typeof data !== 'string') return;
-    let m: ServerMessage;
+    let m: WsServerMessage;
     try {
-      m = JSON.parse(data) as ServerMessage;
+      m = JSON.parse(data) as WsServerMessage;
     } catch {
       return;
     }
