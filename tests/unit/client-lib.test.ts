@@ -38,7 +38,7 @@ describe('names and interfaces', () => {
       status: 'stopped',
       console: 5000,
       ui: null,
-      spec: {},
+      spec: { kind: 'switch' },
       interfaces: [
         { name: 'e0', mac: '', network: null, link: 'pc1:eth0--sw1:e0' },
         { name: 'e1', mac: '', network: null, link: null },
