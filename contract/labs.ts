@@ -49,14 +49,14 @@ export const NodeViewSchema = z.strictObject({
   console: z.number().int().meta({ description: 'Telnet console port on loopback: where it listens while the lab runs (the next free port when another lab holds the lab model\'s), the lab model\'s while stopped' }),
   ui: z.strictObject({ x: z.number(), y: z.number() }).nullable(),
   interfaces: z.array(NodeInterfaceViewSchema),
-  spec: NodeSchema.meta({ description: 'The node as written in lab.yaml' }),
+  spec: NodeSchema,
 });
 export const NetworkViewSchema = z.strictObject({
   name: z.string(),
   type: z.enum(NETWORK_TYPES),
   subnet: z.string().nullable(),
   attached: z.array(z.string()),
-  spec: NetworkSchema.meta({ description: 'The network as written in lab.yaml' }),
+  spec: NetworkSchema,
 });
 export const IMPAIRMENT_KEYS = ['delay', 'jitter', 'loss', 'duplicate', 'corrupt', 'rate'] as const;
 export const ImpairmentsViewSchema = z.strictObject({

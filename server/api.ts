@@ -45,6 +45,8 @@ export interface Route {
   response?: z.ZodType;
   /** Success status: 200 unless said; 204 answers have no body. */
   status?: number;
+  /** When the route may also answer 204 (no body) instead: what that means. */
+  noContent?: string;
   /** Error statuses the route can answer besides 400/401/403/413/415. */
   errors?: number[];
   /** A non-JSON answer (the pcapng download). */
@@ -200,7 +202,7 @@ export function routes({ labs, captures }: ApiContext): Route[] {
   add(jsonRoute({ method: 'get', path: '/labs/{lab}/captures/{capture}', tag: 'captures', summary: 'A capture', response: CaptureViewSchema, errors: [404, 409], handler: (req) => captures.get(p(req, 'lab'), p(req, 'capture')) }));
   add(jsonRoute({
     method: 'delete', path: '/labs/{lab}/captures/{capture}', tag: 'captures', summary: 'Stop a running capture (it stays downloadable); delete a stopped one (204)',
-    response: CaptureViewSchema, errors: [404, 409],
+    response: CaptureViewSchema, noContent: 'The capture had stopped already and is now deleted', errors: [404, 409],
     handler: (req, res) => {
       const r = captures.stopOrDelete(p(req, 'lab'), p(req, 'capture'));
       if (r.deleted) {

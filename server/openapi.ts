@@ -42,6 +42,7 @@ export function openApiDocument(table: Route[], version: string): Record<string,
     if (r.produces) responses[String(ok)] = { description: 'The file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } };
     else if (ok === 204) responses['204'] = { description: 'Done' };
     else responses[String(ok)] = { description: 'OK', content: { 'application/json': { schema: r.response ? ref(r.response) : {} } } };
+    if (r.noContent) responses['204'] = { description: r.noContent };
     const errs = new Set([400, 401, 403, ...(r.body ? [413, 415] : []), ...(r.errors ?? [])]);
     for (const e of [...errs].sort()) {
       responses[String(e)] = { description: STATUS_TEXT[e] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
