@@ -21,19 +21,6 @@ import {
   NodeViewSchema,
   RunChecksSchema,
 } from './labs.js';
-import { EndpointStatusSchema, GatewayStatusSchema, NetworkStatusSchema } from './networks.js';
-import {
-  CloneRequestSchema,
-  CloneResultSchema,
-  Gns3ReportSchema,
-  ImportRequestSchema,
-  ImportResultSchema,
-  LinkedCloneSchema,
-  NodeCloneRequestSchema,
-  RestoreResultSchema,
-  SnapshotCreateSchema,
-  SnapshotViewSchema,
-} from './snapshots.js';
 import { TraceFilterSchema, WsClientMessageSchema } from './ws.js';
 
 export * from './captures.js';
@@ -45,7 +32,7 @@ export * from './ws.js';
 export { CheckSchema, LabFileSchema, LinkSchema, NetworkSchema, NodeSchema };
 export type { CheckSpec, LabFile, LinkSpec, NetworkSpec, NodeSpec } from '../devices/lab/schema.js';
 
-/** The schemas that have a name: the components of the OpenAPI document. */
+/** The schemas that have a name: the components of the OpenAPI document (the others are written out where used). */
 export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   Error: ErrorSchema,
   LabFile: LabFileSchema,
@@ -66,19 +53,6 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   CheckView: CheckViewSchema,
   CheckResult: CheckResultSchema,
   CaptureView: CaptureViewSchema,
-  NetworkStatus: NetworkStatusSchema,
-  GatewayStatus: GatewayStatusSchema,
-  EndpointStatus: EndpointStatusSchema,
-  SnapshotView: SnapshotViewSchema,
-  SnapshotCreate: SnapshotCreateSchema,
-  RestoreResult: RestoreResultSchema,
-  CloneRequest: CloneRequestSchema,
-  CloneResult: CloneResultSchema,
-  NodeCloneRequest: NodeCloneRequestSchema,
-  LinkedClone: LinkedCloneSchema,
-  ImportRequest: ImportRequestSchema,
-  ImportResult: ImportResultSchema,
-  Gns3Report: Gns3ReportSchema,
   TraceFilter: TraceFilterSchema,
   WsClientMessage: WsClientMessageSchema,
 };
