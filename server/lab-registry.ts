@@ -1,11 +1,11 @@
 /**
  * The labs the server knows: each one's last valid model, what lab.yaml holds on disk (watched
- * for hand edits), and its runtime while it runs (start, stop, checks). Every change (from the API or from a hand edit of lab.yaml) goes the
- * same way: edit a copy of the lab file, validate the whole lab with the lab.yaml schemas (so
- * cross-references are checked too), write lab.yaml atomically, then let the running lab apply
- * the difference. A change that does not validate touches nothing, neither the disk nor the
- * running lab. Changes to one lab are serialized. The edits of lab files are in server/labs.ts,
- * the views in server/lab-views.ts.
+ * for hand edits), and its runtime while it runs (start, stop, checks). Every change (from the
+ * API or from a hand edit of lab.yaml) goes the same way: edit a copy of the lab file, validate
+ * the whole lab with the lab.yaml schemas (so cross-references are checked too), write lab.yaml
+ * atomically, then let the running lab apply the difference. A change that does not validate
+ * touches nothing, neither the disk nor the running lab. Changes to one lab are serialized.
+ * The edits themselves are in server/labs.ts, the views the API answers in server/lab-views.ts.
  */
 import type { FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
