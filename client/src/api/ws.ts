@@ -5,15 +5,13 @@
  * with reconnection themselves (they are told, to refetch what they may have missed).
  */
 import { apiConfig } from './http.js';
-import type { WsServerMessage } from '../../../contract/index.js';
+import type { WsClientMessage, WsServerMessage } from '../../../contract/index.js';
 
 export type WsStatus = 'connecting' | 'open' | 'closed';
 
-export interface SubscribeRequest {
-  channel: string;
-  lab?: string;
-  [key: string]: unknown;
-}
+type Subscribe = Extract<WsClientMessage, { op: 'subscribe' }>;
+/** A subscription as the server takes it, less the op and the id this client adds. */
+export type SubscribeRequest = Subscribe extends infer M ? (M extends Subscribe ? Omit<M, 'op' | 'id'> : never) : never;
 
 export interface Subscription {
   readonly id: string;
