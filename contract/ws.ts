@@ -11,9 +11,12 @@ import { ErrorDetailSchema } from './errors.js';
 const Id = z.string().min(1).max(64);
 const LabName = z.string().regex(LAB_NAME_RE, 'not a lab name');
 export const TraceFilterSchema = z.strictObject({
-  protocol: z.union([z.string().max(16), z.array(z.string().max(16)).max(16)]).optional(),
-  address: z.string().max(64).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
+  protocol: z
+    .union([z.string().max(16), z.array(z.string().max(16)).max(16)])
+    .optional()
+    .meta({ description: 'One protocol or several (any of them matches): arp, icmp, udp, tcp, dhcp, dns, stp, ip, vlan...' }),
+  address: z.string().max(64).optional().meta({ description: 'An IPv4 address, a subnet (10.0.0.0/24) or a MAC: either end of the frame' }),
+  port: z.number().int().min(1).max(65535).optional().meta({ description: 'A TCP or UDP port: either end' }),
 });
 export const WsClientMessageSchema = z.discriminatedUnion('op', [
   z.discriminatedUnion('channel', [

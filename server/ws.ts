@@ -31,7 +31,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { type WsClientMessage, WsClientMessageSchema } from '../contract/index.js';
+import { type WsClientMessage, WsClientMessageSchema, type WsServerMessage } from '../contract/index.js';
 import { describeZodIssues, formatPath } from '../devices/lab/schema.js';
 import type { LabEvent, LabService } from './labs.js';
 import { JsonBytes, ascii } from '../devices/trace/json.js';
@@ -170,7 +170,7 @@ class Client {
   }
 
   /** Control messages and lab events: small, never dropped; a client that lets them pile up is cut off. */
-  private send(msg: unknown): void {
+  private send(msg: WsServerMessage): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.hub.hardLimit) {
       this.hub.opts.log.warn('a WebSocket client stopped reading; disconnected');
