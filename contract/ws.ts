@@ -60,7 +60,7 @@ export const TraceRecordSchema = z.strictObject({
   raw: z.string().optional().meta({ description: 'The frame\'s bytes, base64 (subscriptions with raw: true)' }),
 });
 
-/** Events of the lab channel (server/labs.ts and devices/lab/runtime.ts). */
+/** Events of the lab channel (server/lab-registry.ts and devices/lab/runtime.ts): a type and what it is about. */
 export const LabEventSchema = z.looseObject({ type: z.string() });
 
 export const WsServerMessageSchema = z.union([
