@@ -1,6 +1,6 @@
 /**
  * The API keeps its contract: a real server is driven through a whole session (a lab built node
- * by node with a cloud, a NAT and a host-only network, started, checked, captured, snapshotted,
+ * by node with a cloud, NAT, host-only and bridged networks, started, checked, captured, snapshotted,
  * cloned, exported and imported, with bad requests along the way), and every answer is parsed
  * against the schema its route declares in the route table (the same zod schemas the OpenAPI
  * document is generated from). The view schemas are strict, so a field the server adds, drops
@@ -123,6 +123,8 @@ describe('the API contract', () => {
     await call(201, 'POST', `${L}/networks`, { name: 'vmnet8', type: 'nat', subnet: '192.168.90.0/24', nat: { 'port-forwards': [] } });
     await call(201, 'POST', `${L}/networks`, { name: 'vmnet1', type: 'host-only', subnet: '192.168.91.0/24' });
     await call(201, 'POST', `${L}/networks`, { name: 'lan', type: 'segment' });
+    // Bridged to a NIC that does not exist: its uplink shows as failed, with the reason.
+    await call(201, 'POST', `${L}/networks`, { name: 'vmnet0', type: 'bridged', interface: 'wlnone0' });
     await call(200, 'GET', `${L}/networks`);
     await call(200, 'GET', `${L}/networks/vmnet1`);
     await call(200, 'PUT', `${L}/networks/vmnet1`, { type: 'host-only', subnet: '192.168.91.0/24', ui: { x: 500, y: 100 } });
@@ -182,6 +184,8 @@ describe('the API contract', () => {
     await call(200, 'GET', `${L}/networks/vmnet8/status`);
     await call(200, 'GET', `${L}/networks/vmnet1/status`);
     await call(200, 'GET', `${L}/networks/lan/status`);
+    const uplink = (await call(200, 'GET', `${L}/networks/vmnet0/status`)).body.uplink;
+    expect(uplink.state).toBe('failed');
     await ws.subscribe({ id: 'trace', channel: 'trace', lab: 'contract' });
     const results = await call(200, 'POST', `${L}/checks/run`);
     expect(results.body.map((r: { passed: boolean }) => r.passed)).toEqual([true, true, true]);
