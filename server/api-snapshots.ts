@@ -18,63 +18,30 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { LabViewSchema, NodeViewSchema } from './api-schemas.js';
-import type { ApiContext, Route } from './api.js';
+import {
+  CloneRequestSchema,
+  CloneResultSchema,
+  ExportRequestSchema,
+  ImportRequestSchema,
+  ImportResultSchema,
+  LinkedCloneSchema,
+  NodeCloneRequestSchema,
+  NodeViewSchema,
+  RestoreResultSchema,
+  SnapshotCreateSchema,
+  SnapshotPatchSchema,
+  SnapshotViewSchema,
+  type ImportResult,
+  type LabView,
+  type LinkedClone,
+} from '../contract/index.js';
+import { type ApiContext, type Route, jsonRoute } from './api.js';
 import { ApiError, badField } from './errors.js';
 import type { LabService } from './labs.js';
 import { ArchiveError, exportLab, importArchive } from './snapshots-archive.js';
 import { importGns3Json, importGns3Project } from './gns3-import.js';
 import { SnapshotService } from './snapshots.js';
 import { SnapshotError } from '../devices/snapshot/graph.js';
-
-export const SnapshotViewSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  createdAt: z.string().meta({ description: 'When it was taken (ISO 8601)' }),
-  parent: z.string().nullable().meta({ description: 'The snapshot the lab was at when this one was taken' }),
-  children: z.array(z.string()),
-  live: z.boolean().meta({ description: 'Taken while the lab ran: restoring brings the running lab back exactly' }),
-  auto: z.boolean().meta({ description: 'Taken by the lab\'s snapshots: {every, keep} schedule' }),
-  engineTimeNs: z.number().nullable(),
-  sizeBytes: z.number().int(),
-  lockedBy: z.array(z.string()).meta({ description: 'Linked clones made from it; it cannot be deleted while there are any' }),
-  current: z.boolean().meta({ description: 'The lab is at this snapshot (last taken or restored)' }),
-});
-export const SnapshotCreateSchema = z.strictObject({ name: z.string().optional(), description: z.string().optional() });
-export const SnapshotPatchSchema = z.strictObject({ description: z.string() });
-export const RestoreResultSchema = z.object({ lab: LabViewSchema, snapshot: SnapshotViewSchema, restoredObjects: z.number().int().nullable() });
-export const CloneRequestSchema = z.strictObject({
-  name: z.string().optional().meta({ description: 'The clone\'s name (default LAB-clone, LAB-clone-2, ...)' }),
-  linked: z.boolean().optional().meta({ description: 'Store only the differences from the parent snapshot (which is then locked)' }),
-  snapshot: z.string().optional().meta({ description: 'Clone from this snapshot; a linked clone without one takes a snapshot first' }),
-  description: z.string().optional(),
-});
-export const CloneResultSchema = z.object({ lab: LabViewSchema, warnings: z.array(z.string()) });
-export const NodeCloneRequestSchema = z.strictObject({
-  name: z.string().optional(),
-  snapshot: z.string().optional(),
-  ui: z.object({ x: z.number(), y: z.number() }).optional(),
-});
-export const LinkedCloneSchema = z.object({
-  lab: z.string().meta({ description: 'The linked clone' }),
-  parent: z.object({ lab: z.string(), snapshot: z.string() }).meta({ description: 'The lab snapshot it stores its differences from (locked while it exists)' }),
-});
-export const ExportRequestSchema = z.strictObject({ withSnapshots: z.boolean().optional() });
-export const ImportRequestSchema = z.strictObject({
-  archive: z.string().optional().meta({ description: 'A .wlab archive (or with fileName *.gns3project a GNS3 export), base64' }),
-  fileName: z.string().optional().meta({ description: 'The archive\'s file name; *.gns3project marks a GNS3 export' }),
-  gns3: z.record(z.string(), z.unknown()).optional().meta({ description: 'The JSON of a GNS3 .gns3 project file' }),
-  as: z.string().optional().meta({ description: 'Import under this name (default: the archive\'s, or NAME-2 when taken)' }),
-});
-export const ImportResultSchema = z.object({
-  lab: LabViewSchema,
-  renamedFrom: z.string().nullable(),
-  snapshots: z.array(z.string()),
-  notes: z.array(z.string()),
-  gns3Report: z
-    .object({ project: z.string(), gns3Version: z.string().nullable(), mapped: z.array(z.string()), approximated: z.array(z.string()), unsupported: z.array(z.string()) })
-    .nullable(),
-});
 
 const services = new WeakMap<LabService, SnapshotService>();
 
@@ -105,51 +72,51 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
   const snaps = snapshotService(labs);
   const R: Route[] = [];
   const add = (r: Route) => R.push(r);
-  const arrayOf = (s: z.ZodType) => z.array(s);
+  const arrayOf = <S extends z.ZodType>(s: S) => z.array(s);
 
-  add({ method: 'get', path: '/labs/{lab}/snapshots', tag: 'snapshots', summary: 'The lab\'s snapshots, oldest first, as a tree (parent, children)', response: arrayOf(SnapshotViewSchema), errors: [404, 409], handler: (req) => snaps.list(p(req, 'lab')) });
-  add({
+  add(jsonRoute({ method: 'get', path: '/labs/{lab}/snapshots', tag: 'snapshots', summary: 'The lab\'s snapshots, oldest first, as a tree (parent, children)', response: arrayOf(SnapshotViewSchema), errors: [404, 409], handler: (req) => snaps.list(p(req, 'lab')) }));
+  add(jsonRoute({
     method: 'post', path: '/labs/{lab}/snapshots', tag: 'snapshots', summary: 'Take a snapshot (of a running lab: its whole runtime, live)',
     body: { schema: SnapshotCreateSchema, optional: true }, response: SnapshotViewSchema, status: 201, errors: [404, 409],
     handler: (req) => guarded(() => snaps.take(p(req, 'lab'), (req.body ?? {}) as Record<string, unknown>)),
-  });
-  add({ method: 'get', path: '/labs/{lab}/snapshots/{snap}', tag: 'snapshots', summary: 'A snapshot', response: SnapshotViewSchema, errors: [404, 409], handler: (req) => snaps.view(p(req, 'lab'), p(req, 'snap')) });
-  add({
+  }));
+  add(jsonRoute({ method: 'get', path: '/labs/{lab}/snapshots/{snap}', tag: 'snapshots', summary: 'A snapshot', response: SnapshotViewSchema, errors: [404, 409], handler: (req) => snaps.view(p(req, 'lab'), p(req, 'snap')) }));
+  add(jsonRoute({
     method: 'patch', path: '/labs/{lab}/snapshots/{snap}', tag: 'snapshots', summary: 'Change a snapshot\'s description',
     body: { schema: SnapshotPatchSchema }, response: SnapshotViewSchema, errors: [404, 409],
     handler: (req) => snaps.describe(p(req, 'lab'), p(req, 'snap'), req.body),
-  });
+  }));
   add({
     method: 'delete', path: '/labs/{lab}/snapshots/{snap}', tag: 'snapshots', summary: 'Delete a snapshot (409 while linked clones use it; its children move up to its parent)', status: 204, errors: [404, 409],
     handler: (req) => snaps.remove(p(req, 'lab'), p(req, 'snap')),
   });
-  add({
+  add(jsonRoute({
     method: 'post', path: '/labs/{lab}/snapshots/{snap}/restore', tag: 'snapshots', summary: 'Restore a snapshot: a live one leaves the lab running exactly as it was; one of a stopped lab leaves it stopped',
     response: RestoreResultSchema, errors: [404, 409],
     handler: (req) => guarded(() => snaps.restore(p(req, 'lab'), p(req, 'snap'))),
-  });
-  add({
+  }));
+  add(jsonRoute({
     method: 'post', path: '/labs/{lab}/clone', tag: 'snapshots', summary: 'Clone the lab: full (independent) or linked (only its differences from a snapshot, which is then locked)',
     body: { schema: CloneRequestSchema, optional: true }, response: CloneResultSchema, status: 201, errors: [404, 409],
     handler: (req) => guarded(() => snaps.cloneLab(p(req, 'lab'), req.body)),
-  });
-  add({
+  }));
+  add(jsonRoute({
     method: 'post', path: '/labs/{lab}/nodes/{node}/clone', tag: 'nodes', summary: 'Clone a node inside its lab (new name and MACs, same settings, no cables)',
     body: { schema: NodeCloneRequestSchema, optional: true }, response: NodeViewSchema, status: 201, errors: [404, 409],
     handler: (req) => guarded(() => snaps.cloneNode(p(req, 'lab'), p(req, 'node'), req.body)),
-  });
-  add({
+  }));
+  add(jsonRoute({
     method: 'get', path: '/clones', tag: 'snapshots', summary: 'Every linked clone on the server and the lab snapshot it is made from',
     response: arrayOf(LinkedCloneSchema),
     handler: async () => {
-      const out: { lab: string; parent: { lab: string; snapshot: string } }[] = [];
+      const out: LinkedClone[] = [];
       for (const [key, clones] of await snaps.linkedClones()) {
         const cut = key.indexOf('/');
         for (const lab of clones) out.push({ lab, parent: { lab: key.slice(0, cut), snapshot: key.slice(cut + 1) } });
       }
       return out.sort((a, b) => a.lab.localeCompare(b.lab));
     },
-  });
+  }));
   const sendArchive = async (lab: string, withSnapshots: boolean, res: Response) => {
     labs.lab(lab);
     const { bytes } = await guarded(() => exportLab(labs.store, lab, { withSnapshots }));
@@ -173,7 +140,7 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
     produces: 'application/zip', errors: [404, 409],
     handler: (req, res) => sendArchive(p(req, 'lab'), req.query['withSnapshots'] === 'true' || req.query['withSnapshots'] === '1', res),
   });
-  add({
+  add(jsonRoute({
     method: 'post', path: '/labs/import', tag: 'snapshots', summary: 'Import a .wlab archive or a GNS3 project; checked through before anything is written',
     body: { schema: ImportRequestSchema }, response: ImportResultSchema, status: 201, errors: [409],
     handler: (req) =>
@@ -185,7 +152,7 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
         const opts = typeof b['as'] === 'string' ? { as: b['as'] } : {};
         if ((b['archive'] === undefined) === (b['gns3'] === undefined)) throw badField('(body)', 'send archive (base64) or gns3 (a project\'s JSON), one of the two');
         let lab: string;
-        let result: { renamedFrom: string | null; snapshots: string[]; notes: string[]; gns3Report: unknown } = { renamedFrom: null, snapshots: [], notes: [], gns3Report: null };
+        let result: Omit<ImportResult, 'lab'> = { renamedFrom: null, snapshots: [], notes: [], gns3Report: null };
         if (b['gns3'] !== undefined) {
           const r = await importGns3Json(labs.store, b['gns3'], opts);
           lab = r.lab;
@@ -206,12 +173,12 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
         await labs.refresh();
         return { lab: await waitForLab(labs, lab), ...result };
       }),
-  });
+  }));
   return R;
 }
 
 /** The imported lab's view, once the lab service has seen its folder (it rescans the labs folder on change). */
-async function waitForLab(labs: LabService, name: string): Promise<unknown> {
+async function waitForLab(labs: LabService, name: string): Promise<LabView> {
   for (let i = 0; i < 200; i++) {
     if (labs.has(name)) return labs.view(name);
     await new Promise((r) => setTimeout(r, 25));

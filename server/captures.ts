@@ -6,6 +6,7 @@
  * when the running lab rebuilds it, and ends when the lab stops.
  */
 import type { ServerResponse } from 'node:http';
+import type { CaptureView } from '../contract/index.js';
 import { Capture, type Link, type Port } from '../devices/engine/index.js';
 import { ApiError, badField, conflict, notFound } from './errors.js';
 import { type LabService, requireObject } from './labs.js';
@@ -20,21 +21,6 @@ export interface CaptureOptions {
   maxCaptures?: number;
   /** Longest a captured frame waits before downloads see it, ms (default 200). */
   flushMs?: number;
-}
-
-export interface CaptureView {
-  id: string;
-  lab: string;
-  link: string | null;
-  node: string | null;
-  interface: string | null;
-  state: 'running' | 'stopped';
-  frames: number;
-  bytes: number;
-  /** Frames not written because the size cap was reached. */
-  dropped: number;
-  maxBytes: number;
-  url: string;
 }
 
 class Session {

@@ -8,43 +8,16 @@
  * keep, so they read zero. A node that is not a cloud node has no endpoint: 404 saying so.
  * Bridged networks show the same view as the `uplink` of their network status (server/nat-api.ts).
  */
-import { z } from 'zod';
+import { EndpointStatusSchema } from '../contract/index.js';
 import type { Device } from '../devices/device.js';
 import type { LabBridged, LabCloudEndpoint } from '../devices/lab/schema.js';
 import { ip4ToString } from '../devices/wire/bytes.js';
-import type { Route } from './api.js';
+import { type Route, jsonRoute } from './api.js';
 import { newCounters } from './endpoints/base.js';
 import { type EndpointStatus, endpointStatus } from './endpoints/index.js';
 import { notFound } from './errors.js';
 import type { LabService } from './labs.js';
 
-const count = (description: string) => z.number().meta({ description });
-
-export const EndpointStatusSchema = z
-  .object({
-    type: z.enum(['udp', 'tap', 'nic']),
-    endpoint: z.string().meta({ description: 'Where frames go: "udp 127.0.0.1:20001 -> 127.0.0.1:20002", "tap wl0 (netns red)", "nic eth1"' }),
-    state: z.enum(['stopped', 'starting', 'running', 'failed']),
-    error: z.string().nullable().meta({ description: 'Why the endpoint refused to start or stopped working (a missing privilege, a port in use); null while all is well' }),
-    counters: z.object({
-      framesIn: count('Frames from outside that entered the lab'),
-      bytesIn: z.number(),
-      framesOut: count('Frames the lab sent out'),
-      bytesOut: z.number(),
-      paddedIn: count('Frames from outside shorter than 60 bytes, padded before entering the lab'),
-      drops: z.object({
-        runt: count('Inbound, shorter than an Ethernet header (14 bytes)'),
-        oversized: count('Inbound, longer than the largest frame accepted (1522 bytes by default)'),
-        badSource: count('Inbound, with a group (multicast) source MAC'),
-        congested: count('Inbound, while the lab was too busy to queue more frames'),
-        down: count('Either way, while the endpoint was not running'),
-        txErrors: count('Outbound, refused by the kernel (peer gone, queue full, interface down)'),
-        rxErrors: count('Inbound, reading from the socket or device failed'),
-      }),
-    }),
-  })
-  .meta({ description: 'A real-world endpoint (cloud node, bridged network uplink): its state and counters' });
-export type EndpointStatusView = z.infer<typeof EndpointStatusSchema>;
 
 /** The description the endpoint gives of itself (server/endpoints' describe()), from the lab model, for a lab that is not running. */
 function describeCloud(e: LabCloudEndpoint): string {
@@ -89,7 +62,7 @@ export function bridgedUplinkStatus(labs: LabService, labName: string, net: LabB
 /** The routes, for server/api.ts's table. */
 export function endpointRoutes(labs: LabService): Route[] {
   return [
-    {
+    jsonRoute({
       method: 'get',
       path: '/labs/{lab}/nodes/{node}/endpoint',
       tag: 'nodes',
@@ -97,6 +70,6 @@ export function endpointRoutes(labs: LabService): Route[] {
       response: EndpointStatusSchema,
       errors: [404, 409],
       handler: (req) => nodeEndpointStatus(labs, String(req.params['lab']), String(req.params['node'])),
-    },
+    }),
   ];
 }

@@ -2,15 +2,10 @@
  * API errors: every failure leaves the server as JSON `{error, details}` with a status that says
  * whose fault it is (400 bad input naming the field, 404, 409, 413, 415), never a stack trace.
  */
+import type { ErrorDetail } from '../contract/index.js';
 import { type LabIssue, type PathSegment, formatPath } from '../devices/lab/schema.js';
 
-export interface ErrorDetail {
-  /** The field at fault, as a path inside the request body (`interfaces.eth0.ip`), or `(body)`, or a URL parameter's name. */
-  field?: string;
-  /** Where it is in the lab file, when that differs from `field` (`nodes.pc3.interfaces.eth0.ip`). */
-  path?: string;
-  message: string;
-}
+export type { ErrorDetail };
 
 export class ApiError extends Error {
   constructor(

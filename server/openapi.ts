@@ -3,7 +3,7 @@
  * JSON Schema output is the 2020-12 dialect OpenAPI 3.1 uses).
  */
 import { z } from 'zod';
-import { COMPONENTS } from './api-schemas.js';
+import { NAMED_SCHEMAS } from '../contract/index.js';
 import type { Route } from './api.js';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -18,7 +18,7 @@ const STATUS_TEXT: Record<number, string> = {
 
 export function openApiDocument(table: Route[], version: string): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(COMPONENTS)) registry.add(schema, { id });
+  for (const [id, schema] of Object.entries(NAMED_SCHEMAS)) registry.add(schema, { id });
   const generated = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
   const schemas: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(generated.schemas)) {
@@ -42,6 +42,7 @@ export function openApiDocument(table: Route[], version: string): Record<string,
     if (r.produces) responses[String(ok)] = { description: 'The file', content: { [r.produces]: { schema: { type: 'string', format: 'binary' } } } };
     else if (ok === 204) responses['204'] = { description: 'Done' };
     else responses[String(ok)] = { description: 'OK', content: { 'application/json': { schema: r.response ? ref(r.response) : {} } } };
+    if (r.noContent) responses['204'] = { description: r.noContent };
     const errs = new Set([400, 401, 403, ...(r.body ? [413, 415] : []), ...(r.errors ?? [])]);
     for (const e of [...errs].sort()) {
       responses[String(e)] = { description: STATUS_TEXT[e] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };

@@ -25,7 +25,8 @@ import { captureRuntime, decodeState, encodeState, restoreRuntime } from '../dev
 import { macToString, parseMac } from '../devices/wire/bytes.js';
 import { ApiError, badField, notFound } from './errors.js';
 import { formatLabFile } from './lab-yaml.js';
-import type { LabService, LabView, NodeView } from './labs.js';
+import type { CloneRequest, CloneResult, NodeView, RestoreResult, SnapshotView } from '../contract/index.js';
+import type { LabService } from './labs.js';
 import { asLabState } from './runtime.js';
 import {
   HERE_FILE,
@@ -71,30 +72,6 @@ export interface SnapshotMeta {
   engineTimeNs: number | null;
   /** Timers of things outside the lab (a console's typing) left out of a live snapshot. */
   droppedTimers: Record<string, number>;
-}
-
-export interface SnapshotView {
-  name: string;
-  description: string;
-  createdAt: string;
-  parent: string | null;
-  children: string[];
-  live: boolean;
-  auto: boolean;
-  engineTimeNs: number | null;
-  /** Bytes on disk. */
-  sizeBytes: number;
-  /** Linked clones made from this snapshot: while there are any it cannot be deleted. */
-  lockedBy: string[];
-  /** The lab is at this snapshot (last taken or restored). */
-  current: boolean;
-}
-
-export interface CloneRequest {
-  name?: string;
-  linked?: boolean;
-  snapshot?: string;
-  description?: string;
 }
 
 export interface SnapshotServiceOptions {
@@ -340,7 +317,7 @@ export class SnapshotService {
    * was (started first if it is stopped); one of a stopped lab leaves it stopped with the saved
    * state it had.
    */
-  async restore(lab: string, snap: string): Promise<{ lab: LabView; snapshot: SnapshotView; restoredObjects: number | null }> {
+  async restore(lab: string, snap: string): Promise<RestoreResult> {
     const m = await this.meta(lab, snap);
     const model = await this.snapshotLab(lab, snap);
     const dir = snapshotDir(this.store, lab, snap);
@@ -428,7 +405,7 @@ export class SnapshotService {
    * snapshot: without one named, one is taken first (a running lab is recorded live, but a
    * clone starts stopped, from the file).
    */
-  async cloneLab(lab: string, body: unknown): Promise<{ lab: LabView; warnings: string[] }> {
+  async cloneLab(lab: string, body: unknown): Promise<CloneResult> {
     const req = (body === undefined ? {} : body) as CloneRequest & Json;
     if (!isObject(req)) throw badField('(body)', 'expected a JSON object like {"name": "lab2", "linked": true}');
     for (const k of Object.keys(req)) if (!['name', 'linked', 'snapshot', 'description'].includes(k)) throw badField(k, `unknown key ${JSON.stringify(k)}; the keys here are name, linked, snapshot, description`);

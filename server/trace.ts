@@ -8,6 +8,7 @@
  * crosses several links is decoded once. When a ring is full the frame is only counted: the
  * client is sent fewer records and told how many it missed, and memory stays where it was.
  */
+import type { TraceFilter } from '../contract/index.js';
 import { type FrameTap, type Link, addTap, removeTap } from '../devices/engine/index.js';
 import type { Lab, LabLink } from '../devices/lab/schema.js';
 import { JsonBytes, type Piece, jsonAscii, piece, writeDecodedJson } from '../devices/trace/json.js';
@@ -49,14 +50,8 @@ export const TRACE_PROTOCOLS: Record<string, number> = {
   dns: P.dns,
 };
 
-export interface TraceFilterSpec {
-  /** One protocol or several (any of them matches): arp, icmp, udp, tcp, dhcp, dns, stp, ip, vlan... */
-  protocol?: string | string[];
-  /** An IPv4 address, a subnet (10.0.0.0/24) or a MAC: either end of the frame. */
-  address?: string;
-  /** A TCP or UDP port: either end. */
-  port?: number;
-}
+/** A trace subscription's filter, as the client sends it (contract/ws.ts). */
+export type TraceFilterSpec = TraceFilter;
 
 /** A compiled filter: every test reads the frame in place. */
 export class RawFilter {

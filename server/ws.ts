@@ -31,48 +31,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { z } from 'zod';
-import { LAB_NAME_RE, describeZodIssues, formatPath } from '../devices/lab/schema.js';
+import { type WsClientMessage, WsClientMessageSchema, type WsServerMessage } from '../contract/index.js';
+import { describeZodIssues, formatPath } from '../devices/lab/schema.js';
 import type { LabEvent, LabService } from './labs.js';
 import { JsonBytes, ascii } from '../devices/trace/json.js';
 import { CpuShare, type TraceHub, TraceRecords, TraceSubscription, compileFilter, DEFAULT_RING } from './trace.js';
 import type { LabConsoles } from './console-channel.js';
 import type { ConsoleAttachment } from './console-hub.js';
 
-const Id = z.string().min(1).max(64);
-const LabName = z.string().regex(LAB_NAME_RE, 'not a lab name');
-export const TraceFilterSchema = z.strictObject({
-  protocol: z.union([z.string().max(16), z.array(z.string().max(16)).max(16)]).optional(),
-  address: z.string().max(64).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-});
-export const WsClientMessageSchema = z.discriminatedUnion('op', [
-  z.discriminatedUnion('channel', [
-  z.strictObject({ op: z.literal('subscribe'), id: Id, channel: z.literal('lab'), lab: LabName.optional() }),
-  z.strictObject({
-    op: z.literal('subscribe'),
-    id: Id,
-    channel: z.literal('trace'),
-    lab: LabName,
-    link: z.string().max(200).optional(),
-    filter: TraceFilterSchema.optional(),
-    raw: z.boolean().optional(),
-  }),
-  z.strictObject({
-    op: z.literal('subscribe'),
-    id: Id,
-    channel: z.literal('console'),
-    lab: LabName,
-    node: z.string().min(1).max(64),
-    cols: z.number().int().min(10).max(1000).optional(),
-    rows: z.number().int().min(2).max(1000).optional(),
-  }),
-  ]),
-  z.strictObject({ op: z.literal('unsubscribe'), id: Id }),
-  z.strictObject({ op: z.literal('input'), id: Id, data: z.string().max(16384) }),
-  z.strictObject({ op: z.literal('resize'), id: Id, cols: z.number().int().min(10).max(1000), rows: z.number().int().min(2).max(1000) }),
-]);
-type ClientMessage = z.infer<typeof WsClientMessageSchema>;
+type ClientMessage = WsClientMessage;
 
 export interface WsOptions {
   log: Logger;
@@ -203,7 +170,7 @@ class Client {
   }
 
   /** Control messages and lab events: small, never dropped; a client that lets them pile up is cut off. */
-  private send(msg: unknown): void {
+  private send(msg: WsServerMessage): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.hub.hardLimit) {
       this.hub.opts.log.warn('a WebSocket client stopped reading; disconnected');

@@ -12,6 +12,7 @@
  *   tags are the switch's business.
  * Frames the lab sends out are padded to 60 bytes too (VPCS and QEMU expect a legal minimum).
  */
+import type { EndpointStatusView } from '../../contract/index.js';
 import type { Device } from '../../devices/device.js';
 import type { Engine } from '../../devices/engine/engine.js';
 import { Port } from '../../devices/engine/port.js';
@@ -21,45 +22,12 @@ export const MIN_FRAME = 60;
 export const DEFAULT_MAX_FRAME = 1522;
 export const DEFAULT_MAX_BACKLOG = 16_384;
 
-export interface EndpointDrops {
-  /** Inbound: shorter than an Ethernet header. */
-  runt: number;
-  /** Inbound: longer than maxFrame. */
-  oversized: number;
-  /** Inbound: source MAC with the group bit set. */
-  badSource: number;
-  /** Inbound: the engine's delivery queue was full (flood). */
-  congested: number;
-  /** Either way: the endpoint was not running (refused to start, stopped, or its socket not bound yet). */
-  down: number;
-  /** Outbound: the kernel refused the frame (peer gone, queue full, interface down). */
-  txErrors: number;
-  /** Inbound: reading from the socket or device failed. */
-  rxErrors: number;
-}
-
-export interface EndpointCounters {
-  framesIn: number;
-  bytesIn: number;
-  framesOut: number;
-  bytesOut: number;
-  /** Inbound frames shorter than 60 bytes that were padded before entering the lab. */
-  paddedIn: number;
-  drops: EndpointDrops;
-}
-
-export type EndpointState = 'stopped' | 'starting' | 'running' | 'failed';
-
-/** What the API and the UI show about an endpoint: plain data. */
-export interface EndpointStatus {
-  type: 'udp' | 'tap' | 'nic';
-  /** Where frames go: `127.0.0.1:20001 -> 127.0.0.1:20002`, `tap wl0 (netns red)`, `nic eth1`. */
-  endpoint: string;
-  state: EndpointState;
-  /** Why the endpoint refused to start or stopped working; null while all is well. */
-  error: string | null;
-  counters: EndpointCounters;
-}
+/** What the API and the UI show about an endpoint (contract/networks.ts): plain data. */
+export type EndpointStatus = EndpointStatusView;
+/** Frames and bytes each way, and drops by reason (the contract describes each). */
+export type EndpointCounters = EndpointStatus['counters'];
+export type EndpointDrops = EndpointCounters['drops'];
+export type EndpointState = EndpointStatus['state'];
 
 export interface EndpointOptions {
   name: string;

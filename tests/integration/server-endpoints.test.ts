@@ -8,12 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointStatusView } from '../../client/src/api/types.js';
-import type { EndpointStatus } from '../../server/endpoints/index.js';
 import { eventually, startTestServer, type TestServer } from './server-harness.js';
-
-// The web client's type of the answer is the server's: the typecheck fails if they drift apart.
-export const clientReadsServer = (v: EndpointStatus): EndpointStatusView => v;
 
 let t: TestServer;
 let dir: string;

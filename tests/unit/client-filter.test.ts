@@ -10,7 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { compileFilter, normalizeMac } from '../../client/src/lib/filter.js';
 import { recordsToPcapng } from '../../client/src/lib/pcapng.js';
 import { type StoredRecord, storeRecord } from '../../client/src/lib/records.js';
-import type { TraceRecord } from '../../client/src/api/types.js';
+import type { TraceRecord } from '../../contract/index.js';
 import { everyFrame } from '../../devices/demo/every-frame.js';
 import { decodeFrame } from '../../devices/trace/decode.js';
 import { readPcapng } from '../helpers/pcapng.js';

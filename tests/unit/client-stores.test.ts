@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, api, configureApi } from '../../client/src/api/http.js';
-import type { TraceRecord } from '../../client/src/api/types.js';
+import type { TraceRecord } from '../../contract/index.js';
 import { type WsFactory, configureWs } from '../../client/src/api/ws.js';
 import { useChecksStore } from '../../client/src/stores/checks.js';
 import { useLabsStore } from '../../client/src/stores/labs.js';

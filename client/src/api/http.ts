@@ -20,8 +20,8 @@ import type {
   NodeView,
   RestoreResult,
   SnapshotView,
-} from './types.js';
-import type { EndpointStatusView } from './types.js';
+  EndpointStatusView,
+} from '../../../contract/index.js';
 
 export class ApiError extends Error {
   constructor(

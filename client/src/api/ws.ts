@@ -5,15 +5,13 @@
  * with reconnection themselves (they are told, to refetch what they may have missed).
  */
 import { apiConfig } from './http.js';
-import type { ServerMessage } from './types.js';
+import type { WsClientMessage, WsServerMessage } from '../../../contract/index.js';
 
 export type WsStatus = 'connecting' | 'open' | 'closed';
 
-export interface SubscribeRequest {
-  channel: string;
-  lab?: string;
-  [key: string]: unknown;
-}
+type Subscribe = Extract<WsClientMessage, { op: 'subscribe' }>;
+/** A subscription as the server takes it, less the op and the id this client adds. */
+export type SubscribeRequest = Subscribe extends infer M ? (M extends Subscribe ? Omit<M, 'op' | 'id'> : never) : never;
 
 export interface Subscription {
   readonly id: string;
@@ -22,7 +20,7 @@ export interface Subscription {
 
 interface Entry {
   request: SubscribeRequest;
-  onMessage: (m: ServerMessage) => void;
+  onMessage: (m: WsServerMessage) => void;
 }
 
 type WsLike = Pick<WebSocket, 'send' | 'close' | 'readyState'> & {
@@ -100,7 +98,7 @@ export class WsClient {
     this.ws = null;
   }
 
-  subscribe(request: SubscribeRequest, onMessage: (m: ServerMessage) => void): Subscription {
+  subscribe(request: SubscribeRequest, onMessage: (m: WsServerMessage) => void): Subscription {
     const id = `s${this.next++}`;
     this.subs.set(id, { request, onMessage });
     if (this.ws && this.ws.readyState === 1) this.sendSubscribe(id, request);
@@ -127,9 +125,9 @@ export class WsClient {
 
   private onMessage(data: unknown): void {
     if (typeof data !== 'string') return;
-    let m: ServerMessage;
+    let m: WsServerMessage;
     try {
-      m = JSON.parse(data) as ServerMessage;
+      m = JSON.parse(data) as WsServerMessage;
     } catch {
       return;
     }

@@ -3,7 +3,7 @@
  * Drawn in the manner of network diagrams: a monitor for a host, a box with arrows for a
  * switch, a disc with crossing arrows for a router.
  */
-import type { NetworkType, NodeKind } from '../api/types.js';
+import type { NetworkType, NodeKind } from '../../../contract/index.js';
 
 const stroke = '#1e293b';
 

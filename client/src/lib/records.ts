@@ -5,7 +5,7 @@
  * someone opens the frame. Tens of thousands of records then cost the garbage collector one
  * object each instead of fifteen, which keeps its pauses short while frames pour in.
  */
-import type { Layer, TraceRecord } from '../api/types.js';
+import type { Layer, TraceRecord } from '../../../contract/index.js';
 
 export const P = {
   eth: 1,

@@ -2,7 +2,7 @@
  * Pure helpers about the topology: names for new nodes, which interfaces are free, endpoints,
  * and renaming a node everywhere the lab file names it.
  */
-import type { LinkView, NetworkType, NodeInterfaceView, NodeKind, NodeView } from '../api/types.js';
+import type { LinkView, NetworkType, NodeInterfaceView, NodeKind, NodeView } from '../../../contract/index.js';
 
 const NODE_PREFIX: Record<NodeKind, string> = { host: 'pc', switch: 'sw', router: 'r', hub: 'hub', cloud: 'cloud' };
 

@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { api } from '../api/http.js';
-import type { CheckResult, CheckView } from '../api/types.js';
+import type { CheckResult, CheckView } from '../../../contract/index.js';
 
 export const useChecksStore = defineStore('checks', () => {
   const lab = ref<string | null>(null);
@@ -52,7 +52,7 @@ export const useChecksStore = defineStore('checks', () => {
 
 /** A check in one line, as the list shows it: "ping pc1 -> 10.0.0.2". */
 export function describeCheck(c: CheckView): string {
-  for (const kind of ['ping', 'trace', 'dhcp', 'tcp', 'udp', 'http', 'arp', 'pingall']) {
+  for (const kind of ['ping', 'trace', 'dhcp', 'tcp', 'udp', 'http', 'arp', 'pingall'] as const) {
     const body = c[kind] as Record<string, unknown> | null | undefined;
     if (body === undefined) continue;
     if (kind === 'pingall') return `pingall ${Array.isArray(body?.['among']) ? (body['among'] as string[]).join(' ') : 'hosts'}`;

@@ -61,7 +61,7 @@ export const useConsolesStore = defineStore('consoles', () => {
     tabs.value = [...tabs.value, { node, kind, telnetPort, state: 'connecting', message: '' }];
     const sub = wsClient().subscribe({ channel: 'console', lab: labName, node, cols: 80, rows: 24 }, (m) => {
       if (m.type === 'subscribed') setState(node, 'open', '');
-      else if (m.type === 'console' || m.type === 'output') output(node, String((m as { data?: unknown }).data ?? ''));
+      else if (m.type === 'console') output(node, String((m as { data?: unknown }).data ?? ''));
       else if (m.type === 'closed') setState(node, 'closed', String((m as { reason?: unknown }).reason ?? 'the console closed'));
       else if (m.type === 'error') {
         const text = String((m as { error?: unknown }).error ?? '');

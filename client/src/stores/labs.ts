@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { api, snapshotApi } from '../api/http.js';
-import type { ImportResult, LabSummary } from '../api/types.js';
+import type { ImportResult, LabSummary } from '../../../contract/index.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 
 export const useLabsStore = defineStore('labs', () => {

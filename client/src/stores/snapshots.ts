@@ -8,7 +8,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { snapshotApi } from '../api/http.js';
-import type { CloneResult, RestoreResult, SnapshotView } from '../api/types.js';
+import type { CloneResult, RestoreResult, SnapshotView } from '../../../contract/index.js';
 import { useChecksStore } from './checks.js';
 import { useTopologyStore } from './topology.js';
 

@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { api, apiConfig, snapshotApi } from '../api/http.js';
-import type { Impairments, LabView, LinkView, NetworkType, NetworkView, NodeKind, NodeView } from '../api/types.js';
+import type { Impairments, LabView, LinkView, NetworkType, NetworkView, NodeKind, NodeView } from '../../../contract/index.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Command, useHistory } from '../lib/history.js';
 import {
@@ -192,7 +192,7 @@ export const useTopologyStore = defineStore('topology', () => {
     const name = need();
     const node = nextNodeName(kind, names.value);
     const udpPorts = nodes.value.flatMap((n) => {
-      const ep = n.spec['endpoint'] as { type?: string; local?: string; remote?: string } | undefined;
+      const ep = n.spec.kind === 'cloud' ? n.spec.endpoint : undefined;
       return ep?.type === 'udp' ? [ep.local, ep.remote].map((s) => Number(String(s).split(':').pop())) : [];
     });
     const spec = newNodeSpec(kind, at, udpPorts);

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { Layer, TraceRecord } from '../api/types.js';
+import type { Layer, TraceRecord } from '../../../contract/index.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Predicate, compileFilter } from '../lib/filter.js';
 import { recordsToPcapng } from '../lib/pcapng.js';

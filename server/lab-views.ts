@@ -1,0 +1,101 @@
+/**
+ * The API's views of a lab (contract/labs.ts): built from the lab model, what lab.yaml says of
+ * each object, and the running lab's state. Pure functions: server/lab-registry.ts finds the lab.
+ */
+import type { CheckView, LabSummary, LabView, LinkView, NetworkView, NodeSpec, NetworkSpec, NodeView } from '../contract/index.js';
+import { type LabError, formatLabError } from '../devices/lab/load.js';
+import type { Lab, LabLink, LabNode } from '../devices/lab/schema.js';
+import { formatCidr, formatDuration, formatPercent, formatRate } from '../devices/lab/units.js';
+import { macToString } from '../devices/wire/bytes.js';
+import type { LabRuntimeApi } from './runtime.js';
+
+/** What a view needs of a lab the server knows (server/lab-registry.ts's entry). */
+export interface KnownLab {
+  name: string;
+  lab: Lab | null;
+  problems: LabError[] | null;
+  runtime: LabRuntimeApi | null;
+}
+
+/** Where a node's telnet console really listens while its lab runs, or null. */
+export type TelnetPortOf = (node: string) => number | null;
+
+export function labSummary(e: KnownLab): LabSummary {
+  return {
+    name: e.name,
+    description: e.lab?.description ?? '',
+    status: e.runtime ? 'running' : e.problems && !e.lab ? 'invalid' : 'stopped',
+    nodeCount: e.lab ? Object.keys(e.lab.nodes).length : 0,
+    linkCount: e.lab ? e.lab.links.length : 0,
+  };
+}
+
+export function labView(e: KnownLab, telnetPort: TelnetPortOf): LabView {
+  const lab = e.lab;
+  return {
+    ...labSummary(e),
+    problems: e.problems ? e.problems.map((p) => ({ ...p, text: formatLabError(p) })) : null,
+    file: lab ? lab.file : null,
+    nodes: lab ? nodeViews(lab, e.runtime, telnetPort) : [],
+    networks: lab ? networkViews(lab) : [],
+    links: lab ? lab.links.map((l) => linkView(l)) : [],
+  };
+}
+
+export function nodeViews(lab: Lab, rt: LabRuntimeApi | null, telnetPort: TelnetPortOf): NodeView[] {
+  return Object.values(lab.nodes).map((n) => nodeView(lab, n, rt, telnetPort(n.name)));
+}
+
+export function networkViews(lab: Lab): NetworkView[] {
+  return Object.keys(lab.networks).map((n) => networkView(lab, n));
+}
+
+/** `a:eth0` and `b:e1` (or the network's name) of a link. */
+export function linkEnds(l: LabLink): [string, string] {
+  return [`${l.a.node}:${l.a.iface}`, l.b.kind === 'network' ? l.b.network : `${l.b.node}:${l.b.iface}`];
+}
+
+export function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null, telnetPort: number | null): NodeView {
+  const cable = new Map<string, string>();
+  for (const l of lab.links) {
+    if (l.a.node === n.name) cable.set(l.a.iface, l.id);
+    if (l.b.kind === 'iface' && l.b.node === n.name) cable.set(l.b.iface, l.id);
+  }
+  return {
+    name: n.name,
+    kind: n.kind,
+    status: rt ? rt.nodeStatus(n.name) : 'stopped',
+    console: rt && telnetPort !== null ? telnetPort : n.console,
+    ui: n.ui ?? null,
+    interfaces: n.interfaces.map((i) => ({ name: i.name, mac: macToString(i.mac), network: i.network ?? null, link: cable.get(i.name) ?? null })),
+    spec: lab.file.nodes?.[n.name] ?? ({} as NodeSpec),
+  };
+}
+
+export function networkView(lab: Lab, name: string): NetworkView {
+  const n = lab.networks[name]!;
+  return {
+    name,
+    type: n.type,
+    subnet: n.type === 'nat' || n.type === 'host-only' ? formatCidr({ ...n.subnet, ip: n.subnet.network }) : null,
+    attached: n.attached.map((a) => `${a.node}:${a.iface}`),
+    spec: lab.file.networks?.[name] ?? ({} as NetworkSpec),
+  };
+}
+
+export function linkView(l: LabLink): LinkView {
+  const imp: LinkView['impairments'] = {};
+  const i = l.impairments;
+  if (i.delayNs) imp.delay = formatDuration(i.delayNs);
+  if (i.jitterNs) imp.jitter = formatDuration(i.jitterNs);
+  if (i.loss) imp.loss = formatPercent(i.loss);
+  if (i.duplicate) imp.duplicate = formatPercent(i.duplicate);
+  if (i.corrupt) imp.corrupt = formatPercent(i.corrupt);
+  if (i.rateBps) imp.rate = formatRate(i.rateBps);
+  return { id: l.id, endpoints: linkEnds(l), suspended: l.suspended, impairments: imp, origin: l.origin.kind };
+}
+
+/** The checks as written in lab.yaml, each with its index and its name (given or made up). */
+export function checkViews(lab: Lab): CheckView[] {
+  return (lab.file.checks ?? []).map((c, i) => ({ index: i, name: lab.checks.find((k) => k.index === i)?.name, ...c }));
+}
