@@ -191,3 +191,26 @@ export interface GatewayContext extends HostSocketEvents {
   /** Not for the NAT: the host's loopback, reserved addresses, and this network itself. */
   notRelayed(dst: Ip4): boolean;
 }
+
+/** What every relay keeps of its gateway: fixed at construction, read on every datagram. */
+export abstract class GatewayRelay {
+  protected readonly engine: Engine;
+  protected readonly mode: 'nat' | 'host';
+  protected readonly ip: Ip4;
+  protected readonly stack: IpStack;
+  protected readonly iface: IpInterface;
+  protected readonly limits: GatewayLimits;
+  protected readonly counters: GatewayCounters;
+  protected readonly hostSockets: HostSockets | null;
+
+  constructor(protected readonly gw: GatewayContext) {
+    this.engine = gw.engine;
+    this.mode = gw.mode;
+    this.ip = gw.ip;
+    this.stack = gw.stack;
+    this.iface = gw.iface;
+    this.limits = gw.limits;
+    this.counters = gw.counters;
+    this.hostSockets = gw.hostSockets;
+  }
+}

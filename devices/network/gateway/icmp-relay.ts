@@ -4,14 +4,11 @@
  * the reply from that address, with its own identifier, sequence number and data, as libslirp and
  * VMware's NAT do. Only echo requests are relayed.
  */
-import type { Engine } from '../../engine/engine.js';
-import type { IpStack } from '../../stack/stack.js';
-import type { IpInterface } from '../../stack/types.js';
 import { type Ip4, onesSum, u16 } from '../../wire/bytes.js';
 import { ICMP_HEADER_LENGTH, ICMP_TYPE, UNREACH, encodeIcmp } from '../../wire/icmp.js';
 import { IPPROTO } from '../../wire/ipv4.js';
-import type { HostSocketError, HostSockets, IcmpEchoSupport } from '../host-sockets.js';
-import { type GatewayContext, type GatewayCounters, type GatewayLimits, unreachableCode } from './context.js';
+import type { HostSocketError, IcmpEchoSupport } from '../host-sockets.js';
+import { GatewayRelay, unreachableCode } from './context.js';
 
 /** One guest's pings to one outside address with one identifier: one host ICMP socket (or raw-socket identifier). */
 export interface IcmpFlow {
@@ -40,24 +37,9 @@ const ECHO_REPLY_TTL = 128;
 
 const EMPTY = new Uint8Array(0);
 
-export class IcmpRelay {
+export class IcmpRelay extends GatewayRelay {
   readonly icmpByKey = new Map<string, IcmpFlow>();
   private readonly icmpByHandle = new Map<number, IcmpFlow>();
-  private readonly engine: Engine;
-  private readonly stack: IpStack;
-  private readonly iface: IpInterface;
-  private readonly limits: GatewayLimits;
-  private readonly counters: GatewayCounters;
-  private readonly hostSockets: HostSockets | null;
-
-  constructor(private readonly gw: GatewayContext) {
-    this.engine = gw.engine;
-    this.stack = gw.stack;
-    this.iface = gw.iface;
-    this.limits = gw.limits;
-    this.counters = gw.counters;
-    this.hostSockets = gw.hostSockets;
-  }
 
   /** How pings leave the host, or why they cannot (nat mode; host mode relays none). */
   icmpSupport(): IcmpEchoSupport {

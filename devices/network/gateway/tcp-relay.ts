@@ -5,17 +5,27 @@
  * held until the host's connect has an outcome, so a refused connection outside is a refused
  * connection inside (RST), an unreachable one an ICMP unreachable from the gateway.
  */
-import type { Engine } from '../../engine/engine.js';
-import type { IpStack } from '../../stack/stack.js';
 import { TcpIpStackAdapter } from '../../stack/tcp-ip.js';
 import type { TcpLayer, TcpListener, TcpSocket } from '../../stack/tcp.js';
 import { tcpSegmentChecksumOk } from '../../stack/tcp-sum.js';
 import type { TcpErrorCode, TcpListenerOwner, TcpSocketOwner } from '../../stack/tcp-types.js';
-import type { IpInterface, RxInfo } from '../../stack/types.js';
+import type { RxInfo } from '../../stack/types.js';
 import { type Ip4, u16, u32 } from '../../wire/bytes.js';
 import { ICMP_TYPE } from '../../wire/icmp.js';
-import type { HostSocketError, HostSockets } from '../host-sockets.js';
-import { EV_CLOSED, EV_CONNECTED, EV_DATA, EV_DRAIN, EV_END, type GatewayContext, type GatewayCounters, type GatewayLimits, type HostEvent, LOOPBACK, type PortForward, unreachableCode } from './context.js';
+import type { HostSocketError } from '../host-sockets.js';
+import {
+  EV_CLOSED,
+  EV_CONNECTED,
+  EV_DATA,
+  EV_DRAIN,
+  EV_END,
+  type GatewayContext,
+  type HostEvent,
+  LOOPBACK,
+  type PortForward,
+  GatewayRelay,
+  unreachableCode,
+} from './context.js';
 
 export type TcpFlowState = 'connecting' | 'handshake' | 'open';
 
@@ -56,6 +66,25 @@ const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 
+/** A new flow between the given ends: nothing carried yet, both sides open. */
+function newTcpFlow(ends: Pick<TcpFlow, 'handle' | 'direction' | 'guestIp' | 'guestPort' | 'peerIp' | 'peerPort' | 'hostIp' | 'hostPort' | 'state' | 'syn' | 'synAt'>, now: number): TcpFlow {
+  return {
+    ...ends,
+    socket: null,
+    toGuest: [],
+    toGuestBytes: 0,
+    hostEnded: false,
+    hostOpen: true,
+    hostPaused: false,
+    guestPaused: false,
+    holdsListener: false,
+    bytesToHost: 0,
+    bytesToGuest: 0,
+    startedNs: now,
+    lastNs: now,
+  };
+}
+
 const tcpKey = (guestIp: Ip4, guestPort: number, peerIp: Ip4, peerPort: number) => `${guestIp}:${guestPort}>${peerIp}:${peerPort}`;
 
 /** The gateway's TCP: the stack's adapter, with every segment going through the relay first. */
@@ -68,34 +97,19 @@ export class RelayTcpAdapter extends TcpIpStackAdapter {
   }
 }
 
-export class TcpRelay implements TcpSocketOwner, TcpListenerOwner {
+export class TcpRelay extends GatewayRelay implements TcpSocketOwner, TcpListenerOwner {
   readonly tcpByHandle = new Map<number, TcpFlow>();
   private readonly tcpByKey = new Map<string, TcpFlow>();
   private readonly tcpBySocket = new Map<TcpSocket, TcpFlow>();
   private readonly listeners = new Map<string, { listener: TcpListener; users: number }>();
-  private readonly engine: Engine;
-  private readonly mode: 'nat' | 'host';
-  private readonly ip: Ip4;
-  private readonly stack: IpStack;
   private readonly tcp: TcpLayer;
-  private readonly iface: IpInterface;
-  private readonly limits: GatewayLimits;
-  private readonly counters: GatewayCounters;
-  private readonly hostSockets: HostSockets | null;
 
   constructor(
-    private readonly gw: GatewayContext,
+    gw: GatewayContext,
     private readonly forwards: readonly PortForward[],
   ) {
-    this.engine = gw.engine;
-    this.mode = gw.mode;
-    this.ip = gw.ip;
-    this.stack = gw.stack;
+    super(gw);
     this.tcp = gw.tcp;
-    this.iface = gw.iface;
-    this.limits = gw.limits;
-    this.counters = gw.counters;
-    this.hostSockets = gw.hostSockets;
   }
 
   /**
@@ -134,32 +148,23 @@ export class TcpRelay implements TcpSocketOwner, TcpListenerOwner {
       return false;
     }
     const now = this.engine.now;
-    const flow: TcpFlow = {
-      handle: hs.tcpConnect(this.gw, target.ip, target.port),
-      direction: 'out',
-      guestIp: src,
-      guestPort: srcPort,
-      peerIp: dst,
-      peerPort: dstPort,
-      hostIp: target.ip,
-      hostPort: target.port,
-      state: 'connecting',
-      // The whole datagram: an ICMP error about it quotes the IP header.
-      syn: b.slice(0, off + len),
-      synAt: off,
-      socket: null,
-      toGuest: [],
-      toGuestBytes: 0,
-      hostEnded: false,
-      hostOpen: true,
-      hostPaused: false,
-      guestPaused: false,
-      holdsListener: false,
-      bytesToHost: 0,
-      bytesToGuest: 0,
-      startedNs: now,
-      lastNs: now,
-    };
+    const flow = newTcpFlow(
+      {
+        handle: hs.tcpConnect(this.gw, target.ip, target.port),
+        direction: 'out',
+        guestIp: src,
+        guestPort: srcPort,
+        peerIp: dst,
+        peerPort: dstPort,
+        hostIp: target.ip,
+        hostPort: target.port,
+        state: 'connecting',
+        // The whole datagram: an ICMP error about it quotes the IP header.
+        syn: b.slice(0, off + len),
+        synAt: off,
+      },
+      now,
+    );
     this.tcpByHandle.set(flow.handle, flow);
     this.tcpByKey.set(tcpKey(src, srcPort, dst, dstPort), flow);
     this.gw.armSweep();
@@ -406,31 +411,22 @@ export class TcpRelay implements TcpSocketOwner, TcpListenerOwner {
       return;
     }
     const now = this.engine.now;
-    const f: TcpFlow = {
-      handle,
-      direction: 'in',
-      guestIp: g.ip,
-      guestPort: g.port,
-      peerIp: this.ip,
-      peerPort: socket.localPort,
-      hostIp: remoteIp,
-      hostPort: remotePort,
-      state: 'handshake',
-      syn: null,
-      synAt: 0,
-      socket: null,
-      toGuest: [],
-      toGuestBytes: 0,
-      hostEnded: false,
-      hostOpen: true,
-      hostPaused: false,
-      guestPaused: false,
-      holdsListener: false,
-      bytesToHost: 0,
-      bytesToGuest: 0,
-      startedNs: now,
-      lastNs: now,
-    };
+    const f = newTcpFlow(
+      {
+        handle,
+        direction: 'in',
+        guestIp: g.ip,
+        guestPort: g.port,
+        peerIp: this.ip,
+        peerPort: socket.localPort,
+        hostIp: remoteIp,
+        hostPort: remotePort,
+        state: 'handshake',
+        syn: null,
+        synAt: 0,
+      },
+      now,
+    );
     this.tcpByHandle.set(handle, f);
     this.tcpByKey.set(tcpKey(f.guestIp, f.guestPort, f.peerIp, f.peerPort), f);
     this.attach(f, socket);

@@ -3,17 +3,14 @@
  * to .2:53 relayed to an upstream resolver (SERVFAIL where there is none), and the .2 ends of UDP
  * port forwards.
  */
-import type { Engine } from '../../engine/engine.js';
 import type { UdpOwner, UdpSocket } from '../../stack/sockets.js';
-import type { IpStack } from '../../stack/stack.js';
-import type { IpInterface, RxInfo } from '../../stack/types.js';
+import type { RxInfo } from '../../stack/types.js';
 import { type Ip4, u16 } from '../../wire/bytes.js';
 import { DNS_HEADER_LEN } from '../../wire/dns.js';
 import { ICMP_TYPE, UNREACH } from '../../wire/icmp.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { UDP_HEADER_LEN, encodeUdp, udpChecksumOk } from '../../wire/udp.js';
-import type { HostSockets } from '../host-sockets.js';
-import { type GatewayContext, type GatewayCounters, type GatewayLimits, LOOPBACK, type PortForward, outsideForbidden } from './context.js';
+import { type GatewayContext, GatewayRelay, LOOPBACK, type PortForward, outsideForbidden } from './context.js';
 
 export type UdpFlowKind = 'relay' | 'dns' | 'forward';
 
@@ -35,32 +32,17 @@ export interface UdpFlow {
   lastNs: number;
 }
 
-export class UdpRelay implements UdpOwner {
+export class UdpRelay extends GatewayRelay implements UdpOwner {
   readonly udpByKey = new Map<string, UdpFlow>();
   private readonly udpByHandle = new Map<number, UdpFlow>();
   private readonly udpByLabPort = new Map<number, UdpFlow>();
   private dnsSocket: UdpSocket | null = null;
-  private readonly engine: Engine;
-  private readonly mode: 'nat' | 'host';
-  private readonly ip: Ip4;
-  private readonly stack: IpStack;
-  private readonly iface: IpInterface;
-  private readonly limits: GatewayLimits;
-  private readonly counters: GatewayCounters;
-  private readonly hostSockets: HostSockets | null;
 
   constructor(
-    private readonly gw: GatewayContext,
+    gw: GatewayContext,
     private readonly forwards: readonly PortForward[],
   ) {
-    this.engine = gw.engine;
-    this.mode = gw.mode;
-    this.ip = gw.ip;
-    this.stack = gw.stack;
-    this.iface = gw.iface;
-    this.limits = gw.limits;
-    this.counters = gw.counters;
-    this.hostSockets = gw.hostSockets;
+    super(gw);
   }
 
   /** Power on: a NAT gateway answers DNS at .2:53. */
