@@ -32,6 +32,7 @@ import {
   blankRouter,
   blankSwitch,
   routerFromSpec,
+  routerIface,
   routerToSpec,
   routerTopology,
   sortRouterIfaces,
@@ -504,22 +505,7 @@ export class IosShell implements Shell, EchoRunListener, TraceRunListener {
     if (this.model.kind === 'router') {
       const m = this.model;
       if (!m.interfaces.some((i) => i.name === name)) {
-        const dot = name.indexOf('.');
-        m.interfaces.push({
-          name,
-          parent: name.slice(0, dot),
-          ip: null,
-          shutdown: false,
-          description: null,
-          aclIn: null,
-          aclOut: null,
-          vlan: null,
-          helpers: [],
-          natInside: false,
-          natOutside: false,
-          mac: undefined,
-          network: undefined,
-        });
+        m.interfaces.push(routerIface(name));
         m.interfaces = sortRouterIfaces(m.interfaces);
       }
       this.mode = name.includes('.') ? 'subif' : 'if';
