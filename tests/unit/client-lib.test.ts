@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { getIn, plain, sameJson, setIn } from '../../client/src/lib/draft.js';
 import { fieldPath } from '../../client/src/lib/errors.js';
 import { hexDump } from '../../client/src/lib/hex.js';
-import { interfacesFreeFirst, linkBody, newNodeSpec, nextNetworkName, nextNodeName, renameNodeInFile, splitEndpoint } from '../../client/src/lib/topology.js';
+import { interfacesFreeFirst, linkBody, newNodeSpec, nextNetworkName, nextNodeName, renameNodeInFile, renameProblem, splitEndpoint } from '../../client/src/lib/topology.js';
 import type { LinkView, NodeView } from '../../contract/index.js';
 import { formatPath, validateLab } from '../../devices/lab/schema.js';
 
@@ -59,6 +59,12 @@ describe('names and interfaces', () => {
 });
 
 describe('renaming a node in a lab file', () => {
+  test('a new name follows the lab file\'s rule and is not taken (node and network forms alike)', () => {
+    expect(renameProblem('desk-1', ['pc1', 'vmnet8'])).toBeNull();
+    expect(renameProblem('pc1', ['pc1', 'vmnet8'])).toBe('pc1 is taken');
+    expect(renameProblem('-x', [])).toBe('a name is 1..63 letters, digits, - or _, starting with a letter or digit');
+    expect(renameProblem('a'.repeat(64), [])).not.toBeNull();
+  });
   test('every reference follows, and the lab stays valid (the office sample)', () => {
     const file = parseYaml(readFileSync('labs/office/lab.yaml', 'utf8')) as Record<string, unknown>;
     const renamed = renameNodeInFile(file, 'pc1', 'desk1');

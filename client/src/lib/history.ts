@@ -5,7 +5,7 @@
  * its turn instead of interleaving requests. A command whose undo fails stays where it was, so
  * the user can retry or fix the cause (the error says why).
  */
-import { computed, ref, shallowRef } from 'vue';
+import { type ShallowRef, computed, ref, shallowRef } from 'vue';
 
 export interface Command {
   /** What the user would call it: "add pc1", "move 3 nodes", "delete link pc1:eth0--sw1:e0". */
@@ -38,9 +38,7 @@ export function useHistory(limit = 200) {
   function run(cmd: Command): Promise<void> {
     return serialize(async () => {
       await cmd.redo();
-      const next = [...done.value, cmd];
-      done.value = next.length > limit ? next.slice(next.length - limit) : next;
-      undone.value = [];
+      record(cmd);
     });
   }
 
@@ -52,23 +50,21 @@ export function useHistory(limit = 200) {
   }
 
   function undo(): Promise<boolean> {
-    return serialize(async () => {
-      const cmd = done.value[done.value.length - 1];
-      if (!cmd) return false;
-      await cmd.undo();
-      done.value = done.value.slice(0, -1);
-      undone.value = [...undone.value, cmd];
-      return true;
-    });
+    return step(done, undone, 'undo');
   }
 
   function redo(): Promise<boolean> {
+    return step(undone, done, 'redo');
+  }
+
+  /** Runs the last command of `from` one way and moves it to `to` (left where it was if that fails). */
+  function step(from: ShallowRef<Command[]>, to: ShallowRef<Command[]>, way: 'undo' | 'redo'): Promise<boolean> {
     return serialize(async () => {
-      const cmd = undone.value[undone.value.length - 1];
+      const cmd = from.value[from.value.length - 1];
       if (!cmd) return false;
-      await cmd.redo();
-      undone.value = undone.value.slice(0, -1);
-      done.value = [...done.value, cmd];
+      await cmd[way]();
+      from.value = from.value.slice(0, -1);
+      to.value = [...to.value, cmd];
       return true;
     });
   }

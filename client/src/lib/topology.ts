@@ -13,6 +13,13 @@ export function nextNodeName(kind: NodeKind, taken: Iterable<string>): string {
   for (let i = 1; ; i++) if (!used.has(`${prefix}${i}`)) return `${prefix}${i}`;
 }
 
+/** Why `to` cannot be the new name of a node or network (the lab file's rule, or taken), or null when it can. */
+export function renameProblem(to: string, taken: readonly string[]): string | null {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(to)) return 'a name is 1..63 letters, digits, - or _, starting with a letter or digit';
+  if (taken.includes(to)) return `${to} is taken`;
+  return null;
+}
+
 /** VMware's names: vmnet0 bridged, vmnet1 host-only, vmnet8 NAT; more of a type take the next free number. */
 export function nextNetworkName(type: NetworkType, taken: Iterable<string>): string {
   const used = new Set(taken);

@@ -321,27 +321,29 @@ export const useTopologyStore = defineStore('topology', () => {
   /** Replaces a node's settings; undo puts the old ones back (where the node is now). */
   async function updateNode(node: string, spec: Record<string, unknown>): Promise<void> {
     const name = need();
-    const before = nodeByName.value.get(node);
-    if (!before) throw new Error(`no node ${node}`);
-    const old = structuredClone(before.spec);
-    const here = () => nodeByName.value.get(node)?.spec['ui'];
-    await edit({
-      label: `change ${node}`,
-      redo: async () => void (await api.replaceNode(name, node, withUi(spec, here()))),
-      undo: async () => void (await api.replaceNode(name, node, withUi(old, here()))),
-    });
+    await updateSpec(`node ${node}`, spec, () => nodeByName.value.get(node), (s) => api.replaceNode(name, node, s));
   }
 
   async function updateNetwork(net: string, spec: Record<string, unknown>): Promise<void> {
     const name = need();
-    const before = networkByName.value.get(net);
-    if (!before) throw new Error(`no network ${net}`);
+    await updateSpec(`network ${net}`, spec, () => networkByName.value.get(net), (s) => api.replaceNetwork(name, net, s));
+  }
+
+  /** One undoable replacement of a node's or network's settings; its place on the canvas (ui) stays where it is at each step. */
+  async function updateSpec(
+    what: string,
+    spec: Record<string, unknown>,
+    current: () => { name: string; spec: Record<string, unknown> } | undefined,
+    replace: (spec: Record<string, unknown>) => Promise<unknown>,
+  ): Promise<void> {
+    const before = current();
+    if (!before) throw new Error(`no ${what}`);
     const old = structuredClone(before.spec);
-    const here = () => networkByName.value.get(net)?.spec['ui'];
+    const here = () => current()?.spec['ui'];
     await edit({
-      label: `change ${net}`,
-      redo: async () => void (await api.replaceNetwork(name, net, withUi(spec, here()))),
-      undo: async () => void (await api.replaceNetwork(name, net, withUi(old, here()))),
+      label: `change ${before.name}`,
+      redo: async () => void (await replace(withUi(spec, here()))),
+      undo: async () => void (await replace(withUi(old, here()))),
     });
   }
 

@@ -140,7 +140,8 @@ export function formatAddr(a: Addr): string {
 
 // ------------------------------------------------------------------ router
 
-function routerIface(name: string): RouterIfaceModel {
+/** A router interface with nothing configured (a sub-interface's parent is the name before the dot). */
+export function routerIface(name: string): RouterIfaceModel {
   const dot = name.indexOf('.');
   return {
     name,
