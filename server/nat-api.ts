@@ -11,8 +11,9 @@
  */
 import { z } from 'zod';
 import type { Device } from '../devices/device.js';
+import { natGatewayAddress, type NetworkParts } from '../devices/lab/build-network.js';
 import type { LabNetwork } from '../devices/lab/schema.js';
-import { SocketGateway, natGatewayAddress, type GatewayCounters, type NetworkParts } from '../devices/network/index.js';
+import { SocketGateway, type GatewayCounters } from '../devices/network/index.js';
 import { ip4ToString } from '../devices/wire/bytes.js';
 import type { Route } from './api.js';
 import { EndpointStatusSchema, bridgedUplinkStatus } from './endpoint-api.js';

@@ -7,11 +7,11 @@
  * once the switch and the IpStack hosts exist it can be re-pointed at them.
  */
 import { Engine, Link } from '../../devices/engine/index.js';
-import { Host } from '../../devices/host/index.js';
 import { tcpDirectPair } from '../../devices/stack/tcp-direct.js';
 import { attachTcp } from '../../devices/stack/tcp-ip.js';
 import type { TcpLayer, TcpListener, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
 import type { Figure } from './run.js';
+import { hostFrom } from '../helpers/devices.js';
 
 class BulkSender implements TcpSocketOwner {
   sent = 0;
@@ -59,8 +59,8 @@ function endpoints(engine: Engine, path: Path): { a: TcpLayer; b: TcpLayer; dst:
     const p = tcpDirectPair(engine, undefined, buffers);
     return { a: p.a.tcp, b: p.b.tcp, dst: p.b.ip };
   }
-  const ha = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
-  const hb = new Host(engine, { name: 'b', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
+  const ha = hostFrom(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
+  const hb = hostFrom(engine, { name: 'b', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
   new Link(engine, 'a-b', ha.port('eth0'), hb.port('eth0'));
   const a = attachTcp(ha.stack, buffers);
   const b = attachTcp(hb.stack, buffers);
