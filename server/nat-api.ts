@@ -11,8 +11,9 @@
  */
 import { NetworkStatusSchema, type NetworkStatusView } from '../contract/index.js';
 import type { Device } from '../devices/device.js';
+import { natGatewayAddress, type NetworkParts } from '../devices/lab/build-network.js';
 import type { LabNetwork } from '../devices/lab/schema.js';
-import { SocketGateway, natGatewayAddress, type NetworkParts } from '../devices/network/index.js';
+import { SocketGateway } from '../devices/network/index.js';
 import { ip4ToString } from '../devices/wire/bytes.js';
 import { type Route, jsonRoute } from './api.js';
 import { bridgedUplinkStatus } from './endpoint-api.js';

@@ -12,7 +12,7 @@ import type { TraceFilter } from '../contract/index.js';
 import { type FrameTap, type Link, addTap, removeTap } from '../devices/engine/index.js';
 import type { Lab, LabLink } from '../devices/lab/schema.js';
 import { JsonBytes, type Piece, jsonAscii, piece, writeDecodedJson } from '../devices/trace/json.js';
-import { parseIp4, parseMac, prefixToMask } from '../devices/wire/bytes.js';
+import { parseIp4OrPrefix, parseMac, prefixToMask } from '../devices/wire/bytes.js';
 import type { LabService } from './labs.js';
 import type { LabRuntimeApi } from './runtime.js';
 
@@ -141,14 +141,12 @@ export function compileFilter(spec: TraceFilterSpec | undefined): CompiledFilter
   let mac = -1;
   if (spec.address !== undefined) {
     const a = spec.address.trim();
-    const slash = a.indexOf('/');
-    const base = parseIp4(slash < 0 ? a : a.slice(0, slash));
-    const prefix = slash < 0 ? 32 : /^\d{1,2}$/.test(a.slice(slash + 1)) ? Number(a.slice(slash + 1)) : -1;
-    if (base !== null && prefix >= 0 && prefix <= 32) {
-      ipMask = prefixToMask(prefix);
-      ip = (base & ipMask) >>> 0;
+    const subnet = parseIp4OrPrefix(a);
+    if (subnet !== null) {
+      ipMask = prefixToMask(subnet.prefix);
+      ip = (subnet.ip & ipMask) >>> 0;
     } else {
-      const m = slash < 0 ? parseMac(a) : null;
+      const m = a.includes('/') ? null : parseMac(a);
       if (m === null) return { ok: false, field: 'filter.address', message: `${JSON.stringify(spec.address)} is not an IPv4 address, subnet or MAC` };
       mac = m;
     }

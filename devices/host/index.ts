@@ -4,6 +4,7 @@
  * DNS stub resolver and services (udp-echo, dns records).
  *
  *   const pc = new Host(engine, { name: 'pc1', interfaces: { eth0: { ip: 'dhcp' } } });
+ *   // or a static address: { ip: { ip: 0x0a000005, prefix: 24 }, gateway: 0x0a000001 }
  *   new Link(engine, 'l1', pc.port('eth0'), sw.ports[0]);
  *   pc.start();
  *   engine.runUntilCondition(() => pc.settled, 120e9);           // DHCP bound or given up
@@ -16,7 +17,7 @@ import type { Device } from '../device.js';
 import { stableMac } from '../device.js';
 import type { Engine } from '../engine/engine.js';
 import { Port } from '../engine/port.js';
-import { type Ip4, type Mac, ip4ToString, parseIp4, parseMac } from '../wire/bytes.js';
+import { type Ip4, type Ip4Prefix, type Mac, ip4ToString } from '../wire/bytes.js';
 import { IpStack, type StackOptions } from '../stack/stack.js';
 import type { IpInterface } from '../stack/types.js';
 import { type AppHost, DnsLookup, type DnsLookupOwner, PingOperation, type PingOptions, TraceOperation, type TraceOptions } from './apps.js';
@@ -32,13 +33,14 @@ export { DnsLookup, PingOperation, TraceOperation, icmpErrorText, sendStatusText
 export type { DnsLookupResult, PingOptions, PingProbe, PingResult, TraceHop, TraceOptions, TraceProbe, TraceResult } from './apps.js';
 export { DnsService, UdpEchoService } from './services.js';
 
+/** Values, not text: the lab file's parsers (lab/units.ts) read what users write. */
 export interface HostInterfaceConfig {
-  /** 'dhcp', or an address with prefix length: '10.1.0.10/24'. Absent: no address. */
-  ip?: string;
+  /** 'dhcp', or a static address with its prefix length. Absent: no address. */
+  ip?: 'dhcp' | Ip4Prefix;
   /** Default gateway (static addressing only). */
-  gateway?: string;
+  gateway?: Ip4;
   /** Default: stableMac(lab, node, interface). */
-  mac?: Mac | string;
+  mac?: Mac;
   mtu?: number;
 }
 
@@ -49,15 +51,15 @@ export interface HostConfig {
   /** By interface name, in order; default { eth0: {} }. */
   interfaces?: Record<string, HostInterfaceConfig>;
   /** Name servers used besides those a DHCP lease gives. */
-  dns?: string[];
+  dns?: readonly Ip4[];
   /** Static name table (/etc/hosts). */
-  hosts?: Record<string, string>;
+  hosts?: Record<string, Ip4>;
   services?: {
     'udp-echo'?: boolean | { port?: number };
     /** A small web server: `body` at "/" on `port` (default 80). */
     http?: { port?: number; body?: string; status?: number };
     'tcp-echo'?: boolean | { port?: number };
-    dns?: { port?: number; records: Record<string, string | string[]> };
+    dns?: { port?: number; records: Record<string, readonly Ip4[]> };
   };
   dhcp?: Partial<Omit<DhcpClientOptions, 'hostname'>>;
   stack?: Partial<Omit<StackOptions, 'name' | 'forwarding'>>;
@@ -83,20 +85,6 @@ interface IfaceState {
   staticPrefix: number;
   staticGateway: Ip4;
   dhcp: DhcpClient | null;
-}
-
-function parseCidr(s: string): { ip: Ip4; prefix: number } {
-  const m = /^\s*([\d.]+)\s*\/\s*(\d{1,2})\s*$/.exec(s);
-  const ip = m ? parseIp4(m[1]!) : null;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (ip === null || !(prefix >= 0 && prefix <= 32)) throw new Error(`"${s}" is not an address/prefix such as 10.0.0.5/24`);
-  return { ip, prefix };
-}
-
-function mustIp(s: string, what: string): Ip4 {
-  const ip = parseIp4(s);
-  if (ip === null) throw new Error(`${what}: "${s}" is not an IPv4 address`);
-  return ip;
 }
 
 type Operation = { isDone: boolean; cancel(): void };
@@ -136,24 +124,16 @@ export class Host implements Device, DhcpClientHost, AppHost {
     for (const [ifName, c] of Object.entries(ifaces)) {
       const port = new Port(this, ifName, index++);
       this.ports.push(port);
-      let mac: Mac;
-      if (typeof c.mac === 'number') mac = c.mac;
-      else if (typeof c.mac === 'string') {
-        const m = parseMac(c.mac);
-        if (m === null) throw new Error(`${this.name}.${ifName}: "${c.mac}" is not a MAC address`);
-        mac = m;
-      } else mac = stableMac(config.lab ?? '', this.name, ifName);
+      const mac = c.mac ?? stableMac(config.lab ?? '', this.name, ifName);
       const iface = this.stack.addInterface(port, { name: ifName, mac, ...(c.mtu !== undefined ? { mtu: c.mtu } : {}) });
       const st: IfaceState = { iface, mode: 'none', staticIp: 0, staticPrefix: 0, staticGateway: 0, dhcp: null };
       this.ifs.push(st);
       if (c.ip === 'dhcp') st.mode = 'dhcp';
-      else if (c.ip !== undefined) {
-        const { ip, prefix } = parseCidr(c.ip);
-        this.applyStatic(st, ip, prefix, c.gateway !== undefined ? mustIp(c.gateway, `${this.name}.${ifName} gateway`) : 0);
-      } else if (c.gateway !== undefined) throw new Error(`${this.name}.${ifName}: a gateway needs a static address`);
+      else if (c.ip !== undefined) this.applyStatic(st, c.ip.ip, c.ip.prefix, c.gateway ?? 0);
+      else if (c.gateway !== undefined) throw new Error(`${this.name}.${ifName}: a gateway needs a static address`);
     }
-    for (const s of config.dns ?? []) this.dnsServers.push(mustIp(s, `${this.name} dns`));
-    for (const [n, a] of Object.entries(config.hosts ?? {})) this.hosts.set(n.toLowerCase(), mustIp(a, `${this.name} hosts ${n}`));
+    this.dnsServers.push(...(config.dns ?? []));
+    for (const [n, a] of Object.entries(config.hosts ?? {})) this.hosts.set(n.toLowerCase(), a);
   }
 
   // ---------------------------------------------------------------- Device
@@ -177,7 +157,7 @@ export class Host implements Device, DhcpClientHost, AppHost {
     if (echo) this.udpEcho = new UdpEchoService(this.stack, typeof echo === 'object' ? (echo.port ?? 7) : 7);
     if (svc.dns) {
       const records = new Map<string, Ip4[]>();
-      for (const [n, v] of Object.entries(svc.dns.records)) records.set(n, (Array.isArray(v) ? v : [v]).map((a) => mustIp(a, `${this.name} dns record ${n}`)));
+      for (const [n, v] of Object.entries(svc.dns.records)) records.set(n, [...v]);
       this.dnsService = new DnsService(this.stack, records, svc.dns.port ?? 53);
     }
     if (svc.http) {

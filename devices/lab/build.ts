@@ -9,9 +9,8 @@ import { Hub } from '../hub/index.js';
 import { Router, type RouterConfig } from '../router/index.js';
 import { Switch, type SwitchPortConfig } from '../switch/index.js';
 import { stableMac } from '../device.js';
-import { ip4ToString } from '../wire/bytes.js';
+import type { Ip4 } from '../wire/bytes.js';
 import type { Lab, LabBridged, LabCloud, LabHost, LabNode, LabRouter, LabSwitch } from './schema.js';
-import { formatCidr, formatIpRange, formatSubnet } from './units.js';
 
 /** Makes the device of a cloud node: its endpoint does I/O, so the server supplies it. */
 export type CloudFactory = (engine: Engine, lab: Lab, node: LabCloud) => Device;
@@ -20,15 +19,13 @@ export type BridgeFactory = (engine: Engine, lab: Lab, net: LabBridged) => Devic
 
 export class BuildError extends Error {}
 
-const ip = ip4ToString;
-
 export function buildHost(engine: Engine, lab: Lab, n: LabHost): Host {
   const interfaces: NonNullable<HostConfig['interfaces']> = {};
   for (const i of n.interfaces) {
     interfaces[i.name] = {
       mac: i.mac,
-      ...(i.ip.mode === 'dhcp' ? { ip: 'dhcp' } : i.ip.mode === 'static' ? { ip: formatCidr(i.ip.cidr) } : {}),
-      ...(i.gateway !== undefined ? { gateway: ip(i.gateway) } : {}),
+      ...(i.ip.mode === 'dhcp' ? { ip: 'dhcp' as const } : i.ip.mode === 'static' ? { ip: i.ip.cidr } : {}),
+      ...(i.gateway !== undefined ? { gateway: i.gateway } : {}),
     };
   }
   const services: NonNullable<HostConfig['services']> = {};
@@ -36,11 +33,11 @@ export function buildHost(engine: Engine, lab: Lab, n: LabHost): Host {
   if (n.services.tcpEcho) services['tcp-echo'] = { port: n.services.tcpEcho.port };
   if (n.services.http) services.http = { port: n.services.http.port, body: n.services.http.body };
   if (n.services.dns) {
-    const records: Record<string, string[]> = {};
-    for (const r of n.services.dns.records) (records[r.name] ??= []).push(ip(r.ip));
+    const records: Record<string, Ip4[]> = {};
+    for (const r of n.services.dns.records) (records[r.name] ??= []).push(r.ip);
     services.dns = { port: n.services.dns.port, records };
   }
-  return new Host(engine, { name: n.name, lab: lab.name, interfaces, dns: n.dns.map(ip), services });
+  return new Host(engine, { name: n.name, lab: lab.name, interfaces, dns: n.dns, services });
 }
 
 export function buildSwitch(engine: Engine, lab: Lab, n: LabSwitch): Switch {
@@ -70,39 +67,34 @@ export function routerConfig(lab: Lab, n: LabRouter): RouterConfig {
     name: n.name,
     lab: lab.name,
     interfaces: [
-      ...n.interfaces.map((i) => ({ name: i.name, mac: macText(i.mac), ...(i.ip ? { ip: formatCidr(i.ip) } : {}), shutdown: i.shutdown, ...acl(i) })),
-      ...n.subinterfaces.map((s) => ({ name: s.name, vlan: s.vlan, mac: macText(s.mac), ...(s.ip ? { ip: formatCidr(s.ip) } : {}), shutdown: s.shutdown, ...acl(s) })),
+      ...n.interfaces.map((i) => ({ name: i.name, mac: i.mac, ...(i.ip ? { ip: i.ip } : {}), shutdown: i.shutdown, ...acl(i) })),
+      ...n.subinterfaces.map((s) => ({ name: s.name, vlan: s.vlan, mac: s.mac, ...(s.ip ? { ip: s.ip } : {}), shutdown: s.shutdown, ...acl(s) })),
     ],
-    routes: n.routes.map((r) => ({ to: formatSubnet(r.to), via: ip(r.via), ...(r.iface !== undefined ? { iface: r.iface } : {}), distance: r.distance })),
+    routes: n.routes.map((r) => ({ to: r.to, via: r.via, ...(r.iface !== undefined ? { iface: r.iface } : {}), distance: r.distance })),
     acls: n.acls,
     ...(n.dhcpPools.length
       ? {
           dhcpServer: {
             pools: n.dhcpPools.map((p) => ({
               name: p.name,
-              ...(p.interface !== undefined ? { interface: p.interface } : { network: formatSubnet(p.subnet) }),
-              range: formatIpRange(p.range),
-              excluded: p.excluded.map(formatIpRange),
-              ...(p.gateway !== undefined ? { gateway: ip(p.gateway) } : {}),
-              dns: p.dns.map(ip),
-              lease: Math.round(p.leaseNs / 1e9),
-              reservations: p.reservations.map((r) => ({ ip: ip(r.ip), mac: macText(r.mac), ...(r.node !== undefined ? { node: r.node } : {}) })),
+              ...(p.interface !== undefined ? { interface: p.interface } : { network: p.subnet }),
+              range: p.range,
+              excluded: p.excluded,
+              ...(p.gateway !== undefined ? { gateway: p.gateway } : {}),
+              dns: p.dns,
+              leaseNs: p.leaseNs,
+              reservations: p.reservations.map((r) => ({ ip: r.ip, mac: r.mac, ...(r.node !== undefined ? { node: r.node } : {}) })),
             })),
           },
         }
       : {}),
-    ...(n.dhcpRelays.length ? { dhcpRelay: Object.fromEntries(n.dhcpRelays.map((r) => [r.iface, ip(r.server)])) } : {}),
-    ...(n.nat ? { nat: { inside: n.nat.inside, outside: n.nat.outside, overload: n.nat.overload, static: n.nat.static.map((s) => ({ inside: ip(s.inside), outside: ip(s.outside) })) } } : {}),
+    ...(n.dhcpRelays.length ? { dhcpRelay: Object.fromEntries(n.dhcpRelays.map((r) => [r.iface, [r.server]])) } : {}),
+    ...(n.nat ? { nat: { inside: n.nat.inside, outside: n.nat.outside, overload: n.nat.overload, static: n.nat.static } } : {}),
   };
 }
 
 function acl(i: { aclIn: string | undefined; aclOut: string | undefined }): { aclIn?: string; aclOut?: string } {
   return { ...(i.aclIn !== undefined ? { aclIn: i.aclIn } : {}), ...(i.aclOut !== undefined ? { aclOut: i.aclOut } : {}) };
-}
-
-function macText(mac: number): string {
-  const hex = mac.toString(16).padStart(12, '0');
-  return hex.match(/../g)!.join(':');
 }
 
 export function buildNode(engine: Engine, lab: Lab, n: LabNode, cloudFactory?: CloudFactory): Device {
@@ -122,4 +114,4 @@ export function buildNode(engine: Engine, lab: Lab, n: LabNode, cloudFactory?: C
 }
 
 // Networks (switch, DHCP .254, NAT gateway .2, host adapter .1) are built in devices/network.
-export { BRIDGE_UPLINK_PORT, buildNetwork, networkPortName, type NetworkBuildOptions, type NetworkParts } from '../network/index.js';
+export { BRIDGE_UPLINK_PORT, buildNetwork, networkPortName, type NetworkBuildOptions, type NetworkParts } from './build-network.js';

@@ -11,7 +11,8 @@ import { Host } from '../host/index.js';
 import { Router, type DhcpLeaseDatabase } from '../router/index.js';
 import { Switch } from '../switch/index.js';
 import { BRIDGE_UPLINK_PORT, buildNetwork, buildNode, networkPortName, type BridgeFactory, type CloudFactory, type NetworkParts } from './build.js';
-import type { HostAdapterTapFactory, HostSockets, NetworkDhcp } from '../network/index.js';
+import type { HostSockets, NetworkDhcp } from '../network/index.js';
+import type { HostAdapterTapFactory } from './build-network.js';
 import type { Lab, LabLink, LabNetwork, LabNode } from './schema.js';
 import { runChecks, type CheckResult, type RunChecksOptions } from './checks.js';
 

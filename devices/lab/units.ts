@@ -3,7 +3,7 @@
  * prefixes, ranges and IP:PORT endpoints. Each returns a typed value or a message that can be
  * shown to the user as is ("... is not ..."), so the schema and the API give the same wording.
  */
-import { type Ip4, type Mac, isGroupMac, ip4ToString, parseIp4, parseMac, prefixToMask } from '../wire/bytes.js';
+import { type Ip4, type Ip4Prefix, type Mac, isGroupMac, ip4ToString, parseIp4, parseIp4Prefix, parseMac, prefixToMask } from '../wire/bytes.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -154,9 +154,7 @@ export function parseMacAddress(text: string): Parsed<Mac> {
 }
 
 /** An interface address with its prefix, and the subnet it implies. */
-export interface Cidr {
-  ip: Ip4;
-  prefix: number;
+export interface Cidr extends Ip4Prefix {
   mask: Ip4;
   /** First address of the subnet (host bits cleared). */
   network: Ip4;
@@ -166,14 +164,15 @@ export interface Cidr {
 
 /** `10.1.0.10/24`: an address and a prefix length 0..32; host bits may be set. */
 export function parseCidr(text: string): Parsed<Cidr> {
+  const c = parseIp4Prefix(text);
+  if (c !== null) return ok(makeCidr(c.ip, c.prefix));
+  // Not one: say which part is wrong.
   const s = text.trim();
   const slash = s.indexOf('/');
   if (slash < 0) return fail(`${show(text)} needs a prefix length, like ${parseIp4(s) !== null ? s : '10.1.0.10'}/24`);
   const ip = parseIp(s.slice(0, slash));
   if (!ip.ok) return fail(`${show(text)}: ${ip.error}`);
-  const p = s.slice(slash + 1);
-  if (!/^\d{1,2}$/.test(p) || Number(p) > 32) return fail(`${show(text)}: the prefix length must be 0..32, not ${show(p)}`);
-  return ok(makeCidr(ip.value, Number(p)));
+  return fail(`${show(text)}: the prefix length must be 0..32, not ${show(s.slice(slash + 1))}`);
 }
 
 export function makeCidr(ip: Ip4, prefix: number): Cidr {

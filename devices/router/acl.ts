@@ -14,7 +14,7 @@
  * them when it permits, and never when it denies.
  * A compiled list is typed arrays with per-rule hit counters; matching allocates nothing.
  */
-import { type Ip4, ip4ToString, parseIp4, prefixToMask, u16, u32 } from '../wire/bytes.js';
+import { type Ip4, ip4ToString, parseIp4, parseIp4Prefix, prefixToMask, u16, u32 } from '../wire/bytes.js';
 
 export interface AclRule {
   action: 'permit' | 'deny';
@@ -80,13 +80,11 @@ function addressSpec(words: string[], i: number, what: string): { ip: Ip4; mask:
     if (ip === null) throw new AclSyntaxError(`${what}: "host" needs an address`);
     return { ip, mask: 0xffffffff, next: i + 2 };
   }
-  const slash = w.indexOf('/');
-  if (slash >= 0) {
-    const ip = parseIp4(w.slice(0, slash));
-    const len = Number(w.slice(slash + 1));
-    if (ip === null || !Number.isInteger(len) || len < 0 || len > 32) throw new AclSyntaxError(`${what}: bad prefix ${w}`);
-    const mask = prefixToMask(len);
-    return { ip: (ip & mask) >>> 0, mask, next: i + 1 };
+  if (w.includes('/')) {
+    const p = parseIp4Prefix(w);
+    if (p === null) throw new AclSyntaxError(`${what}: bad prefix ${w}`);
+    const mask = prefixToMask(p.prefix);
+    return { ip: (p.ip & mask) >>> 0, mask, next: i + 1 };
   }
   const ip = parseIp4(w);
   if (ip === null) throw new AclSyntaxError(`${what}: bad address ${w}`);

@@ -6,12 +6,12 @@
  * a DHCP server and relay on UDP port 67, NAT through the stack's pre/post-routing hooks,
  * standard and extended ACLs in and out of interfaces, and show-able state.
  *
- *   const r1 = createRouter(engine, {
+ *   const r1 = createRouter(engine, {          // addresses as values (Ip4, Ip4Prefix), as lab/build.ts passes them
  *     name: 'r1', lab: 'office',
- *     interfaces: [{ name: 'g0/0', ip: '192.168.145.20/24' }, { name: 'g0/2.20', vlan: 20, ip: '10.2.0.1/24' }],
- *     routes: [{ to: '0.0.0.0/0', via: '192.168.145.2' }],
- *     dhcpServer: { pools: [{ interface: 'g0/2.20', range: '10.2.0.100-10.2.0.199', gateway: '10.2.0.1', lease: 3600 }] },
- *     dhcpRelay: { 'g0/1': ['10.9.0.5'] },
+ *     interfaces: [{ name: 'g0/0', ip: { ip: 0xc0a89114, prefix: 24 } }, { name: 'g0/2.20', vlan: 20, ip: { ip: 0x0a020001, prefix: 24 } }],
+ *     routes: [{ to: { ip: 0, prefix: 0 }, via: 0xc0a89102 }],
+ *     dhcpServer: { pools: [{ interface: 'g0/2.20', range: { start: 0x0a020064, end: 0x0a0200c7 }, leaseNs: 3600e9 }] },
+ *     dhcpRelay: { 'g0/1': [0x0a090005] },
  *     nat: { inside: ['g0/1'], outside: 'g0/0', overload: true },
  *     acls: { BLOCK: ['deny icmp any host 10.2.0.10', 'permit ip any any'] },
  *   });
@@ -28,7 +28,7 @@ import type { Engine } from '../engine/engine.js';
 import { Port } from '../engine/port.js';
 import { IpStack } from '../stack/index.js';
 import type { IpHooks, IpInterface, RxInfo, UdpOwner, UdpSocket } from '../stack/index.js';
-import { type Ip4, type Mac, checksum, ip4ToString, macToString, parseIp4, parseMac, prefixToMask, put16, putMac, u16 } from '../wire/bytes.js';
+import { type Ip4, type Ip4Prefix, type Mac, checksum, ip4ToString, macToString, prefixToMask, put16, putMac, u16 } from '../wire/bytes.js';
 import { ARP_LENGTH, ARP_REPLY, ARP_REQUEST, arpOp, arpSenderIp, arpSenderMac, arpTargetIp, encodeArp } from '../wire/arp.js';
 import { BOOTREPLY, BOOTREQUEST, DHCP_CLIENT_PORT, DHCP_SERVER_PORT } from '../wire/dhcp.js';
 import { ETHERTYPE, ETH_MIN_FRAME } from '../wire/ethernet.js';
@@ -50,18 +50,25 @@ export { Nat, TupleIndex, NAT_DEFAULT_TIMEOUTS, NAT_PASS, NAT_TRANSLATED, NAT_DR
 export type { NatOptions, NatStatic, NatStats, NatTimeouts, NatTranslation } from './nat.js';
 
 // ---------------------------------------------------------------- configuration
+// Values, not text: the lab file's parsers (lab/units.ts) and the IOS console read what users write.
+
+/** An inclusive range of addresses. */
+export interface RouterAddressRange {
+  start: Ip4;
+  end: Ip4;
+}
 
 export interface RouterInterfaceConfig {
   /** `g0/1`, or `g0/2.20` for a sub-interface of g0/2. */
   name: string;
-  /** `10.1.0.1/24`; absent: no address ("unassigned"). */
-  ip?: string;
+  /** The address and its prefix; absent: no address ("unassigned"). */
+  ip?: Ip4Prefix;
   /** More addresses (`ip address ... secondary`). */
-  secondary?: readonly string[];
+  secondary?: readonly Ip4Prefix[];
   /** 802.1Q VLAN of a sub-interface; default: the number after the dot. */
   vlan?: number;
   /** Default: stableMac(lab, node, physical interface); sub-interfaces share their port's MAC, as IOS. */
-  mac?: string;
+  mac?: Mac;
   /** `shutdown`. */
   shutdown?: boolean;
   mtu?: number;
@@ -71,10 +78,10 @@ export interface RouterInterfaceConfig {
 }
 
 export interface RouterRouteConfig {
-  /** `10.0.0.0/8`, `0.0.0.0/0`. */
-  to: string;
+  /** The destination (host bits are ignored). */
+  to: Ip4Prefix;
   /** Next hop address. */
-  via?: string;
+  via?: Ip4;
   /** Out of this interface (with `via` too: a fully specified route). */
   iface?: string;
   /** Administrative distance (IOS: static 1); a floating static route has a higher one. */
@@ -86,18 +93,18 @@ export interface RouterDhcpPoolConfig {
   name?: string;
   /** Serve the clients on this interface; the pool's subnet is the interface's. */
   interface?: string;
-  /** Or serve relayed clients of this subnet (`10.20.0.0/24`), chosen by the relay's giaddr. */
-  network?: string;
-  /** `10.2.0.100-10.2.0.199`; default: the whole subnet. */
-  range?: string;
-  /** Addresses or `a-b` ranges never leased (`ip dhcp excluded-address`). */
-  excluded?: readonly string[];
-  gateway?: string;
-  dns?: readonly string[];
+  /** Or serve relayed clients of this subnet, chosen by the relay's giaddr. */
+  network?: Ip4Prefix;
+  /** Default: the whole subnet. */
+  range?: RouterAddressRange;
+  /** Ranges never leased (`ip dhcp excluded-address`). */
+  excluded?: readonly RouterAddressRange[];
+  gateway?: Ip4;
+  dns?: readonly Ip4[];
   domain?: string;
-  /** Seconds; default 86400. */
-  lease?: number;
-  reservations?: readonly { ip: string; node?: string; mac?: string; clientId?: string }[];
+  /** Default one day. */
+  leaseNs?: number;
+  reservations?: readonly { ip: Ip4; node?: string; mac?: Mac; clientId?: string }[];
 }
 
 export interface RouterNatConfig {
@@ -106,7 +113,7 @@ export interface RouterNatConfig {
   /** PAT onto the outside interface's primary address. */
   overload?: boolean;
   /** Static one-to-one entries (`ip nat inside source static LOCAL GLOBAL`). */
-  static?: readonly { inside: string; outside: string }[];
+  static?: readonly NatStatic[];
   maxEntries?: number;
   timeouts?: Partial<NatTimeouts>;
 }
@@ -119,7 +126,7 @@ export interface RouterConfig {
   routes?: readonly RouterRouteConfig[];
   dhcpServer?: { pools: readonly RouterDhcpPoolConfig[] };
   /** Per interface, the DHCP servers its clients' broadcasts go to (`ip helper-address`). */
-  dhcpRelay?: Readonly<Record<string, readonly string[] | string>>;
+  dhcpRelay?: Readonly<Record<string, readonly Ip4[]>>;
   nat?: RouterNatConfig;
   /** Access lists by name (numbers 1-99 and 1300-1999 are standard lists). */
   acls?: Readonly<Record<string, readonly (string | AclRule)[]>>;
@@ -164,29 +171,9 @@ const TAG_NAT_EXPIRY = 1;
 /** IOS ARP timeout. */
 const IOS_ARP_REACHABLE_NS = 4 * 3600e9;
 
-function parseCidr(s: string, what: string): { ip: Ip4; prefix: number } {
-  const m = /^\s*([0-9.]+)\s*\/\s*(\d{1,2})\s*$/.exec(s);
-  const ip = m ? parseIp4(m[1]!) : null;
-  const prefix = m ? Number(m[2]) : -1;
-  if (ip === null || !(prefix >= 0 && prefix <= 32)) throw new Error(`${what}: "${s}" is not an address/prefix`);
-  return { ip, prefix };
-}
-function parseAddr(s: string, what: string): Ip4 {
-  const ip = parseIp4(s);
-  if (ip === null) throw new Error(`${what}: "${s}" is not an IPv4 address`);
-  return ip;
-}
-function parseRange(s: string, what: string): [Ip4, Ip4] {
-  const parts = s.split('-');
-  if (parts.length === 1) {
-    const ip = parseAddr(parts[0]!, what);
-    return [ip, ip];
-  }
-  if (parts.length !== 2) throw new Error(`${what}: "${s}" is not a range a-b`);
-  const a = parseAddr(parts[0]!, what);
-  const b = parseAddr(parts[1]!, what);
-  if (a > b) throw new Error(`${what}: "${s}" ends before it starts`);
-  return [a, b];
+function rangeOf(r: RouterAddressRange, what: string): [Ip4, Ip4] {
+  if (r.start > r.end) throw new Error(`${what}: ${ip4ToString(r.start)}-${ip4ToString(r.end)} ends before it starts`);
+  return [r.start, r.end];
 }
 
 /** Sub-interface names are `<port>.<number>`. */
@@ -202,7 +189,6 @@ export class Router implements Device, IpHooks, UdpOwner {
   readonly name: string;
   readonly ports: Port[] = [];
   readonly stack: IpStack;
-  readonly config: RouterConfig;
   running = false;
 
   readonly acls = new Map<string, Acl>();
@@ -233,7 +219,6 @@ export class Router implements Device, IpHooks, UdpOwner {
     config: RouterConfig,
   ) {
     this.name = config.name;
-    this.config = config;
     const lab = config.lab ?? 'lab';
     this.stack = new IpStack(engine, { name: config.name, forwarding: true, defaultTtl: 255, arp: { reachableNs: IOS_ARP_REACHABLE_NS } });
     this.ipId = engine.rng.below(65536);
@@ -251,7 +236,7 @@ export class Router implements Device, IpHooks, UdpOwner {
       const port = new Port(this, pname, this.ports.length);
       this.ports.push(port);
       const d = byName.get(pname);
-      const mac = d?.mac !== undefined ? this.parseMacOrThrow(d.mac, pname) : stableMac(lab, this.name, pname);
+      const mac = d?.mac ?? stableMac(lab, this.name, pname);
       const iface = this.stack.addInterface(port, { mac, ...(d?.mtu !== undefined ? { mtu: d.mtu } : {}) });
       this.configureAddresses(iface, d);
       if (d?.shutdown) this.setShutdown(pname, true);
@@ -263,7 +248,7 @@ export class Router implements Device, IpHooks, UdpOwner {
       const parent = this.stack.interface(pname)!;
       const vlan = d.vlan ?? Number(d.name.slice(pname.length + 1));
       if (!Number.isInteger(vlan) || vlan < 1 || vlan > 4094) throw new Error(`router ${this.name}: ${d.name}: no VLAN id (set vlan:)`);
-      const mac = d.mac !== undefined ? this.parseMacOrThrow(d.mac, d.name) : parent.mac;
+      const mac = d.mac ?? parent.mac;
       const iface = this.stack.addInterface(port, { name: d.name, mac, vlan, ...(d.mtu !== undefined ? { mtu: d.mtu } : {}) });
       this.configureAddresses(iface, d);
       if (d.shutdown || this.adminDown.has(pname)) {
@@ -294,9 +279,7 @@ export class Router implements Device, IpHooks, UdpOwner {
     for (const r of config.routes ?? []) this.addRoute(r);
 
     for (const [ifName, targets] of Object.entries(config.dhcpRelay ?? {})) {
-      const iface = this.ifaceOrThrow(ifName, 'dhcp-relay');
-      const list = typeof targets === 'string' ? [targets] : targets;
-      this.relayTo[iface.index] = list.map((t) => parseAddr(t, `dhcp-relay ${ifName}`));
+      this.relayTo[this.ifaceOrThrow(ifName, 'dhcp-relay').index] = [...targets];
     }
 
     this.dhcp = config.dhcpServer ? new DhcpServer(config.dhcpServer.pools.map((p, i) => this.poolConfig(p, i))) : null;
@@ -310,10 +293,7 @@ export class Router implements Device, IpHooks, UdpOwner {
         if (iface === outside) throw new Error(`router ${this.name}: nat: ${name} cannot be inside and outside`);
         this.natRole[iface.index] = 1;
       }
-      const statics: NatStatic[] = (natCfg.static ?? []).map((s) => ({
-        inside: parseAddr(s.inside, 'nat static inside'),
-        outside: parseAddr(s.outside, 'nat static outside'),
-      }));
+      const statics: NatStatic[] = (natCfg.static ?? []).map((s) => ({ inside: s.inside, outside: s.outside }));
       this.natOutside = outside;
       if (statics.length > 0) this.natAliasPort = outside.port;
       this.nat = new Nat({
@@ -326,12 +306,6 @@ export class Router implements Device, IpHooks, UdpOwner {
       this.nat = null;
     }
     this.updateHooks();
-  }
-
-  private parseMacOrThrow(s: string, iface: string): Mac {
-    const mac = parseMac(s);
-    if (mac === null) throw new Error(`router ${this.name}: ${iface}: "${s}" is not a MAC address`);
-    return mac;
   }
 
   private ifaceOrThrow(name: string, what: string): IpInterface {
@@ -349,8 +323,8 @@ export class Router implements Device, IpHooks, UdpOwner {
   private configureAddresses(iface: IpInterface, d: RouterInterfaceConfig | undefined): void {
     if (!d) return;
     const list: { ip: Ip4; prefix: number }[] = [];
-    if (d.ip !== undefined) list.push(parseCidr(d.ip, `router ${this.name} ${d.name}`));
-    for (const s of d.secondary ?? []) list.push(parseCidr(s, `router ${this.name} ${d.name} secondary`));
+    if (d.ip !== undefined) list.push({ ip: d.ip.ip, prefix: d.ip.prefix });
+    for (const s of d.secondary ?? []) list.push({ ip: s.ip, prefix: s.prefix });
     if (list.length > 0) this.stack.setAddresses(iface, list);
   }
 
@@ -358,7 +332,7 @@ export class Router implements Device, IpHooks, UdpOwner {
     const what = `router ${this.name}: dhcp pool ${p.name ?? p.interface ?? i + 1}`;
     let network: Ip4;
     let prefix: number;
-    let gateway: Ip4 | undefined = p.gateway !== undefined ? parseAddr(p.gateway, `${what} gateway`) : undefined;
+    let gateway: Ip4 | undefined = p.gateway;
     if (p.interface !== undefined) {
       const iface = this.ifaceOrThrow(p.interface, what);
       const a = iface.addresses[0];
@@ -368,17 +342,17 @@ export class Router implements Device, IpHooks, UdpOwner {
       // Clients of an interface pool route through the router unless told otherwise.
       gateway ??= a.ip;
     } else if (p.network !== undefined) {
-      ({ ip: network, prefix } = parseCidr(p.network, what));
+      ({ ip: network, prefix } = p.network);
     } else {
       throw new Error(`${what}: give interface: or network:`);
     }
     const mask = prefixToMask(prefix);
     network = (network & mask) >>> 0;
-    const [rangeStart, rangeEnd] = p.range !== undefined ? parseRange(p.range, what) : [network + 1, ((network | ~mask) >>> 0) - 1];
+    const [rangeStart, rangeEnd] = p.range !== undefined ? rangeOf(p.range, what) : [network + 1, ((network | ~mask) >>> 0) - 1];
     const reservations: DhcpReservation[] = (p.reservations ?? []).map((r) => ({
-      ip: parseAddr(r.ip, `${what} reservation`),
+      ip: r.ip,
       ...(r.node !== undefined ? { node: r.node } : {}),
-      ...(r.mac !== undefined ? { mac: this.parseMacOrThrow(r.mac, `${what} reservation`) } : {}),
+      ...(r.mac !== undefined ? { mac: r.mac } : {}),
       ...(r.clientId !== undefined ? { clientId: r.clientId.replace(/[^0-9a-f]/gi, '').toLowerCase() } : {}),
     }));
     return {
@@ -388,11 +362,11 @@ export class Router implements Device, IpHooks, UdpOwner {
       prefix,
       rangeStart,
       rangeEnd,
-      excluded: (p.excluded ?? []).map((e) => parseRange(e, `${what} excluded`)),
+      excluded: (p.excluded ?? []).map((e) => rangeOf(e, `${what} excluded`)),
       ...(gateway !== undefined ? { gateway } : {}),
-      ...(p.dns ? { dns: p.dns.map((d) => parseAddr(d, `${what} dns`)) } : {}),
+      ...(p.dns ? { dns: [...p.dns] } : {}),
       ...(p.domain !== undefined ? { domain: p.domain } : {}),
-      ...(p.lease !== undefined ? { leaseSeconds: p.lease } : {}),
+      ...(p.leaseNs !== undefined ? { leaseSeconds: Math.round(p.leaseNs / 1e9) } : {}),
       reservations,
     };
   }
@@ -483,9 +457,9 @@ export class Router implements Device, IpHooks, UdpOwner {
   // ---------------------------------------------------------------- configuration changes (console)
 
   /** `ip address` / `no ip address` (null). */
-  setAddress(ifName: string, cidr: string | null): void {
+  setAddress(ifName: string, address: Ip4Prefix | null): void {
     const iface = this.ifaceOrThrow(ifName, 'ip address');
-    this.stack.setAddresses(iface, cidr === null ? [] : [parseCidr(cidr, `${ifName} ip address`)]);
+    this.stack.setAddresses(iface, address === null ? [] : [{ ip: address.ip, prefix: address.prefix }]);
     if (this.nat !== null && iface === this.natOutside && this.nat.overloadAddress !== null) {
       this.nat.overloadAddress = iface.addresses[0]?.ip ?? null;
     }
@@ -511,10 +485,11 @@ export class Router implements Device, IpHooks, UdpOwner {
 
   /** `ip route`. */
   addRoute(r: RouterRouteConfig): void {
-    const { ip, prefix } = parseCidr(r.to, `router ${this.name} route`);
-    const via = r.via !== undefined ? parseAddr(r.via, `router ${this.name} route ${r.to} via`) : undefined;
-    const iface = r.iface !== undefined ? this.ifaceOrThrow(r.iface, `route ${r.to}`) : undefined;
-    if (via === undefined && iface === undefined) throw new Error(`router ${this.name}: route ${r.to}: give via: or iface:`);
+    const { ip, prefix } = r.to;
+    const via = r.via;
+    const to = `${ip4ToString((ip & prefixToMask(prefix)) >>> 0)}/${prefix}`;
+    const iface = r.iface !== undefined ? this.ifaceOrThrow(r.iface, `route ${to}`) : undefined;
+    if (via === undefined && iface === undefined) throw new Error(`router ${this.name}: route ${to}: give via: or iface:`);
     this.stack.addRoute({
       prefix: ip,
       prefixLength: prefix,
@@ -525,9 +500,8 @@ export class Router implements Device, IpHooks, UdpOwner {
   }
 
   /** `no ip route`; returns how many routes went. */
-  removeRoute(to: string, via?: string): number {
-    const { ip, prefix } = parseCidr(to, `router ${this.name} route`);
-    return this.stack.removeRoute(ip, prefix, via !== undefined ? parseAddr(via, 'route via') : undefined);
+  removeRoute(to: Ip4Prefix, via?: Ip4): number {
+    return this.stack.removeRoute(to.ip, to.prefix, via);
   }
 
   /** `ip access-group NAME in|out` (null removes). */
@@ -722,10 +696,10 @@ export class Router implements Device, IpHooks, UdpOwner {
 
   /** `show ip arp`: own addresses (age "-") and neighbours. */
   arp(): RouterArpRow[] {
-    const rows: RouterArpRow[] = [];
+    const rows: (RouterArpRow & { address: Ip4 })[] = [];
     for (const i of this.stack.interfaces) {
       if (!i.up) continue;
-      for (const a of i.addresses) rows.push({ ip: ip4ToString(a.ip), ageMin: null, mac: macToString(i.mac), iface: i.name });
+      for (const a of i.addresses) rows.push({ address: a.ip, ip: ip4ToString(a.ip), ageMin: null, mac: macToString(i.mac), iface: i.name });
     }
     const now = this.engine.now;
     for (const r of this.stack.arpTable()) {
@@ -733,9 +707,10 @@ export class Router implements Device, IpHooks, UdpOwner {
       // request is "stale" to the Linux-like stack but as fresh as any to IOS.
       const e = this.stack.interface(r.iface)!.arp.get(r.ip)!;
       const since = Math.max(e.confirmedNs, e.touchedNs);
-      rows.push({ ip: ip4ToString(r.ip), ageMin: Math.floor((now - since) / 60e9), mac: r.mac < 0 ? null : macToString(r.mac), iface: r.iface });
+      rows.push({ address: r.ip, ip: ip4ToString(r.ip), ageMin: Math.floor((now - since) / 60e9), mac: r.mac < 0 ? null : macToString(r.mac), iface: r.iface });
     }
-    return rows.sort((x, y) => (parseIp4(x.ip)! - parseIp4(y.ip)!) || x.iface.localeCompare(y.iface));
+    rows.sort((x, y) => x.address - y.address || x.iface.localeCompare(y.iface));
+    return rows.map(({ address: _, ...row }) => row);
   }
 
   /** `show ip dhcp binding`. */
@@ -785,12 +760,9 @@ export class Router implements Device, IpHooks, UdpOwner {
   }
 
   /** `ip dhcp pool` and `ip helper-address` changes on a running router; leases of pools that stay are kept. */
-  reconfigureDhcp(pools: readonly RouterDhcpPoolConfig[], relay: Readonly<Record<string, readonly string[] | string>>): void {
+  reconfigureDhcp(pools: readonly RouterDhcpPoolConfig[], relay: Readonly<Record<string, readonly Ip4[]>>): void {
     const relayTo: Ip4[][] = this.stack.interfaces.map(() => []);
-    for (const [ifName, targets] of Object.entries(relay)) {
-      const iface = this.ifaceOrThrow(ifName, 'dhcp-relay');
-      relayTo[iface.index] = (typeof targets === 'string' ? [targets] : targets).map((t) => parseAddr(t, `dhcp-relay ${ifName}`));
-    }
+    for (const [ifName, targets] of Object.entries(relay)) relayTo[this.ifaceOrThrow(ifName, 'dhcp-relay').index] = [...targets];
     const server = pools.length ? new DhcpServer(pools.map((p, i) => this.poolConfig(p, i))) : null;
     const leases = this.exportLeases();
     if (server) server.importLeases(leases, this.engine.now);
@@ -820,7 +792,7 @@ export class Router implements Device, IpHooks, UdpOwner {
         if (iface === outside) throw new Error(`router ${this.name}: nat: ${name} cannot be inside and outside`);
         this.natRole[iface.index] = 1;
       }
-      const statics: NatStatic[] = (natCfg.static ?? []).map((s) => ({ inside: parseAddr(s.inside, 'nat static inside'), outside: parseAddr(s.outside, 'nat static outside') }));
+      const statics: NatStatic[] = (natCfg.static ?? []).map((s) => ({ inside: s.inside, outside: s.outside }));
       this.natOutside = outside;
       if (statics.length > 0) this.natAliasPort = outside.port;
       nat = new Nat({

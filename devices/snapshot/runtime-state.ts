@@ -20,6 +20,7 @@ import type { LabRuntime, RuntimeEvent } from '../lab/runtime.js';
 import type { Lab } from '../lab/schema.js';
 import { type EncodedGraph, type ExternalRef, type GraphData, SnapshotError, decodeGraph, encodeGraph, reachableFrom } from './graph.js';
 import { labRegistry } from './registry.js';
+import { upgradeRestoredDevice } from './upgrade-configs.js';
 
 export { SnapshotError } from './graph.js';
 
@@ -154,6 +155,7 @@ export function restoreRuntime(rt: LabRuntime, state: RuntimeState, lab: Lab): R
     (engine as { epochNs: bigint }).epochNs = BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(engine.now));
     if (rt.status === 'running') engine.start();
   }
+  for (const name of rt.nodeNames()) upgradeRestoredDevice(rt.node(name));
   // The real-world endpoints start over in the restored lab: their timers and flows were not recorded.
   for (const d of endpoints(rt).values()) {
     if (d.running) d.stop();

@@ -67,8 +67,8 @@ export interface SwitchOptions {
   stpVersion?: 'rstp' | 'stp';
   /** Bridge MAC (the bridge id's address); port n uses this address plus n + 1. */
   mac?: Mac;
-  /** MAC address aging time in seconds (default 300; 0 never ages). */
-  macAging?: number;
+  /** MAC address aging time in ns (default 300 s; 0 never ages). */
+  macAgingNs?: number;
   /** Most addresses the MAC table holds (default 8192); beyond it new addresses are not learned. */
   macTableMax?: number;
 }
@@ -263,9 +263,9 @@ export class Switch implements Device, StpHost {
       throw new Error(`${opts.name}: bridge priority ${this.stpPriority} is not 0-61440 in steps of 4096`);
     }
     this.stpVersion = opts.stpVersion ?? 'rstp';
-    const aging = opts.macAging ?? 300;
-    if (!(aging >= 0)) throw new Error(`${opts.name}: MAC aging ${aging} is negative`);
-    this.agingNs = aging === 0 ? Infinity : aging * SECOND;
+    const aging = opts.macAgingNs ?? 300 * SECOND;
+    if (!(aging >= 0)) throw new Error(`${opts.name}: MAC aging ${aging / SECOND} s is negative`);
+    this.agingNs = aging === 0 ? Infinity : aging;
     this.table = new MacTable(opts.macTableMax ?? 8192);
     this.configs = names.map((name) => normalizePortConfig(name, opts.interfaces?.[name] ?? {}));
     this.fwd = new Uint8Array(this.n);

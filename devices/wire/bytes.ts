@@ -78,6 +78,31 @@ export function parseIp4(s: string): Ip4 | null {
   }
   return v >>> 0;
 }
+/** An address with a prefix length: an interface's address (host bits set) or a subnet. */
+export interface Ip4Prefix {
+  ip: Ip4;
+  prefix: number;
+}
+const PREFIX_LENGTH_RE = /^\d{1,2}$/;
+/**
+ * Parses `10.0.0.1/24` (a dotted quad, `/`, a prefix length 0..32; host bits may be set); null
+ * when it is not one. The one parser of this notation: lab/units.ts words its failures for users.
+ */
+export function parseIp4Prefix(s: string): Ip4Prefix | null {
+  const t = s.trim();
+  const slash = t.indexOf('/');
+  if (slash < 0) return null;
+  const ip = parseIp4(t.slice(0, slash));
+  const len = t.slice(slash + 1);
+  if (ip === null || !PREFIX_LENGTH_RE.test(len) || Number(len) > 32) return null;
+  return { ip, prefix: Number(len) };
+}
+/** `10.0.0.0/24`, or a bare address as its /32 (what a filter matches); null when it is neither. */
+export function parseIp4OrPrefix(s: string): Ip4Prefix | null {
+  if (s.includes('/')) return parseIp4Prefix(s);
+  const ip = parseIp4(s);
+  return ip === null ? null : { ip, prefix: 32 };
+}
 export function prefixToMask(len: number): Ip4 {
   return len === 0 ? 0 : (0xffff_ffff << (32 - len)) >>> 0;
 }

@@ -5,10 +5,10 @@
  * engine's delivery queue, IPv4 input, the echo responder and reply demultiplexing.
  */
 import { Engine, Link } from '../../devices/engine/index.js';
-import { Host } from '../../devices/host/index.js';
 import type { EchoOwner, EchoSocket } from '../../devices/stack/index.js';
 import { parseIp4 } from '../../devices/wire/bytes.js';
 import type { Figure } from './run.js';
+import { hostFrom } from '../helpers/devices.js';
 
 class Volley implements EchoOwner {
   replies = 0;
@@ -24,8 +24,8 @@ class Volley implements EchoOwner {
 
 function pingRoundTripsPerSecond(seconds: number): number {
   const engine = new Engine({ mode: 'virtual' });
-  const a = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
-  const b = new Host(engine, { name: 'b', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
+  const a = hostFrom(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
+  const b = hostFrom(engine, { name: 'b', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
   new Link(engine, 'a-b', a.port(), b.port());
   a.start();
   b.start();

@@ -9,13 +9,14 @@
  * incremental checksum, a copy of the frame with new MACs, and the send.
  */
 import { Engine, Link, Port, type FrameSink } from '../../devices/engine/index.js';
-import { createRouter, type Router } from '../../devices/router/index.js';
+import type { Router } from '../../devices/router/index.js';
 import { ARP_REPLY, ARP_REQUEST, arpOp, arpSenderIp, arpSenderMac, arpTargetIp, buildArpFrame } from '../../devices/wire/arp.js';
 import { type Ip4, parseIp4, put16, putMac, u16 } from '../../devices/wire/bytes.js';
 import { ETHERTYPE } from '../../devices/wire/ethernet.js';
 import { encodeIpv4 } from '../../devices/wire/ipv4.js';
 import { encodeUdp } from '../../devices/wire/udp.js';
 import type { Figure } from './run.js';
+import { routerFrom } from '../helpers/devices.js';
 
 const ROUTERS = 10;
 const SRC_MAC = 0x02000000aa01;
@@ -65,7 +66,7 @@ function chain(): { engine: Engine; routers: Router[]; src: Source; dst: Sink } 
     const left = k === 1 ? '10.0.0.1/24' : `10.100.${k - 1}.2/30`;
     const right = k === ROUTERS ? '10.200.0.1/24' : `10.100.${k}.1/30`;
     routers.push(
-      createRouter(engine, {
+      routerFrom(engine, {
         name: `r${k}`,
         lab: 'bench',
         interfaces: [

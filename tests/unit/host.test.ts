@@ -6,6 +6,7 @@ import { type Ip4, parseIp4 } from '../../devices/wire/bytes.js';
 import { ETHERTYPE } from '../../devices/wire/ethernet.js';
 import { ARP_REQUEST, decodeArp } from '../../devices/wire/arp.js';
 import { decodeIpv4 } from '../../devices/wire/ipv4.js';
+import { hostFrom } from '../helpers/devices.js';
 
 const ip = (s: string): Ip4 => parseIp4(s)!;
 
@@ -32,8 +33,8 @@ function run<T extends { isDone: boolean }>(engine: Engine, op: T): T {
 
 function twoHosts(opts: { delayNs?: number; services?: boolean } = {}): { engine: Engine; a: Host; b: Host; link: Link } {
   const engine = new Engine({ seed: 3 });
-  const a = new Host(engine, { name: 'pc1', lab: 't', interfaces: { eth0: { ip: '10.0.0.1/24', gateway: '10.0.0.254' } } });
-  const b = new Host(engine, {
+  const a = hostFrom(engine, { name: 'pc1', lab: 't', interfaces: { eth0: { ip: '10.0.0.1/24', gateway: '10.0.0.254' } } });
+  const b = hostFrom(engine, {
     name: 'pc2',
     lab: 't',
     interfaces: { eth0: { ip: '10.0.0.2/24' } },
@@ -167,8 +168,8 @@ describe('Host addressing', () => {
 
   it('start announces static addresses; stop forgets the ARP cache and cancels timers', () => {
     const engine = new Engine();
-    const a = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
-    const b = new Host(engine, { name: 'b', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
+    const a = hostFrom(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
+    const b = hostFrom(engine, { name: 'b', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
     new Link(engine, 'l', a.port(), b.port());
     const frames = sniff(a);
     a.start();
@@ -262,7 +263,7 @@ describe('Host services', () => {
 
   it('a hosts-table name needs no DNS', () => {
     const engine = new Engine();
-    const a = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } }, hosts: { me: '10.0.0.1' } });
+    const a = hostFrom(engine, { name: 'a', interfaces: { eth0: { ip: '10.0.0.1/24' } }, hosts: { me: '10.0.0.1' } });
     a.start();
     const ping = a.ping('me', { count: 1 });
     engine.runUntilCondition(() => ping.isDone, 10e9);

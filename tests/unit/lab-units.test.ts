@@ -21,7 +21,8 @@ import {
   parseSubnet,
   subnetsOverlap,
 } from '../../devices/lab/units.js';
-import { parseIp4 } from '../../devices/wire/bytes.js';
+import { parseIp4, parseIp4OrPrefix, parseIp4Prefix } from '../../devices/wire/bytes.js';
+import { compileFilter } from '../../server/trace.js';
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
   if (!r.ok) throw new Error(r.error);
@@ -140,5 +141,36 @@ describe('addresses', () => {
     expect(value(parseMacAddress('02-00-00-AA-BB-01'))).toBe(0x02_00_00_aa_bb_01);
     expect(error(parseMacAddress('01:00:5e:00:00:01'))).toContain('group (multicast)');
     expect(error(parseMacAddress('02:00:00:aa:bb'))).toContain('is not a MAC address');
+  });
+});
+
+describe('the one CIDR parser (wire) and its readers', () => {
+  it('reads an address with a prefix length, or nothing', () => {
+    expect(parseIp4Prefix('10.1.0.10/24')).toEqual({ ip: 0x0a01000a, prefix: 24 });
+    expect(parseIp4Prefix(' 0.0.0.0/0 ')).toEqual({ ip: 0, prefix: 0 });
+    for (const bad of ['10.1.0.10', '10.1.0.10/33', '10.1.0.10/', '10.1.0/24', '10.1.0.10/ 24', '010.1.0.10/24', '10.1.0.10/24/1']) {
+      expect(parseIp4Prefix(bad), bad).toBeNull();
+    }
+    expect(parseIp4OrPrefix('10.1.0.10')).toEqual({ ip: 0x0a01000a, prefix: 32 });
+    expect(parseIp4OrPrefix('10.1.0.0/16')).toEqual({ ip: 0x0a010000, prefix: 16 });
+    expect(parseIp4OrPrefix('02:00:00:00:00:01')).toBeNull();
+  });
+
+  it('accepts exactly what units.ts accepts, and units.ts says why the rest is wrong', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4().map((a) => `${a}/${a.length % 40}`), fc.string({ maxLength: 20 })), (text) => {
+        const wire = parseIp4Prefix(text);
+        const worded = parseCidr(text);
+        expect(worded.ok).toBe(wire !== null);
+        if (worded.ok) expect({ ip: worded.value.ip, prefix: worded.value.prefix }).toEqual(wire);
+      }),
+    );
+  });
+
+  it('the server trace filter takes an address, a subnet or a MAC', () => {
+    expect(compileFilter({ address: '10.1.2.3/16' })).toMatchObject({ ok: true, filter: { ip: 0x0a010000, ipMask: 0xffff0000, mac: -1 } });
+    expect(compileFilter({ address: '10.1.2.3' })).toMatchObject({ ok: true, filter: { ip: 0x0a010203, ipMask: 0xffffffff } });
+    expect(compileFilter({ address: '02:00:00:00:00:01' })).toMatchObject({ ok: true, filter: { ip: -1, mac: 0x020000000001 } });
+    expect(compileFilter({ address: '10.1.2.3/40' })).toMatchObject({ ok: false, field: 'filter.address' });
   });
 });

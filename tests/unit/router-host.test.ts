@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, Link, Port, type FrameSink } from '../../devices/engine/index.js';
 import { Host } from '../../devices/host/index.js';
-import { createRouter, type Router } from '../../devices/router/index.js';
+import type { Router } from '../../devices/router/index.js';
 import { ip4ToString } from '../../devices/wire/bytes.js';
+import { hostFrom, routerFrom } from '../helpers/devices.js';
 
 const S = 1e9;
 
@@ -28,16 +29,16 @@ function port(r: Router, name: string): Port {
   return r.ports.find((p) => p.name === name)!;
 }
 function dhcpHost(engine: Engine, name: string): Host {
-  return new Host(engine, { name, lab: 'test', interfaces: { eth0: { ip: 'dhcp' } } });
+  return hostFrom(engine, { name, lab: 'test', interfaces: { eth0: { ip: 'dhcp' } } });
 }
 function staticHost(engine: Engine, name: string, ip: string, gateway: string): Host {
-  return new Host(engine, { name, lab: 'test', interfaces: { eth0: { ip, gateway } } });
+  return hostFrom(engine, { name, lab: 'test', interfaces: { eth0: { ip, gateway } } });
 }
 
 describe('router with hosts', () => {
   it('hosts lease from the router’s pool, with a reservation by node name, and then ping each other through it', () => {
     const engine = new Engine({ mode: 'virtual', seed: 4 });
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       lab: 'test',
       interfaces: [{ name: 'g0/0', ip: '10.1.0.1/24' }, { name: 'g0/1', ip: '10.2.0.1/24' }],
@@ -80,12 +81,12 @@ describe('router with hosts', () => {
 
   it('traceroute through three routers lists each router, from the interface facing the sender', () => {
     const engine = new Engine({ mode: 'virtual', seed: 8 });
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       interfaces: [{ name: 'g0/0', ip: '10.1.0.1/24' }, { name: 'g0/1', ip: '10.12.0.1/30' }],
       routes: [{ to: '0.0.0.0/0', via: '10.12.0.2' }],
     });
-    const r2 = createRouter(engine, {
+    const r2 = routerFrom(engine, {
       name: 'r2',
       interfaces: [{ name: 'g0/0', ip: '10.12.0.2/30' }, { name: 'g0/1', ip: '10.23.0.1/30' }],
       routes: [
@@ -93,7 +94,7 @@ describe('router with hosts', () => {
         { to: '10.3.0.0/24', via: '10.23.0.2' },
       ],
     });
-    const r3 = createRouter(engine, {
+    const r3 = routerFrom(engine, {
       name: 'r3',
       interfaces: [{ name: 'g0/0', ip: '10.23.0.2/30' }, { name: 'g0/1', ip: '10.3.0.1/24' }],
       routes: [{ to: '0.0.0.0/0', via: '10.23.0.1' }],
@@ -113,7 +114,7 @@ describe('router with hosts', () => {
 
   it('relayed DHCP picks the pool by giaddr, and the lease survives a restart of the server router', () => {
     const engine = new Engine({ mode: 'virtual', seed: 6 });
-    const relay = createRouter(engine, {
+    const relay = routerFrom(engine, {
       name: 'relay',
       interfaces: [{ name: 'g0/0', ip: '10.9.0.1/24' }, { name: 'g0/1', ip: '10.1.0.1/24' }],
       dhcpRelay: { 'g0/1': '10.9.0.5' },
@@ -129,7 +130,7 @@ describe('router with hosts', () => {
         ],
       },
     };
-    let server = createRouter(engine, serverCfg);
+    let server = routerFrom(engine, serverCfg);
     const pc = dhcpHost(engine, 'pc1');
     cable(engine, pc.port(), port(relay, 'g0/1'));
     const wan = cable(engine, port(relay, 'g0/0'), port(server, 'g0/0'));
@@ -141,7 +142,7 @@ describe('router with hosts', () => {
     server.stop();
     const saved = JSON.parse(JSON.stringify(server.exportLeases()));
     wan.disconnect();
-    server = createRouter(engine, serverCfg);
+    server = routerFrom(engine, serverCfg);
     cable(engine, port(relay, 'g0/0'), port(server, 'g0/0'));
     expect(server.importLeases(saved)).toBe(1);
     server.start();
@@ -166,15 +167,15 @@ describe('router with hosts', () => {
 
   it('NAT overload: inside hosts ping out, the outside sees one address, and traceroute works through it', () => {
     const engine = new Engine({ mode: 'virtual', seed: 12 });
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       interfaces: [{ name: 'g0/0', ip: '203.0.113.2/24' }, { name: 'g0/1', ip: '10.1.0.1/24' }],
       routes: [{ to: '0.0.0.0/0', via: '203.0.113.1' }],
       dhcpServer: { pools: [{ interface: 'g0/1', range: '10.1.0.100-10.1.0.110', gateway: '10.1.0.1' }] },
       nat: { inside: ['g0/1'], outside: 'g0/0', overload: true },
     });
-    const r2 = createRouter(engine, { name: 'r2', interfaces: [{ name: 'g0/0', ip: '203.0.113.1/24' }, { name: 'g0/1', ip: '198.51.100.1/24' }] });
-    const srv = new Host(engine, { name: 'srv', interfaces: { eth0: { ip: '198.51.100.10/24', gateway: '198.51.100.1' } }, services: { 'udp-echo': true } });
+    const r2 = routerFrom(engine, { name: 'r2', interfaces: [{ name: 'g0/0', ip: '203.0.113.1/24' }, { name: 'g0/1', ip: '198.51.100.1/24' }] });
+    const srv = hostFrom(engine, { name: 'srv', interfaces: { eth0: { ip: '198.51.100.10/24', gateway: '198.51.100.1' } }, services: { 'udp-echo': true } });
     const hub = new Hub(3);
     const in1 = dhcpHost(engine, 'in1');
     const in2 = dhcpHost(engine, 'in2');

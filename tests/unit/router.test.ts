@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Capture, Engine, Link, Port, addTap, type FrameSink } from '../../devices/engine/index.js';
-import { Router, createRouter, type RouterConfig } from '../../devices/router/index.js';
+import { Router } from '../../devices/router/index.js';
 import { IpStack, type EchoOwner, type EchoSocket, type IcmpErrorReport, type RxInfo, type UdpOwner, type UdpSocket } from '../../devices/stack/index.js';
 import { buildArpFrame, ARP_REPLY, ARP_REQUEST, decodeArp } from '../../devices/wire/arp.js';
 import { MAC_BROADCAST, ip4ToString, macAt, parseIp4, putMac, put16, u16, type Ip4, type Mac } from '../../devices/wire/bytes.js';
@@ -29,6 +29,7 @@ import { encodeIpv4 } from '../../devices/wire/ipv4.js';
 import { encodeUdp } from '../../devices/wire/udp.js';
 import { concat } from '../helpers/pcapng.js';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
+import { type RouterText, routerFrom } from '../helpers/devices.js';
 
 const ip = (s: string): Ip4 => parseIp4(s)!;
 const S = 1e9;
@@ -182,10 +183,10 @@ function port(r: Router, name: string): Port {
 }
 
 /** h1 (10.1.0.10) -- g0/0 r1 g0/1 -- h2 (10.2.0.10) */
-function twoSubnets(extra: Partial<RouterConfig> = {}) {
+function twoSubnets(extra: Partial<RouterText> = {}) {
   const engine = new Engine({ mode: 'virtual', seed: 7 });
   const { interfaces: more = [], ...rest } = extra;
-  const r1 = createRouter(engine, {
+  const r1 = routerFrom(engine, {
     name: 'r1',
     ...rest,
     interfaces: [{ name: 'g0/0', ip: '10.1.0.1/24' }, { name: 'g0/1', ip: '10.2.0.1/24' }, ...more],
@@ -274,12 +275,12 @@ describe('router forwarding', () => {
   it('traceroute through three routers shows each hop, then the destination', () => {
     const engine = new Engine({ mode: 'virtual', seed: 3 });
     // h1 10.1.0.0/24 r1 10.12.0.0/30 r2 10.23.0.0/30 r3 10.3.0.0/24 h2
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       interfaces: [{ name: 'g0/0', ip: '10.1.0.1/24' }, { name: 'g0/1', ip: '10.12.0.1/30' }],
       routes: [{ to: '0.0.0.0/0', via: '10.12.0.2' }],
     });
-    const r2 = createRouter(engine, {
+    const r2 = routerFrom(engine, {
       name: 'r2',
       interfaces: [{ name: 'g0/0', ip: '10.12.0.2/30' }, { name: 'g0/1', ip: '10.23.0.1/30' }],
       routes: [
@@ -287,7 +288,7 @@ describe('router forwarding', () => {
         { to: '10.3.0.0/24', via: '10.23.0.2' },
       ],
     });
-    const r3 = createRouter(engine, {
+    const r3 = routerFrom(engine, {
       name: 'r3',
       interfaces: [{ name: 'g0/0', ip: '10.23.0.2/30' }, { name: 'g0/1', ip: '10.3.0.1/24' }],
       routes: [{ to: '0.0.0.0/0', via: '10.23.0.1', iface: 'g0/0' }],
@@ -319,7 +320,7 @@ describe('router forwarding', () => {
 
   it('answers ARP only for the receiving interface’s own addresses', () => {
     const engine = new Engine({ mode: 'virtual' });
-    const r1 = createRouter(engine, { name: 'r1', interfaces: [{ name: 'g0/0', ip: '10.1.0.1/24' }, { name: 'g0/1', ip: '10.2.0.1/24' }] });
+    const r1 = routerFrom(engine, { name: 'r1', interfaces: [{ name: 'g0/0', ip: '10.1.0.1/24' }, { name: 'g0/1', ip: '10.2.0.1/24' }] });
     const probe = new Probe();
     cable(engine, probe.port, port(r1, 'g0/0'));
     r1.start();
@@ -347,7 +348,7 @@ describe('router forwarding', () => {
 
   it('routes between 802.1Q sub-interfaces on one tagged trunk', () => {
     const engine = new Engine({ mode: 'virtual', seed: 5 });
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       interfaces: [
         { name: 'g0/2.20', ip: '10.20.0.1/24' },
@@ -412,12 +413,12 @@ describe('router forwarding', () => {
 
   it('refuses configurations that cannot work, saying why', () => {
     const engine = new Engine();
-    expect(() => createRouter(engine, { name: 'r', interfaces: [{ name: 'g0/0', ip: '10.1.0.1' }] })).toThrow(/address\/prefix/);
-    expect(() => createRouter(engine, { name: 'r', routes: [{ to: '10.0.0.0/8' }] })).toThrow(/via/);
-    expect(() => createRouter(engine, { name: 'r', interfaces: [{ name: 'g0/0', aclIn: 'nope' }] })).toThrow(/not defined/);
-    expect(() => createRouter(engine, { name: 'r', acls: { X: ['allow ip any any'] } })).toThrow(/permit or deny/);
-    expect(() => createRouter(engine, { name: 'r', dhcpServer: { pools: [{ interface: 'g0/1' }] } })).toThrow(/no address/);
-    expect(() => createRouter(engine, { name: 'r', nat: { inside: ['g0/1'], outside: 'g0/9' } })).toThrow(/no interface g0\/9/);
+    expect(() => routerFrom(engine, { name: 'r', interfaces: [{ name: 'g0/0', ip: '10.1.0.1' }] })).toThrow(/needs a prefix length/);
+    expect(() => routerFrom(engine, { name: 'r', routes: [{ to: '10.0.0.0/8' }] })).toThrow(/via/);
+    expect(() => routerFrom(engine, { name: 'r', interfaces: [{ name: 'g0/0', aclIn: 'nope' }] })).toThrow(/not defined/);
+    expect(() => routerFrom(engine, { name: 'r', acls: { X: ['allow ip any any'] } })).toThrow(/permit or deny/);
+    expect(() => routerFrom(engine, { name: 'r', dhcpServer: { pools: [{ interface: 'g0/1' }] } })).toThrow(/no address/);
+    expect(() => routerFrom(engine, { name: 'r', nat: { inside: ['g0/1'], outside: 'g0/9' } })).toThrow(/no interface g0\/9/);
   });
 });
 
@@ -449,7 +450,7 @@ describe('router access lists', () => {
 
   it('an outbound standard list passes only the listed source, with the implicit deny', () => {
     const engine = new Engine({ mode: 'virtual' });
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       interfaces: [
         { name: 'g0/0', ip: '10.1.0.1/24' },
@@ -483,9 +484,9 @@ describe('router access lists', () => {
 
 // ---------------------------------------------------------------- DHCP
 
-function dhcpLab(pool: Partial<NonNullable<RouterConfig['dhcpServer']>['pools'][number]>, clients: DhcpTestClient[]) {
+function dhcpLab(pool: Partial<NonNullable<RouterText['dhcpServer']>['pools'][number]>, clients: DhcpTestClient[]) {
   const engine = new Engine({ mode: 'virtual', seed: 11 });
-  const r1 = createRouter(engine, {
+  const r1 = routerFrom(engine, {
     name: 'r1',
     interfaces: [{ name: 'g0/1', ip: '10.1.0.1/24' }],
     dhcpServer: { pools: [{ interface: 'g0/1', range: '10.1.0.100-10.1.0.199', gateway: '10.1.0.1', dns: ['10.1.0.1'], domain: 'lab.test', lease: 3600, ...pool }] },
@@ -500,12 +501,12 @@ function dhcpLab(pool: Partial<NonNullable<RouterConfig['dhcpServer']>['pools'][
 /** clients -- g0/1 (and g0/2.30, tagged) relay g0/0 -- 10.9.0.0/24 -- g0/0 server */
 function relayLab() {
   const engine = new Engine({ mode: 'virtual', seed: 2 });
-  const relay = createRouter(engine, {
+  const relay = routerFrom(engine, {
     name: 'relay',
     interfaces: [{ name: 'g0/0', ip: '10.9.0.1/24' }, { name: 'g0/1', ip: '10.1.0.1/24' }, { name: 'g0/2.30', ip: '10.3.0.1/24' }],
     dhcpRelay: { 'g0/1': ['10.9.0.5'], 'g0/2.30': '10.9.0.5' },
   });
-  const server = createRouter(engine, {
+  const server = routerFrom(engine, {
     name: 'server',
     interfaces: [{ name: 'g0/0', ip: '10.9.0.5/24' }],
     routes: [
@@ -622,13 +623,13 @@ describe('router DHCP server', () => {
   it('keeps leases over a restart through exportLeases/importLeases', () => {
     const c1 = new DhcpTestClient(0x020000000001, 'pc1');
     const c2 = new DhcpTestClient(0x020000000002);
-    const cfg: RouterConfig = {
+    const cfg: RouterText = {
       name: 'r1',
       interfaces: [{ name: 'g0/1', ip: '10.1.0.1/24' }],
       dhcpServer: { pools: [{ interface: 'g0/1', range: '10.1.0.100-10.1.0.199', lease: 3600 }] },
     };
     const engine = new Engine({ mode: 'virtual' });
-    const r1 = createRouter(engine, cfg);
+    const r1 = routerFrom(engine, cfg);
     const hub = new Hub(3);
     cable(engine, hub.ports[0]!, port(r1, 'g0/1'));
     cable(engine, hub.ports[1]!, c1.port);
@@ -642,7 +643,7 @@ describe('router DHCP server', () => {
     const saved = JSON.parse(JSON.stringify(r1.exportLeases()));
     // A new node with the same configuration, as a lab restart makes.
     const hub2 = new Hub(3);
-    const r1b = createRouter(engine, cfg);
+    const r1b = routerFrom(engine, cfg);
     cable(engine, hub2.ports[0]!, port(r1b, 'g0/1'));
     hub.ports[1]!.link!.disconnect();
     hub.ports[2]!.link!.disconnect();
@@ -688,16 +689,16 @@ class VlanShim implements FrameSink {
 /**
  * in1, in2 (10.1.0.0/24) -- g0/1 r1 (NAT) g0/0 203.0.113.2 -- g0/0 r2 g0/1 -- srv 198.51.100.10
  */
-function natLab(nat: Partial<NonNullable<RouterConfig['nat']>> = {}) {
+function natLab(nat: Partial<NonNullable<RouterText['nat']>> = {}) {
   const engine = new Engine({ mode: 'virtual', seed: 9 });
-  const r1 = createRouter(engine, {
+  const r1 = routerFrom(engine, {
     name: 'r1',
     interfaces: [{ name: 'g0/0', ip: '203.0.113.2/24' }, { name: 'g0/1', ip: '10.1.0.1/24' }],
     routes: [{ to: '0.0.0.0/0', via: '203.0.113.1' }],
     nat: { inside: ['g0/1'], outside: 'g0/0', overload: true, ...nat },
   });
   // r2 knows nothing of 10.1.0.0/24: only translated traffic can come back.
-  const r2 = createRouter(engine, {
+  const r2 = routerFrom(engine, {
     name: 'r2',
     interfaces: [{ name: 'g0/0', ip: '203.0.113.1/24' }, { name: 'g0/1', ip: '198.51.100.1/24' }],
   });

@@ -4,13 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine, Link, Port, type FrameSink } from '../../devices/engine/index.js';
-import { Host } from '../../devices/host/index.js';
 import { IpStack, type IcmpErrorReport, type IpHooks, type IpInterface, type RxInfo, type UdpOwner, type UdpSocket } from '../../devices/stack/index.js';
 import { type Ip4, checksum, ip4ToString, parseIp4, put16, put32, u16 } from '../../devices/wire/bytes.js';
 import { ETHERTYPE, buildEthernetFrame, popVlanTag, pushVlanTag } from '../../devices/wire/ethernet.js';
 import { IPPROTO, buildIpv4Packet, decodeIpv4 } from '../../devices/wire/ipv4.js';
 import { echoRequest } from '../../devices/wire/icmp.js';
 import { udpFillChecksum } from '../../devices/wire/udp.js';
+import { hostFrom, prefix } from '../helpers/devices.js';
 
 const ip = (s: string): Ip4 => parseIp4(s)!;
 
@@ -24,8 +24,7 @@ class Router implements FrameSink {
       const port = new Port(this, `g0/${i}`, i);
       this.ports.push(port);
       const iface = this.stack.addInterface(port, { mac: 0x02aa00000000 + name.charCodeAt(1) * 256 + i });
-      const [addr, len] = a.split('/');
-      this.stack.setAddresses(iface, [{ ip: ip(addr!), prefix: Number(len) }]);
+      this.stack.setAddresses(iface, [prefix(a)]);
     });
   }
   onFrame(port: Port, frame: Uint8Array): void {
@@ -49,8 +48,8 @@ function sniff(port: Port): Uint8Array[] {
 /** a (10.1.0.10) -- r1 (10.1.0.1 | 10.3.0.1) -- r2 (10.3.0.2 | 10.2.0.1) -- b (10.2.0.20) */
 function chain(opts: { r1Hooks?: IpHooks } = {}) {
   const engine = new Engine({ seed: 11 });
-  const a = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } } });
-  const b = new Host(engine, { name: 'b', interfaces: { eth0: { ip: '10.2.0.20/24', gateway: '10.2.0.1' } }, services: { 'udp-echo': true } });
+  const a = hostFrom(engine, { name: 'a', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } } });
+  const b = hostFrom(engine, { name: 'b', interfaces: { eth0: { ip: '10.2.0.20/24', gateway: '10.2.0.1' } }, services: { 'udp-echo': true } });
   const r1 = new Router(engine, 'r1', ['10.1.0.1/24', '10.3.0.1/24'], opts.r1Hooks);
   const r2 = new Router(engine, 'r2', ['10.3.0.2/24', '10.2.0.1/24']);
   r1.stack.addRoute({ prefix: ip('10.2.0.0'), prefixLength: 16, via: ip('10.3.0.2') });
@@ -261,8 +260,8 @@ describe('802.1Q sub-interfaces', () => {
     expect([s10.name, s20.name]).toEqual(['g0/2.10', 'g0/2.20']);
     r.stack.setAddresses(s10, [{ ip: ip('10.10.0.1'), prefix: 24 }]);
     r.stack.setAddresses(s20, [{ ip: ip('10.20.0.1'), prefix: 24 }]);
-    const a = new Host(engine, { name: 'a', interfaces: { eth0: { ip: '10.10.0.5/24', gateway: '10.10.0.1' } } });
-    const b = new Host(engine, { name: 'b', interfaces: { eth0: { ip: '10.20.0.5/24', gateway: '10.20.0.1' } } });
+    const a = hostFrom(engine, { name: 'a', interfaces: { eth0: { ip: '10.10.0.5/24', gateway: '10.10.0.1' } } });
+    const b = hostFrom(engine, { name: 'b', interfaces: { eth0: { ip: '10.20.0.5/24', gateway: '10.20.0.1' } } });
     new Link(engine, 'a', a.port(), sw.v10);
     new Link(engine, 'b', b.port(), sw.v20);
     new Link(engine, 't', r.port, sw.trunk);

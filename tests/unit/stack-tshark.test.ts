@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Capture, Engine, Link, Port, type FrameSink } from '../../devices/engine/index.js';
-import { Host } from '../../devices/host/index.js';
 import { IpStack, type UdpOwner } from '../../devices/stack/index.js';
 import { type Ip4, MAC_BROADCAST, parseIp4, prefixToMask } from '../../devices/wire/bytes.js';
 import {
@@ -29,6 +28,7 @@ import { ARP_REPLY, ARP_REQUEST, buildArpFrame, decodeArp } from '../../devices/
 import { decodeUdp, encodeUdp } from '../../devices/wire/udp.js';
 import { concat } from '../helpers/pcapng.js';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
+import { hostFrom } from '../helpers/devices.js';
 
 const ip = (s: string): Ip4 => parseIp4(s)!;
 const tshark = tsharkAvailable();
@@ -114,14 +114,14 @@ function scenario(): { files: Map<string, Uint8Array>; frames: number } {
       captures.set(link.id, { cap: c, chunks });
     },
   };
-  const a = new Host(engine, { name: 'a', lab: 'x', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } }, dns: ['10.2.0.20'] });
-  const b = new Host(engine, {
+  const a = hostFrom(engine, { name: 'a', lab: 'x', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } }, dns: ['10.2.0.20'] });
+  const b = hostFrom(engine, {
     name: 'b',
     lab: 'x',
     interfaces: { eth0: { ip: '10.2.0.20/24', gateway: '10.2.0.1' } },
     services: { 'udp-echo': true, dns: { records: { 'www.lab': '10.2.0.20' } } },
   });
-  const c = new Host(engine, { name: 'c', lab: 'x', interfaces: { eth0: { ip: 'dhcp' } } });
+  const c = hostFrom(engine, { name: 'c', lab: 'x', interfaces: { eth0: { ip: 'dhcp' } } });
   const r = new RouterBox(engine);
   const sw = new Tagger();
   const srv = new MiniDhcpServer();

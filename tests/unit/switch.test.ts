@@ -155,7 +155,7 @@ describe('switch: learning, flooding, filtering', () => {
   });
 
   it('keeps an address that is still talking, and honours a custom aging time', () => {
-    const { engine, sw, hosts } = lab(2, { macAging: 10 });
+    const { engine, sw, hosts } = lab(2, { macAgingNs: 10 * SECOND });
     for (let t = 0; t < 30; t += 5) {
       hosts[0]!.send(frame(MAC_BROADCAST, A));
       engine.runUntil((t + 5) * SECOND);

@@ -8,14 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Capture, Engine, Link, type Impairments } from '../../devices/engine/index.js';
-import { Host } from '../../devices/host/index.js';
-import { createRouter } from '../../devices/router/index.js';
 import { HttpGet, HttpServer, TcpConnectCheck, TcpEchoServer, httpCheckVerdict } from '../../devices/services/index.js';
 import { attachTcp } from '../../devices/stack/tcp-ip.js';
 import type { TcpErrorCode, TcpLayer, TcpSocket, TcpSocketOwner } from '../../devices/stack/tcp.js';
 import { parseIp4 } from '../../devices/wire/bytes.js';
 import { concat } from '../helpers/pcapng.js';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
+import { hostFrom, routerFrom } from '../helpers/devices.js';
 
 const tshark = tsharkAvailable();
 
@@ -24,8 +23,8 @@ const ip = (s: string) => parseIp4(s)!;
 /** pc1 10.0.0.1 and pc2 10.0.0.2 on one cable, each with TCP attached. */
 function twoHosts(imp?: Impairments) {
   const engine = new Engine({ seed: 21 });
-  const pc1 = new Host(engine, { name: 'pc1', lab: 't', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
-  const pc2 = new Host(engine, { name: 'pc2', lab: 't', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
+  const pc1 = hostFrom(engine, { name: 'pc1', lab: 't', interfaces: { eth0: { ip: '10.0.0.1/24' } } });
+  const pc2 = hostFrom(engine, { name: 'pc2', lab: 't', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
   const link = new Link(engine, 'pc1-pc2', pc1.port('eth0'), pc2.port('eth0'), imp);
   const tcp1 = attachTcp(pc1.stack);
   const tcp2 = attachTcp(pc2.stack);
@@ -251,8 +250,8 @@ describe('tcp connect check', () => {
   it('fails at once when the peer has no TCP at all (ICMP protocol unreachable)', () => {
     // Hosts all have TCP now; a router's own stack does not.
     const engine = new Engine({ seed: 4 });
-    const r1 = createRouter(engine, { name: 'r1', interfaces: [{ name: 'g0/0', ip: '10.0.0.1/24' }] });
-    const pc2 = new Host(engine, { name: 'pc2', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
+    const r1 = routerFrom(engine, { name: 'r1', interfaces: [{ name: 'g0/0', ip: '10.0.0.1/24' }] });
+    const pc2 = hostFrom(engine, { name: 'pc2', interfaces: { eth0: { ip: '10.0.0.2/24' } } });
     new Link(engine, 'l', r1.ports[0]!, pc2.port('eth0'));
     const tcp2 = pc2.tcp;
     r1.start();
@@ -266,9 +265,9 @@ describe('tcp connect check', () => {
 describe('TCP through a router', () => {
   it('discovers a smaller path MTU from ICMP fragmentation-needed and completes the transfer', () => {
     const engine = new Engine({ seed: 8 });
-    const pc1 = new Host(engine, { name: 'pc1', lab: 'p', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } } });
-    const pc2 = new Host(engine, { name: 'pc2', lab: 'p', interfaces: { eth0: { ip: '10.2.0.10/24', gateway: '10.2.0.1', mtu: 1000 } } });
-    const r1 = createRouter(engine, {
+    const pc1 = hostFrom(engine, { name: 'pc1', lab: 'p', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } } });
+    const pc2 = hostFrom(engine, { name: 'pc2', lab: 'p', interfaces: { eth0: { ip: '10.2.0.10/24', gateway: '10.2.0.1', mtu: 1000 } } });
+    const r1 = routerFrom(engine, {
       name: 'r1',
       lab: 'p',
       interfaces: [
@@ -297,10 +296,10 @@ describe('TCP through a router', () => {
 
   it('lowers the MSS when a router on the path sends fragmentation-needed', () => {
     const engine = new Engine({ seed: 9 });
-    const pc1 = new Host(engine, { name: 'pc1', lab: 'q', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } } });
-    const pc2 = new Host(engine, { name: 'pc2', lab: 'q', interfaces: { eth0: { ip: '10.2.0.10/24', gateway: '10.2.0.1' } } });
+    const pc1 = hostFrom(engine, { name: 'pc1', lab: 'q', interfaces: { eth0: { ip: '10.1.0.10/24', gateway: '10.1.0.1' } } });
+    const pc2 = hostFrom(engine, { name: 'pc2', lab: 'q', interfaces: { eth0: { ip: '10.2.0.10/24', gateway: '10.2.0.1' } } });
     // The router's link to pc2 has a small MTU that neither host knows about.
-    const r1 = createRouter(engine, {
+    const r1 = routerFrom(engine, {
       name: 'r1',
       lab: 'q',
       interfaces: [

@@ -15,7 +15,8 @@
  * fragment is only `ip` (the decoder does not look into fragments). Compiling gives a predicate over trace records, or
  * an error with the position it was found at.
  */
-import { P, type StoredRecord, parseIpv4 as ipNumber } from './records.js';
+import { parseIp4OrPrefix } from '../../../devices/wire/bytes.js';
+import { P, type StoredRecord } from './records.js';
 
 export type Predicate = (r: StoredRecord) => boolean;
 export type CompiledFilter = { ok: true; test: Predicate | null } | { ok: false; error: string; at: number };
@@ -163,13 +164,11 @@ function valueMatcher(name: string, def: FieldDef, op: string, tok: Tok): Matche
   }
   switch (def.kind) {
     case 'ip': {
-      const slash = text.indexOf('/');
-      const ip = ipNumber(slash < 0 ? text : text.slice(0, slash));
-      const prefix = slash < 0 ? 32 : /^\d{1,2}$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : -1;
-      if (ip < 0 || prefix < 0 || prefix > 32) throw bad('an IPv4 address or subnet (10.0.0.1, 10.0.0.0/24)');
+      const subnet = parseIp4OrPrefix(text);
+      if (subnet === null) throw bad('an IPv4 address or subnet (10.0.0.1, 10.0.0.0/24)');
       if (op !== '==') throw new FilterSyntaxError(`${name} compares with == or !=`, tok.at);
-      const size = 2 ** (32 - prefix);
-      const base = Math.floor(ip / size) * size;
+      const size = 2 ** (32 - subnet.prefix);
+      const base = Math.floor(subnet.ip / size) * size;
       return (v) => typeof v === 'number' && v >= base && v < base + size;
     }
     case 'mac': {

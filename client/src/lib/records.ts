@@ -5,6 +5,7 @@
  * someone opens the frame. Tens of thousands of records then cost the garbage collector one
  * object each instead of fifteen, which keeps its pauses short while frames pour in.
  */
+import { parseIp4 } from '../../../devices/wire/bytes.js';
 import type { Layer, TraceRecord } from '../../../contract/index.js';
 
 export const P = {
@@ -77,17 +78,9 @@ export interface StoredRecord {
   serviceVlan: number;
 }
 
+/** A decoded address field as a number; -1 when there is none. */
 export function parseIpv4(s: unknown): number {
-  if (typeof s !== 'string') return -1;
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return -1;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const b = Number(m[i]);
-    if (b > 255) return -1;
-    n = n * 256 + b;
-  }
-  return n;
+  return typeof s === 'string' ? (parseIp4(s) ?? -1) : -1;
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : -1);

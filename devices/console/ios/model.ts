@@ -13,12 +13,10 @@
 import type { DhcpPoolSpec, ReservationSpec, RouterNodeSpec, SwitchNodeSpec } from '../../lab/schema.js';
 import { LAB_DEFAULTS, RouterInterfaceSchema, SwitchInterfaceSchema, SwitchNodeSchema } from '../../lab/schema.js';
 import { formatDuration, parseCidr, parseDuration, parseIpRange, parseSubnet } from '../../lab/units.js';
-import { type Ip4, ip4ToString, parseIp4, prefixToMask } from '../../wire/bytes.js';
+import { type Ip4, type Ip4Prefix, ip4ToString, parseIp4, prefixToMask } from '../../wire/bytes.js';
 
-export interface Addr {
-  ip: Ip4;
-  prefix: number;
-}
+/** An interface address or a route's destination: what the router takes (see wire/bytes.ts). */
+export type Addr = Ip4Prefix;
 
 export interface RouterIfaceModel {
   /** lab.yaml's name: `g0/1`, `g0/1.20`. */

@@ -3,13 +3,25 @@
  * is touched, with the device's own configuration methods, so learned state (ARP, MAC tables,
  * DHCP leases, NAT sessions where NAT did not change) survives a configuration command.
  */
-import type { Router, RouterDhcpPoolConfig, RouterNatConfig } from '../../router/index.js';
+import type { Router, RouterAddressRange, RouterDhcpPoolConfig, RouterNatConfig } from '../../router/index.js';
 import type { Switch } from '../../switch/index.js';
-import { ip4ToString, parseMac } from '../../wire/bytes.js';
+import { type Ip4, type Mac, ip4ToString, parseIp4, parseMac } from '../../wire/bytes.js';
 import { type RouterModel, type SwitchModel, formatAddr, natSpec, networkOf, sameSubnet } from './model.js';
 
 const ip = ip4ToString;
 const json = (v: unknown) => JSON.stringify(v);
+
+/** A reservation keeps the file's text (the running configuration is the file's shape); the device takes values. */
+function reservationIp(text: string): Ip4 {
+  const v = parseIp4(text);
+  if (v === null) throw new Error(`dhcp reservation: ${JSON.stringify(text)} is not an IPv4 address`);
+  return v;
+}
+function reservationMac(text: string): Mac {
+  const v = parseMac(text);
+  if (v === null) throw new Error(`dhcp reservation: ${JSON.stringify(text)} is not a MAC address`);
+  return v;
+}
 
 /** The DHCP server's pools as the device takes them. */
 export function devicePools(m: RouterModel): RouterDhcpPoolConfig[] {
@@ -19,33 +31,39 @@ export function devicePools(m: RouterModel): RouterDhcpPoolConfig[] {
     const served = m.interfaces.find((i) => i.ip !== null && sameSubnet(i.ip, p.network!) && (i.parent === null || i.vlan !== null));
     const net = networkOf(p.network);
     const mask = p.network.prefix === 0 ? 0 : (0xffffffff << (32 - p.network.prefix)) >>> 0;
-    const excluded = m.excluded.filter((e) => ((e.start & mask) >>> 0) === net && ((e.end & mask) >>> 0) === net).map((e) => `${ip(e.start)}-${ip(e.end)}`);
-    for (const g of p.gateways.slice(0, 1)) excluded.push(ip(g));
+    const excluded: RouterAddressRange[] = m.excluded
+      .filter((e) => ((e.start & mask) >>> 0) === net && ((e.end & mask) >>> 0) === net)
+      .map((e) => ({ start: e.start, end: e.end }));
+    for (const g of p.gateways.slice(0, 1)) excluded.push({ start: g, end: g });
     out.push({
       name: p.name,
-      ...(served ? { interface: served.name } : { network: `${ip(net)}/${p.network.prefix}` }),
-      ...(p.range ? { range: `${ip(p.range.start)}-${ip(p.range.end)}` } : {}),
+      ...(served ? { interface: served.name } : { network: { ip: net, prefix: p.network.prefix } }),
+      ...(p.range ? { range: { start: p.range.start, end: p.range.end } } : {}),
       excluded,
-      ...(p.gateways.length ? { gateway: ip(p.gateways[0]!) } : {}),
-      dns: p.dns.map(ip),
+      ...(p.gateways.length ? { gateway: p.gateways[0]! } : {}),
+      dns: [...p.dns],
       ...(p.domain ? { domain: p.domain } : {}),
-      ...(p.leaseNs !== null ? { lease: Math.round(p.leaseNs / 1e9) } : {}),
-      reservations: p.reservations.map((r) => ({ ip: r.ip, ...(r.mac !== undefined ? { mac: r.mac } : {}), ...(r.node !== undefined ? { node: r.node } : {}) })),
+      ...(p.leaseNs !== null ? { leaseNs: p.leaseNs } : {}),
+      reservations: p.reservations.map((r) => ({
+        ip: reservationIp(r.ip),
+        ...(r.mac !== undefined ? { mac: reservationMac(r.mac) } : {}),
+        ...(r.node !== undefined ? { node: r.node } : {}),
+      })),
     });
   }
   return out;
 }
 
-export function deviceRelay(m: RouterModel): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const i of m.interfaces) if (i.helpers.length && (i.parent === null || i.vlan !== null)) out[i.name] = i.helpers.map(ip);
+export function deviceRelay(m: RouterModel): Record<string, Ip4[]> {
+  const out: Record<string, Ip4[]> = {};
+  for (const i of m.interfaces) if (i.helpers.length && (i.parent === null || i.vlan !== null)) out[i.name] = [...i.helpers];
   return out;
 }
 
 export function deviceNat(m: RouterModel): RouterNatConfig | null {
   const spec = natSpec(m, []);
   if (!spec) return null;
-  return { inside: spec.inside, outside: spec.outside, overload: spec.overload ?? true, static: spec.static ?? [] };
+  return { inside: spec.inside, outside: spec.outside, overload: spec.overload ?? true, static: m.natStatic.map((s) => ({ inside: s.inside, outside: s.outside })) };
 }
 
 /** Whether the interface exists on the device (a sub-interface exists once it has its VLAN). */
@@ -64,7 +82,7 @@ export function reconcileRouter(r: Router, prev: RouterModel, next: RouterModel)
     const p = before.get(i.name);
     const wasIp = p?.ip ? formatAddr(p.ip) : null;
     const nowIp = i.ip ? formatAddr(i.ip) : null;
-    if (wasIp !== nowIp || p === undefined) r.setAddress(i.name, nowIp);
+    if (wasIp !== nowIp || p === undefined) r.setAddress(i.name, i.ip ? { ip: i.ip.ip, prefix: i.ip.prefix } : null);
     if ((p?.shutdown ?? false) !== i.shutdown || p === undefined) r.setShutdown(i.name, i.shutdown);
     if (i.parent === null && (p?.mac ?? null) !== (i.mac ?? null)) {
       const iface = r.stack.interface(i.name)!;
@@ -103,8 +121,8 @@ export function reconcileRouter(r: Router, prev: RouterModel, next: RouterModel)
     if (prevKeys.has(key(x)) && r.routes().some((rt) => rt.prefix === `${ip(networkOf(x.prefix))}/${x.prefix.prefix}`)) continue;
     if (x.iface !== null && !onDevice(r, x.iface)) continue;
     r.addRoute({
-      to: `${ip(networkOf(x.prefix))}/${x.prefix.prefix}`,
-      ...(x.via !== null ? { via: ip(x.via) } : {}),
+      to: { ip: networkOf(x.prefix), prefix: x.prefix.prefix },
+      ...(x.via !== null ? { via: x.via } : {}),
       ...(x.iface !== null ? { iface: x.iface } : {}),
       ...(x.distance !== null ? { distance: x.distance } : {}),
     });

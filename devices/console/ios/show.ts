@@ -4,7 +4,7 @@
 import type { Router } from '../../router/index.js';
 import type { Switch } from '../../switch/index.js';
 import type { Engine } from '../../engine/engine.js';
-import { type Ip4, ip4ToString, parseIp4, prefixToMask } from '../../wire/bytes.js';
+import { type Ip4, ip4ToString, parseIp4Prefix, prefixToMask } from '../../wire/bytes.js';
 import { ciscoMac } from './render.js';
 import { longName, shortName } from './names.js';
 import { type DeviceModel, type RouterModel, type SwitchModel, defaultVlanName } from './model.js';
@@ -65,9 +65,7 @@ export function showIpRoute(r: Router): string {
   const up = new Set(r.interfaces().filter((i) => i.status === 'up').map((i) => i.name));
   for (const row of r.routes()) {
     if (row.code === 'C' && !up.has(row.iface!)) continue;
-    const [addr, len] = row.prefix.split('/');
-    const net = parseIp4(addr!)!;
-    const prefix = Number(len);
+    const { ip: net, prefix } = parseIp4Prefix(row.prefix)!;
     const isDefault = prefix === 0;
     const code = `${row.code}${isDefault ? '*' : ''}`;
     let text: string;
@@ -79,7 +77,7 @@ export function showIpRoute(r: Router): string {
   }
   for (const i of r.interfaces()) {
     if (i.status !== 'up' || i.ip === 'unassigned') continue;
-    const a = parseIp4(i.ip.split('/')[0]!)!;
+    const a = parseIp4Prefix(i.ip)!.ip;
     lines.push({ code: 'L', net: a, prefix: 32, text: `is directly connected, ${longName(i.name)}` });
   }
   lines.sort((a, b) => a.net - b.net || a.prefix - b.prefix || (a.code === 'L' ? 1 : 0) - (b.code === 'L' ? 1 : 0));
@@ -107,7 +105,8 @@ export function showIpRoute(r: Router): string {
       continue;
     }
     const list = groups.get(item)!;
-    const [major, cp] = item.split('/').map(Number) as [number, number];
+    const cp = classfulPrefix(list[0]!.net);
+    const major = (list[0]!.net & prefixToMask(cp)) >>> 0;
     if (list.length === 1 && list[0]!.prefix === cp) {
       const l = list[0]!;
       out.push(`${l.code.padEnd(6)}${ip(l.net)}/${l.prefix} ${l.text}`);
@@ -216,9 +215,8 @@ export function showDhcpPool(r: Router, m: RouterModel): string {
     out.push(` Pending event                  : none`);
     if (p.network) out.push(` ${u ? 1 : 0} subnet is currently in the pool :`, ` Current index        IP address range                    Leased addresses`);
     if (p.network && u) {
-      const [a, len] = u.network.split('/');
-      const net = parseIp4(a!)!;
-      const size = 2 ** (32 - Number(len));
+      const { ip: net, prefix } = parseIp4Prefix(u.network)!;
+      const size = 2 ** (32 - prefix);
       const first = p.range ? p.range.start : net + 1;
       const last = p.range ? p.range.end : net + size - 2;
       out.push(` ${ip(first).padEnd(21)}${`${ip(first)}      - ${ip(last)}`.padEnd(36)}${u.leased}`);
