@@ -1,5 +1,5 @@
 /**
- * The API of snapshots, clones, export and import (SPEC sections 6 and 7), as routes of the
+ * The API of snapshots, clones, export and import (docs/api.md, Snapshots), as routes of the
  * route table in api.ts (so the OpenAPI document has them too).
  *
  *   GET    /labs/{lab}/snapshots                      the snapshot tree (parent, children, lock, current)

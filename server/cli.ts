@@ -1,5 +1,5 @@
 /**
- * The `wirelab` command line (SPEC section 5). Each command parses its own options and
+ * The `wirelab` command line (docs/cli.md). Each command parses its own options and
  * returns an exit code.
  */
 import { parseArgs } from 'node:util';

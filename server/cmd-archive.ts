@@ -1,6 +1,6 @@
 /**
  * `wirelab export LAB FILE.wlab [--with-snapshots]` and `wirelab import FILE [--as NAME]`
- * (SPEC section 5): .wlab archives, and GNS3 projects (.gns3, .gns3project).
+ * (docs/cli.md): .wlab archives, and GNS3 projects (.gns3, .gns3project).
  */
 import { writeFile, readFile, rename, unlink, stat } from 'node:fs/promises';
 import path from 'node:path';

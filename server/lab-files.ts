@@ -1,6 +1,6 @@
 /**
  * Finding and reading a lab from the command line: LAB is a lab's name in the labs folder, a lab
- * folder, or a lab.yaml path (SPEC section 5).
+ * folder, or a lab.yaml path (docs/cli.md).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Snapshots and clones of the server's labs (SPEC section 7).
+ * Snapshots and clones of the server's labs (docs/behaviour.md).
  *
  * A snapshot of a running lab records its whole runtime (devices/snapshot) beside lab.yaml; one
  * of a stopped lab records lab.yaml and the saved state (DHCP leases). Snapshots form a tree, as

@@ -1,5 +1,5 @@
 /**
- * The lab's PoC checks (SPEC section 5): each check starts programs on the lab's hosts, lets the
+ * The lab's PoC checks (docs/lab-file.md, Checks): each check starts programs on the lab's hosts, lets the
  * lab run until they finish (virtual time: instantly; real time: as long as it takes), and turns
  * what they saw into a pass or a fail with a one-line reason.
  */

@@ -1,5 +1,5 @@
 /**
- * The lab file (SPEC section 2) as zod schemas: `LabFile` (`z.infer`) is the file's own shape.
+ * The lab file (docs/lab-file.md) as zod schemas: `LabFile` (`z.infer`) is the file's own shape.
  *
  * The strings stay as the user wrote them (`30m`, `0.5%`, `10.1.0.10/24`) and nothing is
  * defaulted, so a server that edits a lab (moves a node, adds a link) changes a `LabFile` and

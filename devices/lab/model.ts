@@ -9,7 +9,7 @@ import type { LabFile } from './file-schema.js';
 import type { LabIssue } from './issues.js';
 import type { Cidr, IpPort, IpRange } from './units.js';
 
-/** Defaults the file may leave out (SPEC section 2, VMware's and IOS's own defaults). */
+/** Defaults the file may leave out (docs/lab-file.md, VMware's and IOS's own defaults). */
 export const LAB_DEFAULTS = {
   seed: 1,
   hostInterface: 'eth0',

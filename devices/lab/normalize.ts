@@ -597,7 +597,7 @@ class Normalizer {
   // ------------------------------------------------------------ networks
 
   /**
-   * SPEC: a nat/host-only network without subnet gets "a random free 192.168.X.0/24". Random
+   * A nat/host-only network without subnet gets "a random free 192.168.X.0/24". Random
    * but stable: X comes from a hash of the lab and network names, moved on past subnets the lab
    * already uses, so the network keeps its addresses from one load to the next.
    */

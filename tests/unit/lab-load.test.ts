@@ -17,7 +17,7 @@ import {
 } from '../../devices/lab/index.js';
 import { ip4ToString, parseIp4 } from '../../devices/wire/bytes.js';
 
-/** SPEC section 2's example, verbatim. */
+/** The lab file example the project was specified with, verbatim. */
 const SPEC_EXAMPLE = `wirelab: 1                        # format version; anything else is refused with a clear error
 name: office                      # [a-z0-9][a-z0-9_-]{0,62}; equals the folder name
 description: Two PCs behind a NAT network and a routed branch
@@ -94,7 +94,7 @@ function model(lab: Lab): Omit<Lab, 'file'> {
   return rest;
 }
 
-describe('the SPEC section 2 example', () => {
+describe('the specification's lab file example', () => {
   const lab = load(SPEC_EXAMPLE, 'office');
 
   it('loads as written', () => {
