@@ -41,7 +41,8 @@ import type { IpInterface, RxInfo } from '../stack/types.js';
 import { type Ip4, type Mac, ip4ToString, macAt, onesSum, u16, u32 } from '../wire/bytes.js';
 import { DNS_HEADER_LEN } from '../wire/dns.js';
 import { ICMP_HEADER_LENGTH, ICMP_TYPE, UNREACH, encodeIcmp } from '../wire/icmp.js';
-import { IPPROTO, IPV4_HEADER_LENGTH, Reassembler, ipv4ChecksumOk, ipv4IsFragment } from '../wire/ipv4.js';
+import { IPPROTO, IPV4_HEADER_LENGTH, ipv4ChecksumOk, ipv4IsFragment } from '../wire/ipv4.js';
+import { Reassembler } from '../stack/reassembly.js';
 import { UDP_HEADER_LEN, encodeUdp, udpChecksumOk } from '../wire/udp.js';
 import type { HostSocketError, HostSocketEvents, HostSockets, IcmpEchoSupport } from './host-sockets.js';
 

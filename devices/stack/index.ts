@@ -47,8 +47,14 @@
  * forwarding (NAT sees fragments as they come), multicast group membership (multicast is
  * delivered to sockets like broadcast, never forwarded).
  */
-export { IpStack, LINUX_ARP } from './stack.js';
-export type { ArpConfig, ArpTableRow, IcmpRateLimit, InterfaceInit, StackOptions, StackStats } from './stack.js';
+export { IpStack } from './stack.js';
+export type { InterfaceInit, StackOptions, StackStats } from './stack.js';
+export { ArpNeighbours, LINUX_ARP } from './arp.js';
+export type { ArpConfig, ArpTableRow } from './arp.js';
+export { IcmpErrors } from './icmp-errors.js';
+export type { IcmpRateLimit } from './icmp-errors.js';
+export { Reassembler } from './reassembly.js';
+export type { ReassemblerOptions, ReassemblerStats, ReassemblyEntry } from './reassembly.js';
 export { RouteTable, makeRoute, DISTANCE } from './routes.js';
 export { FrameSlab } from './slab.js';
 export type { RouteInit } from './routes.js';

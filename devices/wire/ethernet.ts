@@ -105,6 +105,24 @@ export function ethPcp(b: Uint8Array, o: number): number {
   return b[o + 14]! >>> 5;
 }
 
+/**
+ * Writes an Ethernet II header at `o`: destination and source MAC, an 802.1Q tag carrying `vid`
+ * (PCP and DEI 0) unless `vid` is negative, then `etherType`. Returns the header length (14 or
+ * 18). The one writer of the header every sender of IP and ARP frames uses; allocates nothing.
+ */
+export function putEthernetHeader(b: Uint8Array, o: number, dst: Mac, src: Mac, vid: number, etherType: number): number {
+  putMac(b, o, dst);
+  putMac(b, o + 6, src);
+  if (vid < 0) {
+    put16(b, o + 12, etherType);
+    return ETH_HEADER_LENGTH;
+  }
+  put16(b, o + 12, ETHERTYPE.VLAN);
+  put16(b, o + 14, vid & 0x0fff);
+  put16(b, o + 16, etherType);
+  return ETH_HEADER_LENGTH + VLAN_TAG_LENGTH;
+}
+
 // ---- decode / encode ----
 
 function llcLength(control: number): number {

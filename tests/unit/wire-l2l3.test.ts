@@ -12,7 +12,6 @@ import {
   IPPROTO,
   PORT_ROLE,
   RFC1812_MAX_QUOTE,
-  Reassembler,
   UNREACH,
   buildArpFrame,
   buildEthernetFrame,
@@ -60,6 +59,7 @@ import {
   toHex,
   type ConfigBpdu,
 } from '../../devices/wire/index.js';
+import { Reassembler } from '../../devices/stack/reassembly.js';
 
 const ip = (s: string): number => parseIp4(s)!;
 const mac = (s: string): number => parseMac(s)!;
