@@ -43,6 +43,11 @@
  * Frames the stack sends are carved from shared slabs (`FrameSlab`): each is a Uint8Array view
  * with its own bytes, possibly at a non-zero byteOffset; never reused, so as immutable as any frame.
  *
+ * Modules: stack.ts (IpStack: interfaces, addresses, receive, forward, send), arp.ts (IPv4
+ * neighbours; IPv6 neighbour discovery will be its sibling), icmp-errors.ts, routes.ts (the route
+ * table and its one lookup, shared with the router's fast path), reassembly.ts, sockets.ts, and
+ * TCP in tcp*.ts.
+ *
  * Not modelled: ICMP redirects, IP options processing (forwarded untouched), reassembly before
  * forwarding (NAT sees fragments as they come), multicast group membership (multicast is
  * delivered to sockets like broadcast, never forwarded).

@@ -119,6 +119,12 @@ function makeAddress(ip: Ip4, prefix: number): IfAddress {
 /**
  * The IPv4 stack of one device. See index.ts for the API in brief. Every per-frame path reads
  * fields in place and allocates only the frame it sends.
+ *
+ * The stack owns its interfaces and addresses and the receive, forward and send paths; the rest
+ * are parts it composes: `arp` (neighbours, arp.ts), `icmpErrors` (icmp-errors.ts), `routes`
+ * (the route table and its one lookup, routes.ts), `reassembler` (reassembly.ts), `udp` and
+ * `echo` (sockets.ts). It is the engine's timer target for all of them (STACK_TIMER), and the
+ * methods its parts call back into are public but marked so.
  */
 export class IpStack implements TimerTarget {
   // Fields read for every frame come first: they share the object's first cache lines, which
@@ -540,7 +546,7 @@ export class IpStack implements TimerTarget {
     st.ipInAddrErrors++;
   }
 
-  /** `dst` is one of our addresses (on an up interface). */
+  /** `dst` is one of our addresses (on an up interface). For the stack's parts. */
   isLocalUnicast(dst: Ip4): boolean {
     if (this.localIndex !== null) return this.localIndex.has(dst);
     if (this.localCount <= 1) return this.localCount === 1 && this.localFirst === dst;
@@ -564,7 +570,7 @@ export class IpStack implements TimerTarget {
     return false;
   }
 
-  /** `dst` is the directed broadcast of a subnet on any of our interfaces. */
+  /** `dst` is the directed broadcast of a subnet on any of our interfaces. For the stack's parts. */
   isDirectedBroadcastAnywhere(dst: Ip4): boolean {
     for (const iface of this.interfaces) if (this.isBroadcastOn(iface, dst)) return true;
     return false;
@@ -772,7 +778,7 @@ export class IpStack implements TimerTarget {
     return { iface, nextHop, src: opts.srcIp ?? this.sourceFor(iface, nextHop), dst, local: false, broadcast };
   }
 
-  /** The address of `iface` on the subnet of `nextHop`, else its primary, else 0. */
+  /** The address of `iface` on the subnet of `nextHop`, else its primary, else 0. For the stack's parts. */
   sourceFor(iface: IpInterface, nextHop: Ip4): Ip4 {
     for (const a of iface.addresses) if (((nextHop & a.mask) >>> 0) === a.network) return a.ip;
     return iface.addresses[0]?.ip ?? 0;
@@ -794,7 +800,7 @@ export class IpStack implements TimerTarget {
     return this.emit(route, frame, total);
   }
 
-  /** n zeroed bytes for a frame to send. */
+  /** n zeroed bytes for a frame to send. For the stack's parts. */
   alloc(n: number): Uint8Array {
     return (this.slab ??= engineSlab(this.engine)).alloc(n);
   }
@@ -927,7 +933,7 @@ export class IpStack implements TimerTarget {
 
   /**
    * Puts `packet` on `iface` to `dstMac`. `frame`, when given, holds `packet` right after room
-   * for the Ethernet header, which is written there; otherwise a frame is made.
+   * for the Ethernet header, which is written there; otherwise a frame is made. For the stack's parts.
    */
   sendFrame(iface: IpInterface, dstMac: Mac, packet: Uint8Array, frame: Uint8Array | null): void {
     const hdr = iface.vlan < 0 ? 14 : 18;
@@ -939,7 +945,7 @@ export class IpStack implements TimerTarget {
     iface.port.send(frame);
   }
 
-  /** `ip` is one of the addresses of `iface` (up). */
+  /** `ip` is one of the addresses of `iface` (up). For the stack's parts. */
   holds(iface: IpInterface, ip: Ip4): boolean {
     // A host's one interface holds all the stack's addresses: no need to read its list.
     if (iface === this.soleIface && this.localIndex === null && this.localCount <= 1) return this.localCount === 1 && this.localFirst === ip;
