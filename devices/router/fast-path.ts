@@ -1,8 +1,8 @@
 /**
  * The router's fast path, in the spirit of IOS CEF: a transit IPv4 datagram whose next hop is
  * already resolved is forwarded straight from the received bytes, with no object decoded and no
- * view made of the received frame: wire's offset readers, the stack's own route lookup, the
- * stack's own ARP cache, one new frame carved from a slab with new MACs and TTL, and
+ * view made of the received frame: offsets, a longest-prefix-match scan of the stack's own route
+ * table, the stack's own ARP cache, one new frame carved from a slab with new MACs and TTL, and
  * the header checksum patched incrementally (RFC 1624).
  *
  * It handles only the plain case and says no to everything else, which then goes to the stack
@@ -17,9 +17,8 @@
  * configuration changes apply at once and there is no cache to invalidate.
  */
 import type { IpInterface, IpStack } from '../stack/index.js';
-import { u16 } from '../wire/bytes.js';
-import { ETHERTYPE, ETH_MIN_FRAME, ethDst, ethType, putEthernetHeader } from '../wire/ethernet.js';
-import { decrementTtl, ipv4ChecksumOk, ipv4Dst, ipv4Src, ipv4TotalLength, ipv4Ttl } from '../wire/ipv4.js';
+import { macAt } from '../wire/bytes.js';
+import { ETHERTYPE, ETH_MIN_FRAME, putEthernetHeader } from '../wire/ethernet.js';
 import { FrameSlab } from '../stack/slab.js';
 
 export class FastPath {
@@ -57,11 +56,11 @@ export class FastPath {
     if (len < 34 || portIndex >= this.untagged.length) return false;
     let off = 14;
     let iface: IpInterface | null = null;
-    const type = ethType(frame, 0);
+    const type = (frame[12]! << 8) | frame[13]!;
     if (type === ETHERTYPE.IPV4) iface = this.untagged[portIndex]!;
     else if (type === ETHERTYPE.VLAN) {
-      if (len < 38 || u16(frame, 16) !== ETHERTYPE.IPV4) return false;
-      const vid = u16(frame, 14) & 0x0fff;
+      if (len < 38 || frame[16] !== 0x08 || frame[17] !== 0x00) return false;
+      const vid = ((frame[14]! & 0x0f) << 8) | frame[15]!;
       off = 18;
       if (vid === 0) iface = this.untagged[portIndex]!;
       else {
@@ -74,14 +73,21 @@ export class FastPath {
         }
       }
     } else return false;
-    if (iface === null || !iface.up || ethDst(frame, 0) !== iface.mac) return false;
+    if (iface === null || !iface.up || macAt(frame, 0) !== iface.mac) return false;
 
     // IPv4 without options, whole, with a good checksum and TTL to spare.
     if (frame[off] !== 0x45) return false;
-    const total = ipv4TotalLength(frame, off);
-    if (total < 20 || off + total > len || !ipv4ChecksumOk(frame, off) || ipv4Ttl(frame, off) <= 1) return false;
-    const src = ipv4Src(frame, off);
-    const dst = ipv4Dst(frame, off);
+    const total = (frame[off + 2]! << 8) | frame[off + 3]!;
+    if (total < 20 || off + total > len) return false;
+    let sum = 0;
+    for (let i = off; i < off + 20; i += 2) sum += (frame[i]! << 8) | frame[i + 1]!;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    if (sum !== 0xffff) return false;
+    const ttl = frame[off + 8]!;
+    if (ttl <= 1) return false;
+    const src = ((frame[off + 12]! << 24) | (frame[off + 13]! << 16) | (frame[off + 14]! << 8) | frame[off + 15]!) >>> 0;
+    const dst = ((frame[off + 16]! << 24) | (frame[off + 17]! << 16) | (frame[off + 18]! << 8) | frame[off + 19]!) >>> 0;
     // Multicast, class E and the limited broadcast, as source or destination, are the stack's.
     if (src === 0 || src >>> 28 >= 0xe || dst >>> 28 >= 0xe) return false;
     const ifs = stack.interfaces;
@@ -113,7 +119,16 @@ export class FastPath {
     else if (total <= 64) for (let i = 0; i < total; i++) out[hdr + i] = frame[off + i]!;
     else out.set(frame.subarray(off, off + total), hdr);
     putEthernetHeader(out, 0, n.mac, egress.mac, egress.vlan, ETHERTYPE.IPV4);
-    decrementTtl(out, hdr);
+    // TTL shares a checksum word with the protocol: HC' = ~(~HC + ~m + m') with m' = m - 0x100.
+    const ip = hdr;
+    out[ip + 8] = ttl - 1;
+    const oldWord = (ttl << 8) | out[ip + 9]!;
+    let c = (~((out[ip + 10]! << 8) | out[ip + 11]!) & 0xffff) + (~oldWord & 0xffff) + (oldWord - 0x100);
+    c = (c & 0xffff) + (c >>> 16);
+    c = (c & 0xffff) + (c >>> 16);
+    c = ~c & 0xffff;
+    out[ip + 10] = c >>> 8;
+    out[ip + 11] = c & 0xff;
 
     const st = stack.stats;
     st.rxFrames++;
