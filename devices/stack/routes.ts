@@ -57,23 +57,24 @@ export class RouteTable {
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
       if (((dst & r.mask) >>> 0) !== r.prefix) continue;
-      if (r.ifIndex >= 0) {
-        const iface = interfaces[r.ifIndex]!;
-        if (!iface.up) continue;
-        this.egress = iface;
-        this.nextHop = r.via !== 0 ? r.via : dst;
-        return r;
-      }
-      // Recursive: the interface is the one whose connected (or interface) route reaches `via`.
-      for (let k = 0; k < routes.length; k++) {
-        const c = routes[k]!;
-        if (c.ifIndex < 0 || c.via !== 0 || ((r.via & c.mask) >>> 0) !== c.prefix) continue;
-        const iface = interfaces[c.ifIndex]!;
-        if (!iface.up) continue;
-        this.egress = iface;
-        this.nextHop = r.via;
-        return r;
-      }
+      // Small on purpose: the router's fast path inlines it, and recursive routes are rare.
+      const iface = r.ifIndex >= 0 ? interfaces[r.ifIndex]! : this.gatewayInterface(r.via, interfaces);
+      if (iface === null || !iface.up) continue;
+      this.egress = iface;
+      this.nextHop = r.via !== 0 ? r.via : dst;
+      return r;
+    }
+    return null;
+  }
+
+  /** For a recursive route: the up interface whose connected (or interface) route reaches `via`, or null. */
+  private gatewayInterface(via: Ip4, interfaces: readonly IpInterface[]): IpInterface | null {
+    const routes = this.routes;
+    for (let k = 0; k < routes.length; k++) {
+      const c = routes[k]!;
+      if (c.ifIndex < 0 || c.via !== 0 || ((via & c.mask) >>> 0) !== c.prefix) continue;
+      const iface = interfaces[c.ifIndex]!;
+      if (iface.up) return iface;
     }
     return null;
   }
