@@ -11,9 +11,9 @@ import { DhcpServer, type DhcpBinding, type DhcpLeaseDatabase, type DhcpPoolConf
 import { IpStack } from '../stack/stack.js';
 import type { UdpOwner, UdpSocket } from '../stack/sockets.js';
 import type { IpInterface, RxInfo } from '../stack/types.js';
-import { type Ip4, type Mac, put16, putMac } from '../wire/bytes.js';
+import type { Ip4, Mac } from '../wire/bytes.js';
 import { BOOTREQUEST, DHCP_SERVER_PORT } from '../wire/dhcp.js';
-import { ETHERTYPE, ETH_MIN_FRAME } from '../wire/ethernet.js';
+import { ETHERTYPE, ETH_MIN_FRAME, putEthernetHeader } from '../wire/ethernet.js';
 import { IPPROTO, encodeIpv4 } from '../wire/ipv4.js';
 import { encodeUdp } from '../wire/udp.js';
 
@@ -92,9 +92,7 @@ export class NetworkDhcp implements Device, UdpOwner {
   private sendUdpFrame(dstMac: Mac, srcIp: Ip4, dstIp: Ip4, srcPort: number, dstPort: number, payload: Uint8Array): void {
     const total = 20 + 8 + payload.length;
     const frame = new Uint8Array(Math.max(ETH_MIN_FRAME, 14 + total));
-    putMac(frame, 0, dstMac);
-    putMac(frame, 6, this.iface.mac);
-    put16(frame, 12, ETHERTYPE.IPV4);
+    putEthernetHeader(frame, 0, dstMac, this.iface.mac, -1, ETHERTYPE.IPV4);
     encodeIpv4({ dscp: 0, ecn: 0, totalLength: total, id: this.ipId, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: IPPROTO.UDP, src: srcIp, dst: dstIp }, frame, 14);
     this.ipId = (this.ipId + 1) & 0xffff;
     encodeUdp({ srcPort, dstPort, payload }, frame, 34, srcIp, dstIp);

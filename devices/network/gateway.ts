@@ -36,7 +36,8 @@ import type { TcpLayer } from '../stack/tcp.js';
 import type { IpInterface } from '../stack/types.js';
 import { type Ip4, type Mac, macAt, u16, u32 } from '../wire/bytes.js';
 import { ICMP_TYPE, UNREACH } from '../wire/icmp.js';
-import { IPPROTO, IPV4_HEADER_LENGTH, Reassembler, ipv4ChecksumOk, ipv4IsFragment } from '../wire/ipv4.js';
+import { IPPROTO, IPV4_HEADER_LENGTH, ipv4ChecksumOk, ipv4IsFragment } from '../wire/ipv4.js';
+import { Reassembler } from '../stack/reassembly.js';
 import {
   EV_ACCEPTED,
   EV_CLOSED,

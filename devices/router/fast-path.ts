@@ -13,13 +13,12 @@
  * errors, ARP resolution and queueing, fragmentation and filtering all stay the stack's job, and
  * the result on the wire is the same bytes the stack would send.
  *
- * The route scan mirrors IpStack's private lookup (sorted table, first usable match, recursive
- * static routes through a connected route); it reads the same Route objects, so configuration
- * changes apply at once and there is no cache to invalidate.
+ * The route is the stack's own lookup (RouteTable.lookup) over the stack's own table, so
+ * configuration changes apply at once and there is no cache to invalidate.
  */
 import type { IpInterface, IpStack } from '../stack/index.js';
 import { macAt } from '../wire/bytes.js';
-import { ETH_MIN_FRAME } from '../wire/ethernet.js';
+import { ETHERTYPE, ETH_MIN_FRAME, putEthernetHeader } from '../wire/ethernet.js';
 import { FrameSlab } from '../stack/slab.js';
 
 export class FastPath {
@@ -58,8 +57,8 @@ export class FastPath {
     let off = 14;
     let iface: IpInterface | null = null;
     const type = (frame[12]! << 8) | frame[13]!;
-    if (type === 0x0800) iface = this.untagged[portIndex]!;
-    else if (type === 0x8100) {
+    if (type === ETHERTYPE.IPV4) iface = this.untagged[portIndex]!;
+    else if (type === ETHERTYPE.VLAN) {
       if (len < 38 || frame[16] !== 0x08 || frame[17] !== 0x00) return false;
       const vid = ((frame[14]! & 0x0f) << 8) | frame[15]!;
       off = 18;
@@ -100,36 +99,16 @@ export class FastPath {
       }
     }
 
-    // Longest prefix match, as IpStack.lookup.
-    const routes = stack.routes.routes;
-    let egress: IpInterface | null = null;
-    let nextHop = 0;
-    scan: for (let i = 0; i < routes.length; i++) {
-      const r = routes[i]!;
-      if (((dst & r.mask) >>> 0) !== r.prefix) continue;
-      if (r.ifIndex >= 0) {
-        const e = ifs[r.ifIndex]!;
-        if (!e.up) continue;
-        egress = e;
-        nextHop = r.via !== 0 ? r.via : dst;
-        break;
-      }
-      for (let k = 0; k < routes.length; k++) {
-        const c = routes[k]!;
-        if (c.ifIndex < 0 || c.via !== 0 || ((r.via & c.mask) >>> 0) !== c.prefix) continue;
-        const e = ifs[c.ifIndex]!;
-        if (!e.up) continue;
-        egress = e;
-        nextHop = r.via;
-        break scan;
-      }
-    }
-    if (egress === null || total > egress.mtu || !egress.port.up) return false;
+    const routes = stack.routes;
+    if (routes.lookup(dst, ifs) === null) return false;
+    const egress = routes.egress!;
+    const nextHop = routes.nextHop;
+    if (total > egress.mtu || !egress.port.up) return false;
 
     // A next hop the stack has resolved and trusts; anything else it handles (and refreshes).
     const n = egress.arp.get(nextHop);
     if (n === undefined) return false;
-    if (n.state !== 'permanent' && (n.state !== 'reachable' || stack.engine.now - n.confirmedNs >= stack.arpConfig.reachableNs)) return false;
+    if (n.state !== 'permanent' && (n.state !== 'reachable' || stack.engine.now - n.confirmedNs >= stack.arp.config.reachableNs)) return false;
 
     const hdr = egress.vlan < 0 ? 14 : 18;
     const outLen = hdr + total < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + total;
@@ -139,33 +118,7 @@ export class FastPath {
     if (hdr === off && len === outLen && (outLen > ETH_MIN_FRAME || this.zeroPadded(frame, off + total))) out.set(frame);
     else if (total <= 64) for (let i = 0; i < total; i++) out[hdr + i] = frame[off + i]!;
     else out.set(frame.subarray(off, off + total), hdr);
-    const mac = n.mac;
-    const hi = Math.floor(mac / 0x1_0000_0000);
-    out[0] = hi >>> 8;
-    out[1] = hi & 0xff;
-    out[2] = mac >>> 24;
-    out[3] = (mac >>> 16) & 0xff;
-    out[4] = (mac >>> 8) & 0xff;
-    out[5] = mac & 0xff;
-    const smac = egress.mac;
-    const shi = Math.floor(smac / 0x1_0000_0000);
-    out[6] = shi >>> 8;
-    out[7] = shi & 0xff;
-    out[8] = smac >>> 24;
-    out[9] = (smac >>> 16) & 0xff;
-    out[10] = (smac >>> 8) & 0xff;
-    out[11] = smac & 0xff;
-    if (hdr === 14) {
-      out[12] = 0x08;
-      out[13] = 0x00;
-    } else {
-      out[12] = 0x81;
-      out[13] = 0x00;
-      out[14] = egress.vlan >>> 8;
-      out[15] = egress.vlan & 0xff;
-      out[16] = 0x08;
-      out[17] = 0x00;
-    }
+    putEthernetHeader(out, 0, n.mac, egress.mac, egress.vlan, ETHERTYPE.IPV4);
     // TTL shares a checksum word with the protocol: HC' = ~(~HC + ~m + m') with m' = m - 0x100.
     const ip = hdr;
     out[ip + 8] = ttl - 1;

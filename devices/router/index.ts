@@ -28,10 +28,10 @@ import type { Engine } from '../engine/engine.js';
 import { Port } from '../engine/port.js';
 import { IpStack } from '../stack/index.js';
 import type { IpHooks, IpInterface, RxInfo, UdpOwner, UdpSocket } from '../stack/index.js';
-import { type Ip4, type Ip4Prefix, type Mac, checksum, ip4ToString, macToString, prefixToMask, put16, putMac, u16 } from '../wire/bytes.js';
+import { type Ip4, type Ip4Prefix, type Mac, checksum, ip4ToString, macToString, prefixToMask, put16, u16 } from '../wire/bytes.js';
 import { ARP_LENGTH, ARP_REPLY, ARP_REQUEST, arpOp, arpSenderIp, arpSenderMac, arpTargetIp, encodeArp } from '../wire/arp.js';
 import { BOOTREPLY, BOOTREQUEST, DHCP_CLIENT_PORT, DHCP_SERVER_PORT } from '../wire/dhcp.js';
-import { ETHERTYPE, ETH_MIN_FRAME } from '../wire/ethernet.js';
+import { ETHERTYPE, ETH_MIN_FRAME, putEthernetHeader } from '../wire/ethernet.js';
 import { ICMP_TYPE, UNREACH } from '../wire/icmp.js';
 import { IPPROTO, encodeIpv4 } from '../wire/ipv4.js';
 import { encodeUdp } from '../wire/udp.js';
@@ -427,14 +427,7 @@ export class Router implements Device, IpHooks, UdpOwner {
     const senderMac = arpSenderMac(frame, off);
     const hdr = outside.vlan < 0 ? 14 : 18;
     const reply = new Uint8Array(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
-    putMac(reply, 0, senderMac);
-    putMac(reply, 6, outside.mac);
-    if (outside.vlan < 0) put16(reply, 12, ETHERTYPE.ARP);
-    else {
-      put16(reply, 12, ETHERTYPE.VLAN);
-      put16(reply, 14, outside.vlan);
-      put16(reply, 16, ETHERTYPE.ARP);
-    }
+    putEthernetHeader(reply, 0, senderMac, outside.mac, outside.vlan, ETHERTYPE.ARP);
     encodeArp({ op: ARP_REPLY, senderMac: outside.mac, senderIp: target, targetMac: senderMac, targetIp: arpSenderIp(frame, off) }, reply, hdr);
     outside.port.send(reply);
   }
@@ -633,14 +626,7 @@ export class Router implements Device, IpHooks, UdpOwner {
     const hdr = iface.vlan < 0 ? 14 : 18;
     const total = 20 + 8 + payload.length;
     const frame = new Uint8Array(Math.max(ETH_MIN_FRAME, hdr + total));
-    putMac(frame, 0, dstMac);
-    putMac(frame, 6, iface.mac);
-    if (iface.vlan < 0) put16(frame, 12, ETHERTYPE.IPV4);
-    else {
-      put16(frame, 12, ETHERTYPE.VLAN);
-      put16(frame, 14, iface.vlan);
-      put16(frame, 16, ETHERTYPE.IPV4);
-    }
+    putEthernetHeader(frame, 0, dstMac, iface.mac, iface.vlan, ETHERTYPE.IPV4);
     encodeIpv4(
       { dscp: 0, ecn: 0, totalLength: total, id: this.ipId, df: false, mf: false, fragmentOffset: 0, ttl: 255, protocol: IPPROTO.UDP, src: srcIp, dst: dstIp },
       frame,

@@ -46,6 +46,25 @@ export interface ClassSpec {
   release?: (obj: Record<string, unknown>, field: string) => void;
   /** References to instances become null: objects of the world outside (a console shell). */
   boundary?: boolean;
+  /** How instances recorded by an earlier wirelab, with another field layout, are brought up to date. */
+  upgrade?: ClassUpgrade;
+}
+
+/**
+ * A migration of one class's recorded fields, for snapshots taken before its layout changed
+ * (fields moved into new part objects, added, renamed). Restore assigns the recorded fields of
+ * such an instance to a plain object first, hands it to `apply`, and gives the instance what
+ * `apply` leaves there, so the live instance never carries (or loses) a stale field.
+ */
+export interface ClassUpgrade {
+  /** Whether instances recorded with these field names need `apply`. Asked once per shape. */
+  outdated(fields: readonly string[]): boolean;
+  /**
+   * Rewrites `fields` (the recorded ones, by name) into the current layout of `target`, which is
+   * still empty. Other restored objects may not have their fields yet: take references to them,
+   * do not read them.
+   */
+  apply(fields: Record<string, unknown>, target: object): void;
 }
 
 export class SnapshotRegistry {
@@ -736,8 +755,23 @@ export function decodeGraph(graph: EncodedGraph, opts: DecodeOptions): DecodedGr
     return a;
   };
 
+  // Whether each shape is of an earlier layout its class upgrades from.
+  const outdated: boolean[] = shapes.map((shape, s) => specs[s]?.upgrade?.outdated(shape.slice(1)) ?? false);
+
   const assign = (target: Record<string, unknown>, rec: unknown[], external: boolean) => {
     const shapeId = rec[0] as number;
+    if (outdated[shapeId]) {
+      const fields: Record<string, unknown> = {};
+      assignFields(fields, rec, shapeId, target);
+      specs[shapeId]!.upgrade!.apply(fields, target);
+      Object.assign(target, fields);
+    } else assignFields(target, rec, shapeId, target);
+    const spec = specs[shapeId];
+    if (spec?.fresh && !external) spec.fresh(target);
+  };
+
+  /** Assigns a record's fields onto `target` (`owner` itself, or the plain object an upgrade starts from). */
+  const assignFields = (target: Record<string, unknown>, rec: unknown[], shapeId: number, owner: object) => {
     const shape = shapes[shapeId]!;
     const spec = specs[shapeId];
     const fast = assignerFor(shapeId);
@@ -745,8 +779,7 @@ export function decodeGraph(graph: EncodedGraph, opts: DecodeOptions): DecodedGr
     if (fast) {
       fast(target, rec, val, objs);
       const extra = rec[fieldAt(n, n)] as [string, number[]] | undefined;
-      if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: target as unknown as TimerHeap, slots: extra[1] });
-      if (spec?.fresh && !external) spec.fresh(target);
+      if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: owner as TimerHeap, slots: extra[1] });
       return;
     }
     let releasedFields: string[] | null = null;
@@ -772,8 +805,7 @@ export function decodeGraph(graph: EncodedGraph, opts: DecodeOptions): DecodedGr
     // After every field, so that the hook's word on the fill mark is the last.
     if (releasedFields) for (const f of releasedFields) spec!.release!(target, f);
     const extra = rec[fieldAt(n, n)] as [string, number[]] | undefined;
-    if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: target as unknown as TimerHeap, slots: extra[1] });
-    if (spec?.fresh && !external) spec.fresh(target);
+    if (extra && extra[0] === 'dropped' && extra[1].length > 0) heapsToPrune.push({ heap: owner as TimerHeap, slots: extra[1] });
   };
 
   for (let id = 0; id < records.length; id++) {

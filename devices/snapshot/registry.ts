@@ -25,6 +25,8 @@ import { HttpGet } from '../services/http-client.js';
 import { HttpServer } from '../services/http-server.js';
 import { TcpConnectCheck } from '../services/tcp-check.js';
 import { TcpEchoServer } from '../services/tcp-echo.js';
+import { ArpNeighbours } from '../stack/arp.js';
+import { IcmpErrors } from '../stack/icmp-errors.js';
 import { RouteTable } from '../stack/routes.js';
 import { FrameSlab as StackFrameSlab } from '../stack/slab.js';
 import { EchoLayer, EchoSocket, UdpLayer, UdpSocket } from '../stack/sockets.js';
@@ -37,7 +39,7 @@ import { TcpLayer } from '../stack/tcp.js';
 import { MacTable } from '../switch/mac-table.js';
 import { Rstp } from '../switch/rstp.js';
 import { Switch } from '../switch/index.js';
-import { Reassembler } from '../wire/ipv4.js';
+import { Reassembler } from '../stack/reassembly.js';
 import { NetworkDhcp } from '../network/dhcp-service.js';
 import { EchoRun, TraceRun } from '../console/probes.js';
 import { NodeConsole } from '../console/index.js';
@@ -45,6 +47,7 @@ import { Terminal } from '../console/terminal.js';
 import { VpcsShell } from '../console/vpcs.js';
 import { IosShell } from '../console/ios/shell.js';
 import { type ClassSpec, SnapshotError, SnapshotRegistry } from './graph.js';
+import { ipStackBeforeParts, routeTableBeforeLookup } from './upgrades.js';
 
 type Ctor = abstract new (...args: never[]) => object;
 const plain = (name: string, c: Ctor, extra: Partial<ClassSpec> = {}): ClassSpec => ({ name, proto: c.prototype as object, ...extra });
@@ -106,9 +109,11 @@ export function labClassSpecs(): ClassSpec[] {
     plain('Nat', Nat),
     plain('TupleIndex', TupleIndex),
     plain('NetworkDhcp', NetworkDhcp),
-    plain('IpStack', IpStack),
+    plain('IpStack', IpStack, { upgrade: ipStackBeforeParts }),
+    plain('ArpNeighbours', ArpNeighbours),
+    plain('IcmpErrors', IcmpErrors),
     plain('StackFrameSlab', StackFrameSlab, { trim: ['buf'], release: slabUsedUp }),
-    plain('RouteTable', RouteTable),
+    plain('RouteTable', RouteTable, { upgrade: routeTableBeforeLookup }),
     plain('UdpLayer', UdpLayer),
     plain('UdpSocket', UdpSocket),
     plain('EchoLayer', EchoLayer),

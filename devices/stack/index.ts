@@ -43,12 +43,23 @@
  * Frames the stack sends are carved from shared slabs (`FrameSlab`): each is a Uint8Array view
  * with its own bytes, possibly at a non-zero byteOffset; never reused, so as immutable as any frame.
  *
+ * Modules: stack.ts (IpStack: interfaces, addresses, receive, forward, send), arp.ts (IPv4
+ * neighbours; IPv6 neighbour discovery will be its sibling), icmp-errors.ts, routes.ts (the route
+ * table and its one lookup, shared with the router's fast path), reassembly.ts, sockets.ts, and
+ * TCP in tcp*.ts.
+ *
  * Not modelled: ICMP redirects, IP options processing (forwarded untouched), reassembly before
  * forwarding (NAT sees fragments as they come), multicast group membership (multicast is
  * delivered to sockets like broadcast, never forwarded).
  */
-export { IpStack, LINUX_ARP } from './stack.js';
-export type { ArpConfig, ArpTableRow, IcmpRateLimit, InterfaceInit, StackOptions, StackStats } from './stack.js';
+export { IpStack } from './stack.js';
+export type { InterfaceInit, StackOptions, StackStats } from './stack.js';
+export { ArpNeighbours, LINUX_ARP } from './arp.js';
+export type { ArpConfig, ArpTableRow } from './arp.js';
+export { IcmpErrors } from './icmp-errors.js';
+export type { IcmpRateLimit } from './icmp-errors.js';
+export { Reassembler } from './reassembly.js';
+export type { ReassemblerOptions, ReassemblerStats, ReassemblyEntry } from './reassembly.js';
 export { RouteTable, makeRoute, DISTANCE } from './routes.js';
 export { FrameSlab } from './slab.js';
 export type { RouteInit } from './routes.js';

@@ -1,5 +1,5 @@
 import { type Ip4, prefixToMask } from '../wire/bytes.js';
-import type { Route } from './types.js';
+import type { IpInterface, Route } from './types.js';
 
 export const DISTANCE = { connected: 0, static: 1, dhcp: 254 } as const;
 
@@ -41,6 +41,43 @@ export function makeRoute(r: RouteInit): Route {
  */
 export class RouteTable {
   readonly routes: Route[] = [];
+  /** The egress interface of the last successful `lookup` (scratch: read it right after the call). */
+  egress: IpInterface | null = null;
+  /** The next hop of the last successful `lookup`: the route's gateway, or the destination itself. */
+  nextHop: Ip4 = 0;
+
+  /**
+   * Longest-prefix match: the first usable route to `dst` (its interface up, or for a recursive
+   * static route, a connected route reaching its gateway out of an up interface), or null.
+   * Sets `egress` and `nextHop` instead of returning an object, so that forwarding allocates
+   * nothing. The one route lookup: IpStack and the router's fast path both call it.
+   */
+  lookup(dst: Ip4, interfaces: readonly IpInterface[]): Route | null {
+    const routes = this.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      if (((dst & r.mask) >>> 0) !== r.prefix) continue;
+      // Small on purpose: the router's fast path inlines it, and recursive routes are rare.
+      const iface = r.ifIndex >= 0 ? interfaces[r.ifIndex]! : this.gatewayInterface(r.via, interfaces);
+      if (iface === null || !iface.up) continue;
+      this.egress = iface;
+      this.nextHop = r.via !== 0 ? r.via : dst;
+      return r;
+    }
+    return null;
+  }
+
+  /** For a recursive route: the up interface whose connected (or interface) route reaches `via`, or null. */
+  private gatewayInterface(via: Ip4, interfaces: readonly IpInterface[]): IpInterface | null {
+    const routes = this.routes;
+    for (let k = 0; k < routes.length; k++) {
+      const c = routes[k]!;
+      if (c.ifIndex < 0 || c.via !== 0 || ((via & c.mask) >>> 0) !== c.prefix) continue;
+      const iface = interfaces[c.ifIndex]!;
+      if (iface.up) return iface;
+    }
+    return null;
+  }
 
   add(route: Route): void {
     const i = this.routes.findIndex((r) => sameRoute(r, route));

@@ -17,14 +17,20 @@ export class FrameSlab {
 
   /** n zeroed bytes. */
   alloc(n: number): Uint8Array {
+    // The common case only, kept short: the router's fast path inlines it into its frame loop.
+    const pos = this.pos;
+    if (n > LARGE || pos + n > this.buf.byteLength) return this.allocSlow(n);
+    this.pos = pos + ((n + 7) & ~7);
+    return new Uint8Array(this.buf, pos, n);
+  }
+
+  /** A large frame on its own, or the first frame of a fresh slab. */
+  private allocSlow(n: number): Uint8Array {
     if (n > LARGE) return new Uint8Array(n);
-    if (this.pos + n > this.buf.byteLength) {
-      this.buf = new ArrayBuffer(this.next);
-      this.next = Math.min(SLAB_BYTES, this.next * 2);
-      this.pos = 0;
-    }
-    const out = new Uint8Array(this.buf, this.pos, n);
-    this.pos += (n + 7) & ~7;
+    this.buf = new ArrayBuffer(this.next);
+    this.next = Math.min(SLAB_BYTES, this.next * 2);
+    const out = new Uint8Array(this.buf, 0, n);
+    this.pos = (n + 7) & ~7;
     return out;
   }
 }

@@ -1,23 +1,13 @@
 import type { Engine, TimerTarget } from '../engine/engine.js';
 import type { Port } from '../engine/port.js';
-import { ARP_LENGTH, ARP_REPLY, ARP_REQUEST, encodeArp } from '../wire/arp.js';
-import { type Ip4, type Mac, MAC_BROADCAST, checksumAdjust, isGroupMac, macAt, onesSum, prefixToMask, put16, putMac, u16, u32 } from '../wire/bytes.js';
+import { type Ip4, type Mac, MAC_BROADCAST, checksumAdjust, isGroupMac, macAt, onesSum, prefixToMask, put16, u16 } from '../wire/bytes.js';
 import { DecodeError, EncodeError } from '../wire/errors.js';
-import { ETHERTYPE, ETH_MIN_FRAME } from '../wire/ethernet.js';
-import {
-  ICMP_TYPE,
-  RFC1812_MAX_QUOTE,
-  UNREACH,
-  decodeQuotedIpv4,
-  icmpError,
-  icmpErrorAllowed,
-  isIcmpError,
-} from '../wire/icmp.js';
+import { ETHERTYPE, ETH_MIN_FRAME, putEthernetHeader } from '../wire/ethernet.js';
+import { ICMP_TYPE, RFC1812_MAX_QUOTE, UNREACH, isIcmpError } from '../wire/icmp.js';
 import {
   IPPROTO,
   IPV4_HEADER_LENGTH,
   IPV4_MAX_LENGTH,
-  Reassembler,
   decrementTtl,
   encodeIpv4,
   fragment,
@@ -28,60 +18,24 @@ import {
   ipv4Src,
 } from '../wire/ipv4.js';
 import { UDP_HEADER_LEN, encodeUdp } from '../wire/udp.js';
+import { type ArpConfig, ArpNeighbours, type ArpTableRow, LINUX_ARP } from './arp.js';
+import { IcmpErrors, type IcmpRateLimit } from './icmp-errors.js';
+import { Reassembler } from './reassembly.js';
 import { RouteTable, makeRoute, type RouteInit } from './routes.js';
 import { type FrameSlab, engineSlab } from './slab.js';
 import { EchoLayer, UdpLayer } from './sockets.js';
-import type {
-  ArpEntry,
-  ArpState,
-  IcmpErrorReport,
-  IfAddress,
-  IpHooks,
-  IpInterface,
-  OutputRoute,
-  ProtocolHandler,
-  Route,
-  RxInfo,
-  SendOptions,
-  SendStatus,
+import {
+  type IfAddress,
+  type IpHooks,
+  type IpInterface,
+  type OutputRoute,
+  type ProtocolHandler,
+  type Route,
+  type RxInfo,
+  STACK_TIMER,
+  type SendOptions,
+  type SendStatus,
 } from './types.js';
-
-/**
- * Neighbour timing. The defaults are Linux's (net.ipv4.neigh.default.*): base_reachable_time
- * 30 s (not randomised, so runs read easily), retrans_time 1 s, 3 broadcast requests
- * (mcast_probes) before giving up, delay_first_probe_time 5 s and 3 unicast probes for a stale
- * entry in use, a queue of 3 datagrams per unresolved address (the historical unres_qlen), and
- * stale entries forgotten after 60 s unused (gc_stale_time). A router may set reachableNs to
- * 4 h, IOS's ARP timeout.
- */
-export interface ArpConfig {
-  reachableNs: number;
-  staleNs: number;
-  retransNs: number;
-  requests: number;
-  delayNs: number;
-  unicastProbes: number;
-  queueLength: number;
-}
-
-export const LINUX_ARP: ArpConfig = {
-  reachableNs: 30e9,
-  staleNs: 60e9,
-  retransNs: 1e9,
-  requests: 3,
-  delayNs: 5e9,
-  unicastProbes: 3,
-  queueLength: 3,
-};
-
-/**
- * ICMP error rate limit as a token bucket. Default like Linux's global limit
- * (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50); it applies to errors only, never to echo replies.
- */
-export interface IcmpRateLimit {
-  perSecond: number;
-  burst: number;
-}
 
 export interface StackOptions {
   /** Node name, for error messages. */
@@ -107,16 +61,6 @@ export interface InterfaceInit {
   vlan?: number;
   mtu?: number;
   up?: boolean;
-}
-
-export interface ArpTableRow {
-  iface: string;
-  ip: Ip4;
-  /** -1 while incomplete. */
-  mac: Mac;
-  state: ArpState;
-  /** Since the neighbour last confirmed it is there. */
-  ageNs: number;
 }
 
 export interface StackStats {
@@ -151,10 +95,6 @@ export interface StackStats {
   echoRepliesSent: number;
 }
 
-const TAG_ARP = 1;
-const TAG_REASM = 2;
-const TAG_LOOPBACK = 3;
-const TWO32 = 4294967296;
 const BROADCAST_IP = 0xffffffff;
 /** Up to this many addresses, finding a local one scans the interfaces (no index to keep). */
 const LOCAL_SCAN_MAX = 4;
@@ -179,6 +119,12 @@ function makeAddress(ip: Ip4, prefix: number): IfAddress {
 /**
  * The IPv4 stack of one device. See index.ts for the API in brief. Every per-frame path reads
  * fields in place and allocates only the frame it sends.
+ *
+ * The stack owns its interfaces and addresses and the receive, forward and send paths; the rest
+ * are parts it composes: `arp` (neighbours, arp.ts), `icmpErrors` (icmp-errors.ts), `routes`
+ * (the route table and its one lookup, routes.ts), `reassembler` (reassembly.ts), `udp` and
+ * `echo` (sockets.ts). It is the engine's timer target for all of them (STACK_TIMER), and the
+ * methods its parts call back into are public but marked so.
  */
 export class IpStack implements TimerTarget {
   // Fields read for every frame come first: they share the object's first cache lines, which
@@ -230,27 +176,23 @@ export class IpStack implements TimerTarget {
   // The rest.
   readonly name: string;
   defaultTtl: number;
-  readonly arpConfig: ArpConfig;
-  readonly icmpRate: IcmpRateLimit;
-  icmpQuoteBytes: number;
   readonly interfaces: IpInterface[] = [];
   readonly routes = new RouteTable();
   readonly echo: EchoLayer;
   readonly reassembler: Reassembler;
+  /** IPv4 neighbours: ARP and its cache. */
+  readonly arp: ArpNeighbours;
+  /** ICMP errors sent and reported to sockets. */
+  readonly icmpErrors: IcmpErrors;
 
   /** By IP protocol number, as long as the highest one registered (a full 256 would cost every host 2 KiB). */
   private readonly protocols: (ProtocolHandler | undefined)[] = [];
   private readonly portIfaces = new Map<Port, IpInterface[]>();
   private ipId: number;
-  private icmpTokens: number;
-  private icmpRefillNs = 0;
   private reasmTimer = -1;
   private loopTimer = -1;
   private readonly loopQueue: Uint8Array[] = [];
   private readonly loopIface: number[] = [];
-  /** Scratch results of `lookup`, so that forwarding allocates nothing to route. */
-  private lkIface: IpInterface | null = null;
-  private lkNextHop = 0;
   /**
    * The engine's shared slab, taken at the first frame sent. A snapshot restore may leave it
    * null: the real-world endpoints' stacks share it and are not recorded, which cuts the reference.
@@ -265,15 +207,13 @@ export class IpStack implements TimerTarget {
     this.forwarding = opts.forwarding ?? false;
     this.defaultTtl = opts.defaultTtl ?? 64;
     this.hooks = opts.hooks ?? null;
-    this.arpConfig = { ...LINUX_ARP, ...opts.arp };
-    this.icmpRate = opts.icmpRateLimit ?? { perSecond: 1000, burst: 50 };
-    this.icmpTokens = this.icmpRate.burst;
-    this.icmpQuoteBytes = opts.icmpQuoteBytes ?? RFC1812_MAX_QUOTE;
     this.reassembler = new Reassembler({ timeoutNs: opts.reassemblyTimeoutNs ?? 30e9 });
     this.ipId = engine.rng.below(65536);
     this.udp = new UdpLayer(this);
     this.echo = new EchoLayer(this);
     this.setProtocol(IPPROTO.UDP, this.udp);
+    this.arp = new ArpNeighbours(this, { ...LINUX_ARP, ...opts.arp });
+    this.icmpErrors = new IcmpErrors(this, opts.icmpRateLimit ?? { perSecond: 1000, burst: 50 }, opts.icmpQuoteBytes ?? RFC1812_MAX_QUOTE);
     this.rx = { iface: null as unknown as IpInterface, srcIp: 0, dstIp: 0, srcMac: 0, ttl: 0, broadcast: false, ipGroup: false };
   }
 
@@ -345,7 +285,7 @@ export class IpStack implements TimerTarget {
   setUp(iface: IpInterface, up: boolean): void {
     if (iface.up === up) return;
     iface.up = up;
-    if (!up) this.flushArp(iface);
+    if (!up) this.arp.flush(iface);
     this.rebuildConnected();
     if (up && this.running) for (const a of iface.addresses) this.announce(iface, a.ip);
   }
@@ -384,10 +324,14 @@ export class IpStack implements TimerTarget {
     this.protocols[protocol] = handler;
   }
 
+  /** The handler registered for an IP protocol number (not UDP's or ICMP's own). */
+  protocolHandler(protocol: number): ProtocolHandler | undefined {
+    return this.protocols[protocol];
+  }
+
   /** A permanent neighbour (`arp` static entry). */
   addStaticArp(iface: IpInterface, ip: Ip4, mac: Mac): void {
-    const e = this.newEntry(iface, ip >>> 0, 'permanent');
-    e.mac = mac;
+    this.arp.addStatic(iface, ip, mac);
   }
 
   private rebuildConnected(): void {
@@ -424,8 +368,7 @@ export class IpStack implements TimerTarget {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.icmpTokens = this.icmpRate.burst;
-    this.icmpRefillNs = this.engine.now;
+    this.icmpErrors.restart();
     for (const iface of this.interfaces) if (iface.up) for (const a of iface.addresses) this.announce(iface, a.ip);
   }
 
@@ -433,7 +376,7 @@ export class IpStack implements TimerTarget {
   stop(): void {
     if (!this.running) return;
     this.running = false;
-    for (const iface of this.interfaces) this.flushArp(iface);
+    for (const iface of this.interfaces) this.arp.flush(iface);
     if (this.reasmTimer >= 0) this.engine.cancel(this.reasmTimer);
     this.reasmTimer = -1;
     this.reassembler.entries.clear();
@@ -443,18 +386,10 @@ export class IpStack implements TimerTarget {
     this.loopIface.length = 0;
   }
 
-  private flushArp(iface: IpInterface): void {
-    for (const [ip, e] of iface.arp) {
-      if (e.timer >= 0) this.engine.cancel(e.timer);
-      e.timer = -1;
-      if (e.state !== 'permanent') iface.arp.delete(ip);
-    }
-  }
-
   onTimer(tag: number, arg: unknown): void {
-    if (tag === TAG_ARP) this.arpTimer(arg as number);
-    else if (tag === TAG_REASM) this.reasmExpire();
-    else if (tag === TAG_LOOPBACK) this.loopbackDrain();
+    if (tag === STACK_TIMER.ARP) this.arp.onTimer(arg as number);
+    else if (tag === STACK_TIMER.REASSEMBLY) this.reasmExpire();
+    else if (tag === STACK_TIMER.LOOPBACK) this.loopbackDrain();
   }
 
   // ---------------------------------------------------------------- queries
@@ -476,33 +411,19 @@ export class IpStack implements TimerTarget {
 
   /** Longest-prefix match among usable routes; null when none. */
   lookupRoute(dst: Ip4): { route: Route; iface: IpInterface; nextHop: Ip4 } | null {
-    const r = this.lookup(dst >>> 0);
-    return r === null ? null : { route: r, iface: this.lkIface!, nextHop: this.lkNextHop };
+    const routes = this.routes;
+    const r = routes.lookup(dst >>> 0, this.interfaces);
+    return r === null ? null : { route: r, iface: routes.egress!, nextHop: routes.nextHop };
   }
 
   /** Neighbour cache rows, expired entries pruned. */
   arpTable(iface?: IpInterface): ArpTableRow[] {
-    const now = this.engine.now;
-    const out: ArpTableRow[] = [];
-    for (const i of iface ? [iface] : this.interfaces) {
-      for (const e of i.arp.values()) {
-        if (this.expired(e, now)) {
-          this.deleteEntry(i, e);
-          continue;
-        }
-        let state = e.state;
-        if (state === 'reachable' && now - e.confirmedNs >= this.arpConfig.reachableNs) state = 'stale';
-        out.push({ iface: i.name, ip: e.ip, mac: e.mac, state, ageNs: now - e.confirmedNs });
-      }
-    }
-    return out;
+    return this.arp.table(iface);
   }
 
   /** The MAC known for `ip` on `iface` (any state but incomplete), or null. */
   arpLookup(iface: IpInterface, ip: Ip4): Mac | null {
-    const e = iface.arp.get(ip >>> 0);
-    if (e === undefined || e.mac < 0 || this.expired(e, this.engine.now)) return null;
-    return e.mac;
+    return this.arp.lookup(iface, ip);
   }
 
   // ---------------------------------------------------------------- receive
@@ -552,7 +473,7 @@ export class IpStack implements TimerTarget {
       return;
     }
     if (type === ETHERTYPE.IPV4) this.ipInput(iface, frame, off, group);
-    else if (type === ETHERTYPE.ARP) this.arpInput(iface, frame, off);
+    else if (type === ETHERTYPE.ARP) this.arp.input(iface, frame, off);
     else this.stats.rxIgnored++;
   }
 
@@ -625,7 +546,8 @@ export class IpStack implements TimerTarget {
     st.ipInAddrErrors++;
   }
 
-  private isLocalUnicast(dst: Ip4): boolean {
+  /** `dst` is one of our addresses (on an up interface). For the stack's parts. */
+  isLocalUnicast(dst: Ip4): boolean {
     if (this.localIndex !== null) return this.localIndex.has(dst);
     if (this.localCount <= 1) return this.localCount === 1 && this.localFirst === dst;
     const ifs = this.interfaces;
@@ -648,7 +570,8 @@ export class IpStack implements TimerTarget {
     return false;
   }
 
-  private isDirectedBroadcastAnywhere(dst: Ip4): boolean {
+  /** `dst` is the directed broadcast of a subnet on any of our interfaces. For the stack's parts. */
+  isDirectedBroadcastAnywhere(dst: Ip4): boolean {
     for (const iface of this.interfaces) if (this.isBroadcastOn(iface, dst)) return true;
     return false;
   }
@@ -707,7 +630,7 @@ export class IpStack implements TimerTarget {
     let oldest = Infinity;
     for (const e of this.reassembler.entries.values()) if (e.firstNs < oldest) oldest = e.firstNs;
     if (oldest === Infinity) return;
-    this.reasmTimer = this.engine.schedule(oldest + this.reassembler.timeoutNs, this, TAG_REASM);
+    this.reasmTimer = this.engine.schedule(oldest + this.reassembler.timeoutNs, this, STACK_TIMER.REASSEMBLY);
   }
 
   private reasmExpire(): void {
@@ -748,149 +671,24 @@ export class IpStack implements TimerTarget {
       return;
     }
     if (isIcmpError(type)) {
-      const report = this.reportFromQuote(type, packet[off + 1]!, rx.srcIp, false, rx.iface, packet, off + 8, len - 8, rx.ttl);
+      const errors = this.icmpErrors;
+      const report = errors.report(type, packet[off + 1]!, rx.srcIp, false, rx.iface, packet, off + 8, len - 8, rx.ttl);
       if (report !== null) {
         report.nextHopMtu = type === ICMP_TYPE.DEST_UNREACHABLE && report.code === UNREACH.FRAG_NEEDED ? u16(packet, off + 6) : 0;
-        this.dispatchError(report, packet, off + 8);
+        errors.dispatch(report, packet, off + 8);
       }
     }
-  }
-
-  private reportFromQuote(
-    type: number,
-    code: number,
-    from: Ip4,
-    local: boolean,
-    iface: IpInterface | null,
-    buf: Uint8Array,
-    quoteOff: number,
-    quoteLen: number,
-    ttl: number,
-  ): IcmpErrorReport | null {
-    let q;
-    try {
-      q = decodeQuotedIpv4(buf, quoteOff, quoteLen);
-    } catch (e) {
-      if (e instanceof DecodeError) return null;
-      throw e;
-    }
-    const t = q.transportOffset;
-    const haveL4 = q.transportLength >= 8;
-    let sp = 0;
-    let dp = 0;
-    if (haveL4) {
-      if (q.protocol === IPPROTO.ICMP) {
-        sp = u16(buf, t + 4);
-        dp = u16(buf, t + 6);
-      } else {
-        sp = u16(buf, t);
-        dp = u16(buf, t + 2);
-      }
-    }
-    return {
-      type,
-      code,
-      from,
-      local,
-      iface,
-      quotedSrc: q.src,
-      quotedDst: q.dst,
-      quotedProtocol: q.protocol,
-      quotedTtl: q.ttl,
-      quotedId: q.id,
-      quotedSrcPort: sp,
-      quotedDstPort: dp,
-      nextHopMtu: 0,
-      ttl,
-    };
-  }
-
-  private dispatchError(report: IcmpErrorReport, quote: Uint8Array, quoteOff: number): void {
-    const p = report.quotedProtocol;
-    if (p === IPPROTO.ICMP) {
-      const t = quoteOff + ((quote[quoteOff]! & 0x0f) << 2);
-      if (t < quote.length && quote[t] === ICMP_TYPE.ECHO_REQUEST) this.echo.error(report);
-      return;
-    }
-    const h = this.protocols[p];
-    if (h !== undefined && h.icmpError !== undefined) h.icmpError(report, quote, quoteOff + ((quote[quoteOff]! & 0x0f) << 2));
   }
 
   /**
-   * Sends an ICMP error about `offending` (a whole datagram or its first bytes) unless RFC 1122
-   * forbids it (errors about errors, non-first fragments, broadcasts) or the rate limit says no.
-   * The source is the address the datagram was sent to when that is ours (port unreachable),
-   * else the primary address of `ingress`, the interface facing the sender. Errors about our
-   * own datagrams go straight to the socket that sent them.
+   * Sends an ICMP error about `offending` (rate-limited, never about errors, non-first fragments
+   * or broadcasts), from the interface `ingress` facing the sender; see IcmpErrors.send.
    */
   sendIcmpError(type: number, code: number, offending: Uint8Array, ingress: IpInterface | null, rest = 0): boolean {
-    if (!this.running || !icmpErrorAllowed(offending, 0)) return false;
-    const dst = ipv4Dst(offending, 0);
-    const src = ipv4Src(offending, 0);
-    if (this.isDirectedBroadcastAnywhere(dst)) return false;
-    if (this.isLocalUnicast(src)) {
-      const from = ingress !== null && ingress.addresses.length > 0 ? ingress.addresses[0]!.ip : src;
-      const report = this.reportFromQuote(type, code, from, true, ingress, offending, 0, offending.length, this.defaultTtl);
-      if (report !== null) {
-        if (type === ICMP_TYPE.DEST_UNREACHABLE && code === UNREACH.FRAG_NEEDED) report.nextHopMtu = rest & 0xffff;
-        this.dispatchError(report, offending, 0);
-      }
-      return true;
-    }
-    if (!this.takeIcmpToken()) {
-      this.stats.icmpRateLimited++;
-      return false;
-    }
-    let errSrc: Ip4 | undefined;
-    if (this.isLocalUnicast(dst)) errSrc = dst;
-    else if (ingress !== null && ingress.addresses.length > 0) errSrc = ingress.addresses[0]!.ip;
-    const msg = icmpError(type, code, offending, { rest, maxQuote: this.icmpQuoteBytes });
-    const route = this.routeOutput(src, errSrc === undefined ? {} : { srcIp: errSrc });
-    if (typeof route === 'string') return false;
-    this.transmit(route, IPPROTO.ICMP, msg, {});
-    this.stats.icmpErrorsSent++;
-    return true;
-  }
-
-  private takeIcmpToken(): boolean {
-    const now = this.engine.now;
-    const r = this.icmpRate;
-    this.icmpTokens = Math.min(r.burst, this.icmpTokens + ((now - this.icmpRefillNs) * r.perSecond) / 1e9);
-    this.icmpRefillNs = now;
-    if (this.icmpTokens < 1) return false;
-    this.icmpTokens -= 1;
-    return true;
+    return this.icmpErrors.send(type, code, offending, ingress, rest);
   }
 
   // ---------------------------------------------------------------- routing and forwarding
-
-  /** Sets lkIface/lkNextHop for the best usable route to dst. */
-  private lookup(dst: Ip4): Route | null {
-    const routes = this.routes.routes;
-    const ifs = this.interfaces;
-    for (let i = 0; i < routes.length; i++) {
-      const r = routes[i]!;
-      if (((dst & r.mask) >>> 0) !== r.prefix) continue;
-      if (r.ifIndex >= 0) {
-        const iface = ifs[r.ifIndex]!;
-        if (!iface.up) continue;
-        this.lkIface = iface;
-        this.lkNextHop = r.via !== 0 ? r.via : dst;
-        return r;
-      }
-      // Recursive: the interface is the one whose connected (or interface) route reaches `via`.
-      for (let k = 0; k < routes.length; k++) {
-        const c = routes[k]!;
-        if (c.ifIndex < 0 || c.via !== 0 || ((r.via & c.mask) >>> 0) !== c.prefix) continue;
-        const iface = ifs[c.ifIndex]!;
-        if (!iface.up) continue;
-        this.lkIface = iface;
-        this.lkNextHop = r.via;
-        return r;
-      }
-    }
-    return null;
-  }
 
   private forward(ingress: IpInterface, packet: Uint8Array): void {
     const st = this.stats;
@@ -905,14 +703,15 @@ export class IpStack implements TimerTarget {
       st.ipInAddrErrors++;
       return;
     }
-    const route = this.lookup(dst);
+    const routes = this.routes;
+    const route = routes.lookup(dst, this.interfaces);
     if (route === null) {
       st.ipNoRoute++;
       this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, UNREACH.NET, packet, ingress);
       return;
     }
-    const egress = this.lkIface!;
-    const nextHop = this.lkNextHop;
+    const egress = routes.egress!;
+    const nextHop = routes.nextHop;
     if (route.via === 0 && this.isBroadcastOn(egress, dst)) {
       // IOS's `no ip directed-broadcast` (the default since 12.0): smurf amplifiers no more.
       st.ipInAddrErrors++;
@@ -957,9 +756,10 @@ export class IpStack implements TimerTarget {
     if (owner !== null) return { iface: owner, nextHop: dst, src: opts.srcIp ?? dst, dst, local: true, broadcast: false };
     let iface: IpInterface | null = null;
     let nextHop = dst;
+    const routes = this.routes;
     if (dst === BROADCAST_IP || isMulticast(dst)) {
       if (opts.iface !== undefined) iface = opts.iface;
-      else if (this.lookup(dst) !== null) iface = this.lkIface;
+      else if (routes.lookup(dst, this.interfaces) !== null) iface = routes.egress;
       else iface = this.interfaces.find((i) => i.up && i.addresses.length > 0) ?? null;
       if (iface === null) return 'no-route';
       if (!iface.up) return 'down';
@@ -967,19 +767,19 @@ export class IpStack implements TimerTarget {
     }
     if (opts.iface !== undefined) {
       iface = opts.iface;
-      if (this.lookup(dst) !== null && this.lkIface === iface) nextHop = this.lkNextHop;
+      if (routes.lookup(dst, this.interfaces) !== null && routes.egress === iface) nextHop = routes.nextHop;
     } else {
-      if (this.lookup(dst) === null) return 'no-route';
-      iface = this.lkIface!;
-      nextHop = this.lkNextHop;
+      if (routes.lookup(dst, this.interfaces) === null) return 'no-route';
+      iface = routes.egress!;
+      nextHop = routes.nextHop;
     }
     if (!iface.up) return 'down';
     const broadcast = this.isBroadcastOn(iface, dst);
     return { iface, nextHop, src: opts.srcIp ?? this.sourceFor(iface, nextHop), dst, local: false, broadcast };
   }
 
-  /** The address of `iface` on the subnet of `nextHop`, else its primary, else 0. */
-  private sourceFor(iface: IpInterface, nextHop: Ip4): Ip4 {
+  /** The address of `iface` on the subnet of `nextHop`, else its primary, else 0. For the stack's parts. */
+  sourceFor(iface: IpInterface, nextHop: Ip4): Ip4 {
     for (const a of iface.addresses) if (((nextHop & a.mask) >>> 0) === a.network) return a.ip;
     return iface.addresses[0]?.ip ?? 0;
   }
@@ -1000,8 +800,8 @@ export class IpStack implements TimerTarget {
     return this.emit(route, frame, total);
   }
 
-  /** n zeroed bytes for a frame to send. */
-  private alloc(n: number): Uint8Array {
+  /** n zeroed bytes for a frame to send. For the stack's parts. */
+  alloc(n: number): Uint8Array {
     return (this.slab ??= engineSlab(this.engine)).alloc(n);
   }
 
@@ -1080,7 +880,7 @@ export class IpStack implements TimerTarget {
   private loopback(iface: IpInterface, packet: Uint8Array): void {
     this.loopQueue.push(packet);
     this.loopIface.push(iface.index);
-    if (this.loopTimer < 0) this.loopTimer = this.engine.schedule(this.engine.now, this, TAG_LOOPBACK);
+    if (this.loopTimer < 0) this.loopTimer = this.engine.schedule(this.engine.now, this, STACK_TIMER.LOOPBACK);
   }
 
   private loopbackDrain(): void {
@@ -1120,9 +920,10 @@ export class IpStack implements TimerTarget {
     if (broadcast || nextHop === BROADCAST_IP) mac = MAC_BROADCAST;
     else if (isMulticast(nextHop)) mac = 0x01005e000000 + (nextHop & 0x7fffff);
     else {
-      mac = this.resolve(iface, nextHop);
+      const arp = this.arp;
+      mac = arp.resolve(iface, nextHop);
       if (mac < 0) {
-        this.enqueue(iface, nextHop, packet, ingress);
+        arp.enqueue(iface, nextHop, packet, ingress);
         return 'queued';
       }
     }
@@ -1130,73 +931,22 @@ export class IpStack implements TimerTarget {
     return 'sent';
   }
 
-  private sendFrame(iface: IpInterface, dstMac: Mac, packet: Uint8Array, frame: Uint8Array | null): void {
+  /**
+   * Puts `packet` on `iface` to `dstMac`. `frame`, when given, holds `packet` right after room
+   * for the Ethernet header, which is written there; otherwise a frame is made. For the stack's parts.
+   */
+  sendFrame(iface: IpInterface, dstMac: Mac, packet: Uint8Array, frame: Uint8Array | null): void {
     const hdr = iface.vlan < 0 ? 14 : 18;
     if (frame === null || packet.buffer !== frame.buffer || packet.byteOffset !== frame.byteOffset + hdr) {
       frame = this.alloc(hdr + packet.length < ETH_MIN_FRAME ? ETH_MIN_FRAME : hdr + packet.length);
       frame.set(packet, hdr);
     }
-    this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.IPV4);
+    putEthernetHeader(frame, 0, dstMac, iface.mac, iface.vlan, ETHERTYPE.IPV4);
     iface.port.send(frame);
   }
 
-  private writeEthHeader(iface: IpInterface, frame: Uint8Array, dstMac: Mac, etherType: number): void {
-    putMac(frame, 0, dstMac);
-    putMac(frame, 6, iface.mac);
-    if (iface.vlan < 0) put16(frame, 12, etherType);
-    else {
-      put16(frame, 12, ETHERTYPE.VLAN);
-      put16(frame, 14, iface.vlan);
-      put16(frame, 16, etherType);
-    }
-  }
-
-  // ---------------------------------------------------------------- ARP
-
-  private arpInput(iface: IpInterface, frame: Uint8Array, off: number): void {
-    if (frame.length - off < ARP_LENGTH) {
-      this.stats.rxIgnored++;
-      return;
-    }
-    if (u16(frame, off) !== 1 || u16(frame, off + 2) !== ETHERTYPE.IPV4 || frame[off + 4] !== 6 || frame[off + 5] !== 4) {
-      this.stats.rxIgnored++;
-      return;
-    }
-    const op = u16(frame, off + 6);
-    const senderMac = macAt(frame, off + 8);
-    const senderIp = u32(frame, off + 14);
-    const targetIp = u32(frame, off + 24);
-    if (isGroupMac(senderMac)) return;
-    if (op !== ARP_REQUEST && op !== ARP_REPLY) return;
-    const mine = this.holds(iface, targetIp);
-    const conflict = senderIp !== 0 && this.holds(iface, senderIp);
-    const e = senderIp !== 0 && !conflict && iface.arp.size > 0 ? iface.arp.get(senderIp) : undefined;
-    // Most requests a host hears (gratuitous ARP of its neighbours, requests for others) change
-    // nothing here: they are dropped before anything else of the host is read.
-    if (!mine && !conflict && e === undefined) return;
-    if (senderMac === iface.mac) return;
-    if (senderIp !== 0) {
-      if (conflict) {
-        // Someone else claims our address; keep it and do not learn the impostor.
-        this.stats.arpConflicts++;
-        return;
-      }
-      // RFC 826 merge: update a neighbour we know; learn a new one only when the packet is for us.
-      if (e !== undefined) this.neighbourUpdate(iface, e, senderMac, op === ARP_REPLY && mine);
-      else if (mine) {
-        const n = this.newEntry(iface, senderIp, op === ARP_REPLY ? 'reachable' : 'stale');
-        n.mac = senderMac;
-        if (op !== ARP_REPLY) n.confirmedNs = this.engine.now - this.arpConfig.reachableNs;
-      }
-    }
-    if (op === ARP_REQUEST && mine) {
-      this.sendArp(iface, ARP_REPLY, senderMac, targetIp, senderMac, senderIp);
-      this.stats.arpRepliesSent++;
-    }
-  }
-
-  /** `ip` is one of the addresses of `iface` (up). */
-  private holds(iface: IpInterface, ip: Ip4): boolean {
+  /** `ip` is one of the addresses of `iface` (up). For the stack's parts. */
+  holds(iface: IpInterface, ip: Ip4): boolean {
     // A host's one interface holds all the stack's addresses: no need to read its list.
     if (iface === this.soleIface && this.localIndex === null && this.localCount <= 1) return this.localCount === 1 && this.localFirst === ip;
     const as = iface.addresses;
@@ -1204,161 +954,8 @@ export class IpStack implements TimerTarget {
     return false;
   }
 
-  private neighbourUpdate(iface: IpInterface, e: ArpEntry, mac: Mac, confirmed: boolean): void {
-    if (e.state === 'permanent') return;
-    const now = this.engine.now;
-    const changed = e.mac !== mac;
-    e.mac = mac;
-    e.touchedNs = now;
-    if (confirmed) {
-      e.state = 'reachable';
-      e.confirmedNs = now;
-      this.cancelEntryTimer(e);
-    } else if (e.state === 'incomplete' || changed) {
-      e.state = 'stale';
-      e.confirmedNs = now - this.arpConfig.reachableNs;
-      this.cancelEntryTimer(e);
-    }
-    if (e.queue.length > 0) {
-      const q = e.queue.splice(0);
-      e.queueIngress.length = 0;
-      for (const p of q) this.sendFrame(iface, mac, p, null);
-    }
-  }
-
-  private newEntry(iface: IpInterface, ip: Ip4, state: ArpState): ArpEntry {
-    const old = iface.arp.get(ip);
-    if (old !== undefined) this.cancelEntryTimer(old);
-    const now = this.engine.now;
-    const e: ArpEntry = { ip, mac: -1, state, confirmedNs: now, touchedNs: now, probes: 0, timer: -1, queue: [], queueIngress: [] };
-    iface.arp.set(ip, e);
-    return e;
-  }
-
-  private cancelEntryTimer(e: ArpEntry): void {
-    if (e.timer >= 0) this.engine.cancel(e.timer);
-    e.timer = -1;
-  }
-
-  private deleteEntry(iface: IpInterface, e: ArpEntry): void {
-    this.cancelEntryTimer(e);
-    if (iface.arp.get(e.ip) === e) iface.arp.delete(e.ip);
-  }
-
-  /** A stale entry nobody used for staleNs is gone, as Linux's garbage collector would have it. */
-  private expired(e: ArpEntry, now: number): boolean {
-    if (e.state !== 'reachable' && e.state !== 'stale') return false;
-    const staleSince = Math.max(e.confirmedNs + this.arpConfig.reachableNs, e.touchedNs);
-    return now - staleSince >= this.arpConfig.staleNs;
-  }
-
-  /** The MAC for `ip` on `iface`, or -1 after starting (or continuing) resolution. */
-  private resolve(iface: IpInterface, ip: Ip4): Mac {
-    const now = this.engine.now;
-    let e = iface.arp.get(ip);
-    if (e !== undefined && this.expired(e, now)) {
-      this.deleteEntry(iface, e);
-      e = undefined;
-    }
-    if (e === undefined) {
-      e = this.newEntry(iface, ip, 'incomplete');
-      this.sendArpRequest(iface, e, MAC_BROADCAST);
-      e.probes = 1;
-      e.timer = this.engine.after(this.arpConfig.retransNs, this, TAG_ARP, iface.index * TWO32 + ip);
-      return -1;
-    }
-    if (e.state === 'incomplete') return -1;
-    if (e.state === 'reachable' && now - e.confirmedNs < this.arpConfig.reachableNs) return e.mac;
-    if (e.state === 'reachable' || e.state === 'stale') {
-      // Stale, and now in use: keep sending to it, and check it unless confirmed within delayNs (Linux's DELAY state).
-      e.state = 'delay';
-      e.touchedNs = now;
-      this.cancelEntryTimer(e);
-      e.timer = this.engine.after(this.arpConfig.delayNs, this, TAG_ARP, iface.index * TWO32 + ip);
-    }
-    return e.mac;
-  }
-
-  private enqueue(iface: IpInterface, ip: Ip4, packet: Uint8Array, ingress: number): void {
-    const e = iface.arp.get(ip)!;
-    e.queue.push(packet);
-    e.queueIngress.push(ingress);
-    if (e.queue.length > this.arpConfig.queueLength) {
-      e.queue.shift();
-      e.queueIngress.shift();
-      this.stats.arpDrops++;
-    }
-  }
-
-  private arpTimer(key: number): void {
-    const iface = this.interfaces[Math.floor(key / TWO32)];
-    if (iface === undefined) return;
-    const e = iface.arp.get(key % TWO32);
-    if (e === undefined) return;
-    e.timer = -1;
-    const cfg = this.arpConfig;
-    const now = this.engine.now;
-    switch (e.state) {
-      case 'incomplete':
-        if (e.probes < cfg.requests) {
-          this.sendArpRequest(iface, e, MAC_BROADCAST);
-          e.probes++;
-          e.timer = this.engine.after(cfg.retransNs, this, TAG_ARP, key);
-          return;
-        }
-        this.arpFailed(iface, e);
-        return;
-      case 'delay':
-      case 'probe':
-        if (e.state === 'delay') {
-          if (now - e.confirmedNs < cfg.reachableNs) {
-            e.state = 'reachable';
-            return;
-          }
-          e.state = 'probe';
-          e.probes = 0;
-        }
-        if (e.probes < cfg.unicastProbes) {
-          this.sendArpRequest(iface, e, e.mac);
-          e.probes++;
-          e.timer = this.engine.after(cfg.retransNs, this, TAG_ARP, key);
-          return;
-        }
-        this.deleteEntry(iface, e);
-        return;
-      default:
-        return;
-    }
-  }
-
-  /** Resolution gave up: every waiting datagram earns its sender a host unreachable (Linux's arp_error_report). */
-  private arpFailed(iface: IpInterface, e: ArpEntry): void {
-    this.deleteEntry(iface, e);
-    const q = e.queue.splice(0);
-    const ingress = e.queueIngress.splice(0);
-    this.stats.arpDrops += q.length;
-    for (let i = 0; i < q.length; i++) {
-      const from = ingress[i]! >= 0 ? this.interfaces[ingress[i]!]! : iface;
-      this.sendIcmpError(ICMP_TYPE.DEST_UNREACHABLE, UNREACH.HOST, q[i]!, from);
-    }
-  }
-
-  private sendArpRequest(iface: IpInterface, e: ArpEntry, dstMac: Mac): void {
-    this.sendArp(iface, ARP_REQUEST, dstMac, this.sourceFor(iface, e.ip), 0, e.ip);
-    this.stats.arpRequestsSent++;
-  }
-
   /** Gratuitous ARP (RFC 5227 announcement): a broadcast request for our own address. */
   announce(iface: IpInterface, ip: Ip4): void {
-    if (!this.running || !iface.up) return;
-    this.sendArp(iface, ARP_REQUEST, MAC_BROADCAST, ip, 0, ip);
-  }
-
-  private sendArp(iface: IpInterface, op: number, dstMac: Mac, senderIp: Ip4, targetMac: Mac, targetIp: Ip4): void {
-    const hdr = iface.vlan < 0 ? 14 : 18;
-    const frame = this.alloc(Math.max(ETH_MIN_FRAME, hdr + ARP_LENGTH));
-    this.writeEthHeader(iface, frame, dstMac, ETHERTYPE.ARP);
-    encodeArp({ op, senderMac: iface.mac, senderIp, targetMac, targetIp }, frame, hdr);
-    iface.port.send(frame);
+    this.arp.announce(iface, ip);
   }
 }

@@ -7,7 +7,8 @@
 import type { Engine } from '../engine/engine.js';
 import { Link, type Impairments } from '../engine/link.js';
 import { Port, type FrameSink } from '../engine/port.js';
-import { type Ip4, type Mac, checksum, putMac } from '../wire/bytes.js';
+import { type Ip4, type Mac, checksum } from '../wire/bytes.js';
+import { ETHERTYPE, putEthernetHeader } from '../wire/ethernet.js';
 import { TcpLayer } from './tcp.js';
 import type { TcpConfig, TcpIpLayer } from './tcp-types.js';
 
@@ -69,10 +70,7 @@ export class TcpDirectHost implements FrameSink, TcpIpLayer {
       frame.set(buf.subarray(offset, offset + length), HEADROOM);
       o = 0;
     }
-    putMac(frame, o, mac);
-    putMac(frame, o + 6, this.mac);
-    frame[o + 12] = 0x08;
-    frame[o + 13] = 0x00;
+    putEthernetHeader(frame, o, mac, this.mac, -1, ETHERTYPE.IPV4);
     const ip = o + ETH_HEADER;
     const total = IP_HEADER + length;
     frame[ip] = 0x45;

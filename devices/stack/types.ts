@@ -195,3 +195,9 @@ export interface SendOptions {
   /** IP identification; default the stack's counter. */
   id?: number;
 }
+
+/**
+ * Tags of the stack's engine timers. The stack is the target of all of them and hands each to
+ * the part it belongs to; snapshots record these numbers, so they are never renumbered.
+ */
+export const STACK_TIMER = { ARP: 1, REASSEMBLY: 2, LOOPBACK: 3 } as const;

@@ -94,7 +94,7 @@ function model(lab: Lab): Omit<Lab, 'file'> {
   return rest;
 }
 
-describe('the specification's lab file example', () => {
+describe('the lab file example of the specification', () => {
   const lab = load(SPEC_EXAMPLE, 'office');
 
   it('loads as written', () => {

@@ -19,6 +19,7 @@ import * as sw from '../../devices/switch/index.js';
 import * as network from '../../devices/network/index.js';
 import * as runtime from '../../devices/lab/runtime.js';
 import * as ipv4 from '../../devices/wire/ipv4.js';
+import * as reassembly from '../../devices/stack/reassembly.js';
 
 class Node2 {
   next: Node2 | null = null;
@@ -105,6 +106,50 @@ describe('the object-graph recorder', () => {
     expect(() => encodeGraph({ root: { p: Promise.resolve() } }, { registry: new SnapshotRegistry([]) })).toThrow(SnapshotError);
   });
 
+  it('brings instances recorded with an earlier field layout up to date (ClassUpgrade)', () => {
+    // Before: the limit was a field of its own; after: it lives in a part that points back.
+    class Before {
+      constructor(
+        public name: string,
+        public limit: number,
+      ) {}
+    }
+    class Part {
+      constructor(
+        readonly owner: object,
+        readonly limit: number,
+      ) {}
+    }
+    class After {
+      part: Part | null = null;
+      constructor(public name: string) {}
+    }
+    const upgrade = {
+      outdated: (fields: readonly string[]) => fields.includes('limit'),
+      apply(fields: Record<string, unknown>, target: object) {
+        fields['part'] = new Part(target, fields['limit'] as number);
+        delete fields['limit'];
+      },
+    };
+    const shared = { tag: 'shared' };
+    const enc = encodeGraph({ root: { old: new Before('a', 5), shared } }, { registry: new SnapshotRegistry([{ name: 'Thing', proto: Before.prototype }]) });
+    const now = new SnapshotRegistry([
+      { name: 'Thing', proto: After.prototype, upgrade },
+      { name: 'Part', proto: Part.prototype },
+    ]);
+    const out = decodeGraph({ data: JSON.parse(JSON.stringify(enc.data)), blob: enc.blob }, { registry: now }).roots['root'] as { old: After };
+    expect(out.old).toBeInstanceOf(After);
+    expect(Object.keys(out.old).sort()).toEqual(['name', 'part']);
+    expect(out.old.part).toBeInstanceOf(Part);
+    expect(out.old.part!.owner).toBe(out.old);
+    expect(out.old.part!.limit).toBe(5);
+    // An instance of the current layout goes through untouched, part and all.
+    const again = encodeGraph({ root: out.old }, { registry: now });
+    const back = decodeGraph(again, { registry: now }).roots['root'] as After;
+    expect(back.part!.owner).toBe(back);
+    expect(back.part!.limit).toBe(5);
+  });
+
   it('refuses a snapshot naming a class this wirelab does not know', () => {
     const enc = encodeGraph({ root: new Node2(1) }, { registry: new SnapshotRegistry([{ name: 'Node2', proto: Node2.prototype }]) });
     expect(() => decodeGraph(enc, { registry: new SnapshotRegistry([]) })).toThrow(/class Node2 is unknown/);
@@ -113,7 +158,7 @@ describe('the object-graph recorder', () => {
 
 describe('the lab registry', () => {
   it('knows every class the device modules export (or leaves it out on purpose)', () => {
-    const modules = { engine, host, hub, router, services, stack, tcp, tcpBuffer, tcpDirect, tcpIp, sw, network, runtime, ipv4 };
+    const modules = { engine, host, hub, router, services, stack, tcp, tcpBuffer, tcpDirect, tcpIp, sw, network, runtime, ipv4, reassembly };
     // Errors and objects that never live in a running lab's state.
     const notState = new Set(['DecodeError', 'EncodeError', 'NetworkBuildError', 'SocketGateway', 'Capture', 'CaptureTap']);
     const registry = labRegistry();

@@ -8,7 +8,6 @@ import {
   BPDU_TYPE,
   DecodeError,
   EncodeError,
-  Reassembler,
   checksum,
   decodeArp,
   decodeBpdu,
@@ -44,6 +43,7 @@ import {
   type IcmpFields,
   type Ipv4Fields,
 } from '../../devices/wire/index.js';
+import { Reassembler } from '../../devices/stack/reassembly.js';
 
 const RUNS = 300;
 

@@ -12,7 +12,6 @@ import {
   IPPROTO,
   PORT_ROLE,
   RFC1812_MAX_QUOTE,
-  Reassembler,
   UNREACH,
   buildArpFrame,
   buildEthernetFrame,
@@ -56,10 +55,12 @@ import {
   parseMac,
   popVlanTag,
   pushVlanTag,
+  putEthernetHeader,
   timeExceeded,
   toHex,
   type ConfigBpdu,
 } from '../../devices/wire/index.js';
+import { Reassembler } from '../../devices/stack/reassembly.js';
 
 const ip = (s: string): number => parseIp4(s)!;
 const mac = (s: string): number => parseMac(s)!;
@@ -125,6 +126,19 @@ describe('ethernet', () => {
     expect(ethInnerType(f, 0)).toBe(ETHERTYPE.IPV4);
     expect(decodeIpv4(f, h.payloadOffset).src).toBe(ip('192.168.10.1'));
     expect(toHex(popVlanTag(f))).toBe(VLAN_ECHO_REQUEST);
+  });
+
+  it('writes the header a sender puts in place, plain or 802.1Q-tagged, as encodeEthernet does', () => {
+    const f = fromHex(VLAN_ARP_REQUEST);
+    const h = decodeEthernet(f);
+    const tagged = new Uint8Array(24).fill(0xee);
+    expect(putEthernetHeader(tagged, 2, h.dst, h.src, 10, ETHERTYPE.ARP)).toBe(18);
+    expect(toHex(tagged.subarray(2, 20))).toBe(VLAN_ARP_REQUEST.slice(0, 36));
+    expect(tagged[0]).toBe(0xee);
+    expect(tagged[20]).toBe(0xee);
+    const plain = new Uint8Array(14);
+    expect(putEthernetHeader(plain, 0, h.dst, h.src, -1, ETHERTYPE.ARP)).toBe(14);
+    expect(toHex(plain)).toBe(toHex(popVlanTag(f).subarray(0, 14)));
   });
 
   it('reads an 802.3 length frame with its LLC header and ignores padding', () => {
