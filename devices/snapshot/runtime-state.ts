@@ -20,7 +20,7 @@ import type { LabRuntime, RuntimeEvent } from '../lab/runtime.js';
 import type { Lab } from '../lab/schema.js';
 import { type EncodedGraph, type ExternalRef, type GraphData, SnapshotError, decodeGraph, encodeGraph, reachableFrom } from './graph.js';
 import { labRegistry } from './registry.js';
-import { upgradeRestoredDevice } from './upgrade-configs.js';
+import { upgradeRestoredDevice } from './upgrades.js';
 
 export { SnapshotError } from './graph.js';
 

@@ -1,6 +1,7 @@
 /**
- * Migrations for snapshots recorded by an earlier wirelab whose classes had another field layout
- * (see ClassUpgrade in graph.ts). Each names the change it undoes; the archives in
+ * Migrations for snapshots recorded by an earlier wirelab: classes that had another field layout
+ * (ClassUpgrade, see graph.ts, applied while records are read), and values that changed meaning
+ * in a layout that did not (upgradeRestoredDevice, run on every device once the graph is back). Each names the change it undoes; the archives in
  * tests/fixtures/archives are what they are tested against.
  */
 import type { ArpConfig } from '../stack/arp.js';
@@ -8,6 +9,8 @@ import { ArpNeighbours } from '../stack/arp.js';
 import { IcmpErrors, type IcmpRateLimit } from '../stack/icmp-errors.js';
 import type { IpStack } from '../stack/stack.js';
 import type { ClassUpgrade } from './graph.js';
+import { Host, type HostConfig } from '../host/index.js';
+import { parseIp4 } from '../wire/bytes.js';
 
 /**
  * IpStack before its neighbours and ICMP errors became parts of their own (issue 13): the ARP
@@ -34,3 +37,24 @@ export const routeTableBeforeLookup: ClassUpgrade = {
     fields['nextHop'] = 0;
   },
 };
+
+/**
+ * Until devices took the parsed model (issue 13), a host kept its DNS service's records as text
+ * ("10.0.0.5"); it reads them again whenever the node starts, so a restored host that is stopped and started would serve
+ * text where it now expects addresses. Run on every restored device; a no-op on current snapshots.
+ * (Routers kept their whole config as text too, but nothing reads it after construction.)
+ */
+export function upgradeRestoredDevice(device: unknown): void {
+  if (device instanceof Host) upgradeHostDnsRecords(device);
+}
+
+function upgradeHostDnsRecords(host: Host): void {
+  const services = (host as unknown as { serviceConfig: HostConfig['services'] }).serviceConfig;
+  const records = services?.dns?.records as Record<string, readonly unknown[] | string> | undefined;
+  if (!records) return;
+  for (const [name, value] of Object.entries(records)) {
+    const list: readonly unknown[] = typeof value === 'string' ? [value] : value;
+    if (list.every((a) => typeof a === 'number')) continue;
+    records[name] = list.map((a) => (typeof a === 'string' ? (parseIp4(a) ?? 0) : a));
+  }
+}
