@@ -11,10 +11,10 @@ import type { FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { type LabError, formatLabError, loadLabText } from '../devices/lab/load.js';
 import type { CheckResult, LabEvent, LabSummary, LabView, LinkView, NetworkView, NodeView } from '../contract/index.js';
-import { type Lab, type LabLink, type PathSegment, LAB_NAME_RE, validateLab } from '../devices/lab/schema.js';
+import { type Lab, type LabFile, type LabLink, type PathSegment, LAB_NAME_RE, validateLab } from '../devices/lab/schema.js';
 import { ApiError, type ErrorDetail, badField, conflict, issueDetails, notFound } from './errors.js';
 import { labSummary, labView, linkView, networkView, networkViews, nodeView, nodeViews } from './lab-views.js';
-import { formatLabFile } from './lab-yaml.js';
+import { type FormattedLabFile, formatLabFileReusing } from './lab-yaml.js';
 import { type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, type RuntimeOptions, asLabState } from './runtime.js';
 import { hostNetworking } from './host-sockets.js';
 import { LabStore } from './store.js';
@@ -35,6 +35,8 @@ export interface Entry {
   lab: Lab | null;
   /** lab.yaml's text as last read or written by the server, to tell hand edits from our own saves. */
   text: string | null;
+  /** The text the server last wrote, with the file it formatted: reused to write or snapshot the same file again. */
+  formatted: FormattedLabFile | null;
   /** Why lab.yaml on disk does not load (a hand edit); the lab keeps running as it was. */
   problems: LabError[] | null;
   runtime: LabRuntimeApi | null;
@@ -235,7 +237,7 @@ export class LabRegistry {
   // ------------------------------------------------------------ loading from disk
 
   private newEntry(name: string): Entry {
-    return { name, lab: null, text: null, problems: null, runtime: null, runtimeListener: null, watcher: null, debounce: undefined, queue: Promise.resolve() };
+    return { name, lab: null, text: null, formatted: null, problems: null, runtime: null, runtimeListener: null, watcher: null, debounce: undefined, queue: Promise.resolve() };
   }
 
   private scheduleRescan(): void {
@@ -348,9 +350,10 @@ export class LabRegistry {
     this.entries.set(name, e);
     try {
       await this.serialize(e, async () => {
-        const text = formatLabFile(r.lab.file);
-        await writeLabFile(this.store, name, text);
-        e.text = text;
+        const f = formatLabFileReusing(r.lab.file, null);
+        await writeLabFile(this.store, name, f.text);
+        e.text = f.text;
+        e.formatted = f;
         e.lab = r.lab;
       });
     } catch (err) {
@@ -379,6 +382,23 @@ export class LabRegistry {
       await this.commit(e, r.lab, 'api', how.restore);
     });
     return this.view(name);
+  }
+
+  /**
+   * replace() with a lab already validated as this lab's file (a snapshot's lab.yaml, loaded with
+   * folderName: name): the same write, apply and events, without validating it a second time.
+   */
+  async replaceValidated(name: string, lab: Lab, how: { restore?: (rt: LabRuntimeApi) => void } = {}): Promise<LabView> {
+    // replace() would refuse or fill in these; a lab validated for this folder has them right.
+    if (lab.file.name !== name) return this.replace(name, lab.file, how);
+    const e = this.entry(name);
+    await this.serialize(e, () => this.commit(e, lab, 'api', how.restore));
+    return this.view(name);
+  }
+
+  /** lab.yaml's text for `file` (formatLabFile's), reusing the text last written for this lab when the file is the same. */
+  labFileText(name: string, file: LabFile): string {
+    return formatLabFileReusing(file, this.entries.get(name)?.formatted ?? null).text;
   }
 
   async remove(name: string): Promise<void> {
@@ -495,9 +515,10 @@ export class LabRegistry {
 
   /** Writes a validated lab and brings the running lab in line with it. */
   private async commit(e: Entry, lab: Lab, source: 'api' | 'disk', restore?: (rt: LabRuntimeApi) => void): Promise<void> {
-    const text = formatLabFile(lab.file);
-    await writeLabFile(this.store, e.name, text);
-    e.text = text;
+    const f = formatLabFileReusing(lab.file, e.formatted);
+    await writeLabFile(this.store, e.name, f.text);
+    e.text = f.text;
+    e.formatted = f;
     e.problems = null;
     const before = e.lab;
     e.lab = lab;

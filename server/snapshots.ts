@@ -24,7 +24,6 @@ import { LAB_NAME_RE, NODE_NAME_RE, type Lab } from '../devices/lab/schema.js';
 import { captureRuntime, decodeState, encodeState, restoreRuntime } from '../devices/snapshot/runtime-state.js';
 import { macToString, parseMac } from '../devices/wire/bytes.js';
 import { ApiError, badField, notFound } from './errors.js';
-import { formatLabFile } from './lab-yaml.js';
 import type { CloneRequest, CloneResult, NodeView, RestoreResult, SnapshotView } from '../contract/index.js';
 import type { LabService } from './labs.js';
 import { asLabState } from './runtime.js';
@@ -218,7 +217,8 @@ export class SnapshotService {
     // Everything about the lab is read in one synchronous step: the running lab cannot move meanwhile.
     const rt = this.labs.runtime(lab);
     const live = rt !== null;
-    const labText = formatLabFile(live ? rt.lab.file : model.file);
+    // The text already written to lab.yaml is reused when the file is the same (no second formatting).
+    const labText = this.labs.labFileText(lab, live ? rt.lab.file : model.file);
     const state = live ? captureRuntime(rt, { consoles: this.labs.consoles.histories(lab) }) : null;
     const encoded = state ? encodeState(state) : null;
     const saved = live ? undefined : await this.store.readState(lab);
@@ -319,19 +319,23 @@ export class SnapshotService {
    */
   async restore(lab: string, snap: string): Promise<RestoreResult> {
     const m = await this.meta(lab, snap);
-    const model = await this.snapshotLab(lab, snap);
     const dir = snapshotDir(this.store, lab, snap);
+    // state.bin is read and gunzipped in the thread pool while lab.yaml is parsed; its errors still come second.
+    const unzipped = m.live ? readBytes(path.join(dir, SNAPSHOT_STATE)).then((gz) => (gz === null ? null : gunzipAsync(gz))) : null;
+    unzipped?.catch(() => undefined);
+    const model = await this.snapshotLab(lab, snap);
     let objects: number | null = null;
     let histories: Record<string, string[]> = {};
-    if (m.live) {
-      const gz = await readBytes(path.join(dir, SNAPSHOT_STATE));
-      if (gz === null) throw new ApiError(409, `snapshot ${snap} has no state.bin; it is damaged`);
-      const state = decodeState(new Uint8Array(await gunzipAsync(gz)));
+    if (unzipped) {
+      const raw = await unzipped;
+      if (raw === null) throw new ApiError(409, `snapshot ${snap} has no state.bin; it is damaged`);
+      const state = decodeState(new Uint8Array(raw));
+      // `model` was validated as this lab's file by snapshotLab: it is not validated again.
       if (!this.labs.runtime(lab)) {
-        await this.labs.replace(lab, model.file);
+        await this.labs.replaceValidated(lab, model);
         await this.labs.start(lab);
       }
-      await this.labs.replace(lab, model.file, {
+      await this.labs.replaceValidated(lab, model, {
         restore: (rt) => {
           const r = restoreRuntime(rt, state, model);
           objects = r.objects;
@@ -344,7 +348,7 @@ export class SnapshotService {
       if (this.labs.runtime(lab)) await this.labs.stop(lab);
       const saved = await readJson(path.join(dir, SNAPSHOT_SAVED_STATE));
       await this.store.writeState(lab, asLabState(saved) ?? { version: 1, dhcp: {} });
-      await this.labs.replace(lab, model.file);
+      await this.labs.replaceValidated(lab, model);
     }
     await this.setCurrent(lab, snap);
     this.changed(lab, 'restored', snap);
