@@ -44,6 +44,8 @@ export interface Entry {
   watcher: FSWatcher | null;
   debounce: ReturnType<typeof setTimeout> | undefined;
   queue: Promise<unknown>;
+  /** Multi-step work that makes changes itself (snapshots): one at a time; its changes take `queue` inside it. */
+  outer: Promise<unknown>;
 }
 
 export interface LabServiceOptions {
@@ -237,7 +239,7 @@ export class LabRegistry {
   // ------------------------------------------------------------ loading from disk
 
   private newEntry(name: string): Entry {
-    return { name, lab: null, text: null, formatted: null, problems: null, runtime: null, runtimeListener: null, watcher: null, debounce: undefined, queue: Promise.resolve() };
+    return { name, lab: null, text: null, formatted: null, problems: null, runtime: null, runtimeListener: null, watcher: null, debounce: undefined, queue: Promise.resolve(), outer: Promise.resolve() };
   }
 
   private scheduleRescan(): void {
@@ -327,10 +329,18 @@ export class LabRegistry {
 
   // ------------------------------------------------------------ serialization
 
-  protected serialize<T>(e: Entry, fn: () => Promise<T> | T): Promise<T> {
-    const run = e.queue.then(fn, fn);
-    e.queue = run.catch(() => undefined);
+  protected serialize<T>(e: Entry, fn: () => Promise<T> | T, which: 'queue' | 'outer' = 'queue'): Promise<T> {
+    const run = e[which].then(fn, fn);
+    e[which] = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs `fn` after every earlier exclusive() of the lab has finished (404 for an unknown lab).
+   * Edits still run meanwhile, one at a time as always; `fn`'s own changes queue like them.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.serialize(this.entry(name), fn, 'outer');
   }
 
   // ------------------------------------------------------------ whole labs
@@ -403,12 +413,18 @@ export class LabRegistry {
 
   async remove(name: string): Promise<void> {
     const e = this.entry(name);
-    await this.serialize(e, async () => {
-      if (e.runtime) throw conflict(`lab ${name} is running; stop it before deleting it`);
-      for (const guard of this.removeGuards) await guard(name);
-      await this.store.remove(name);
-      this.forget(e);
-    });
+    // After any snapshot in progress: it would write into the folder being deleted.
+    await this.serialize(
+      e,
+      () =>
+        this.serialize(e, async () => {
+          if (e.runtime) throw conflict(`lab ${name} is running; stop it before deleting it`);
+          for (const guard of this.removeGuards) await guard(name);
+          await this.store.remove(name);
+          this.forget(e);
+        }),
+      'outer',
+    );
     this.log.info({ lab: name }, 'lab deleted');
     this.emit(name, { type: 'lab-deleted', source: 'api' });
   }

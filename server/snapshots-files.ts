@@ -237,8 +237,3 @@ export async function readJson(file: string): Promise<unknown> {
 export async function listDir(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => [] as string[]);
 }
-
-/** Removes leftovers of interrupted writes in a folder (names starting .wirelab-tmp-). */
-export async function sweepTemps(dir: string): Promise<void> {
-  for (const e of await listDir(dir)) if (e.startsWith('.wirelab-tmp-')) await rm(path.join(dir, e), { recursive: true, force: true });
-}

@@ -43,7 +43,6 @@ import {
   replaceFile,
   snapshotDir,
   snapshotsDir,
-  sweepTemps,
   tempDirBeside,
   writeDurable,
 } from './snapshots-files.js';
@@ -200,8 +199,16 @@ export class SnapshotService {
 
   // ------------------------------------------------------------ taking
 
-  /** Takes a snapshot: the running lab's whole runtime, or a stopped lab's file and saved state. */
-  async take(lab: string, body: { name?: unknown; description?: unknown } = {}, auto = false): Promise<SnapshotView> {
+  /**
+   * Takes a snapshot: the running lab's whole runtime, or a stopped lab's file and saved state.
+   * A lab's snapshot operations run one at a time (labs.exclusive), so that each new snapshot's
+   * parent is the one current before it and no two pick the same name.
+   */
+  take(lab: string, body: { name?: unknown; description?: unknown } = {}, auto = false): Promise<SnapshotView> {
+    return this.labs.exclusive(lab, () => this.takeNow(lab, body, auto));
+  }
+
+  private async takeNow(lab: string, body: { name?: unknown; description?: unknown }, auto: boolean): Promise<SnapshotView> {
     const model = this.labs.lab(lab);
     for (const k of Object.keys(body)) if (k !== 'name' && k !== 'description') throw badField(k, `unknown key ${JSON.stringify(k)}; the keys here are name, description`);
     if (body.description !== undefined && typeof body.description !== 'string') throw badField('description', 'a description is text');
@@ -237,8 +244,7 @@ export class SnapshotService {
     // Compressed off the event loop: the lab runs on while the file is made.
     const stateFile = encoded ? await gzipAsync(encoded, { level: 1 }) : null;
 
-    const parent = snapshotsDir(this.store, lab);
-    await sweepTemps(parent).catch(() => undefined);
+    // A folder of its own; leftovers of a crash are swept at start (LabStore.init), never while others write.
     const temp = await tempDirBeside(finalDir);
     try {
       await writeDurable(path.join(temp, SNAPSHOT_LAB), labText);
@@ -271,7 +277,11 @@ export class SnapshotService {
     for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
   }
 
-  async describe(lab: string, snap: string, body: unknown): Promise<SnapshotView> {
+  describe(lab: string, snap: string, body: unknown): Promise<SnapshotView> {
+    return this.labs.exclusive(lab, () => this.describeNow(lab, snap, body));
+  }
+
+  private async describeNow(lab: string, snap: string, body: unknown): Promise<SnapshotView> {
     if (!isObject(body)) throw badField('(body)', 'expected a JSON object like {"description": "..."}');
     for (const k of Object.keys(body)) if (k !== 'description') throw badField(k, `unknown key ${JSON.stringify(k)}; a snapshot's description is what can change`);
     if (typeof body['description'] !== 'string') throw badField('description', 'a description is text');
@@ -283,7 +293,11 @@ export class SnapshotService {
   }
 
   /** Deletes a snapshot; its children then hang from its parent. 409 while linked clones use it. */
-  async remove(lab: string, snap: string): Promise<void> {
+  remove(lab: string, snap: string): Promise<void> {
+    return this.labs.exclusive(lab, () => this.removeNow(lab, snap));
+  }
+
+  private async removeNow(lab: string, snap: string): Promise<void> {
     const m = await this.meta(lab, snap);
     const users = (await this.linkedClones()).get(`${lab}/${snap}`) ?? [];
     if (users.length > 0) {
@@ -317,7 +331,11 @@ export class SnapshotService {
    * was (started first if it is stopped); one of a stopped lab leaves it stopped with the saved
    * state it had.
    */
-  async restore(lab: string, snap: string): Promise<RestoreResult> {
+  restore(lab: string, snap: string): Promise<RestoreResult> {
+    return this.labs.exclusive(lab, () => this.restoreNow(lab, snap));
+  }
+
+  private async restoreNow(lab: string, snap: string): Promise<RestoreResult> {
     const m = await this.meta(lab, snap);
     const dir = snapshotDir(this.store, lab, snap);
     // state.bin is read and gunzipped in the thread pool while lab.yaml is parsed; its errors still come second.
@@ -383,7 +401,11 @@ export class SnapshotService {
   /** One scheduled snapshot, then the oldest scheduled ones beyond `keep` go (never a locked one). */
   async scheduled(lab: string, keep: number): Promise<void> {
     if (!this.labs.runtime(lab)) return;
-    await this.take(lab, { description: 'scheduled' }, true);
+    await this.labs.exclusive(lab, () => this.scheduledNow(lab, keep));
+  }
+
+  private async scheduledNow(lab: string, keep: number): Promise<void> {
+    await this.takeNow(lab, { description: 'scheduled' }, true);
     const metas = await Promise.all((await this.names(lab)).map((n) => this.meta(lab, n)));
     const autos = metas.filter((m) => m.auto).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
     const locks = await this.linkedClones();
@@ -392,7 +414,7 @@ export class SnapshotService {
     for (const m of autos) {
       if (excess <= 0) break;
       if ((locks.get(`${lab}/${m.name}`) ?? []).length > 0 || m.name === current) continue;
-      await this.remove(lab, m.name);
+      await this.removeNow(lab, m.name);
       excess--;
     }
   }
@@ -409,7 +431,11 @@ export class SnapshotService {
    * snapshot: without one named, one is taken first (a running lab is recorded live, but a
    * clone starts stopped, from the file).
    */
-  async cloneLab(lab: string, body: unknown): Promise<CloneResult> {
+  cloneLab(lab: string, body: unknown): Promise<CloneResult> {
+    return this.labs.exclusive(lab, () => this.cloneLabNow(lab, body));
+  }
+
+  private async cloneLabNow(lab: string, body: unknown): Promise<CloneResult> {
     const req = (body === undefined ? {} : body) as CloneRequest & Json;
     if (!isObject(req)) throw badField('(body)', 'expected a JSON object like {"name": "lab2", "linked": true}');
     for (const k of Object.keys(req)) if (!['name', 'linked', 'snapshot', 'description'].includes(k)) throw badField(k, `unknown key ${JSON.stringify(k)}; the keys here are name, linked, snapshot, description`);
@@ -427,7 +453,7 @@ export class SnapshotService {
     if (snap !== undefined) {
       if (typeof snap !== 'string') throw badField('snapshot', 'a snapshot name is text');
       await this.meta(lab, snap);
-    } else if (req.linked) snap = (await this.take(lab, { description: `taken for linked clone ${name}` })).name;
+    } else if (req.linked) snap = (await this.takeNow(lab, { description: `taken for linked clone ${name}` }, false)).name;
 
     let file: Json;
     if (snap !== undefined) file = structuredClone((await this.snapshotLab(lab, snap)).file) as unknown as Json;
@@ -454,7 +480,11 @@ export class SnapshotService {
    * Clones a node inside its lab (from a snapshot's lab.yaml when one is named): same settings
    * and networks, a new name (its MACs follow it), no cables, placed beside the original.
    */
-  async cloneNode(lab: string, node: string, body: unknown): Promise<NodeView> {
+  cloneNode(lab: string, node: string, body: unknown): Promise<NodeView> {
+    return this.labs.exclusive(lab, () => this.cloneNodeNow(lab, node, body));
+  }
+
+  private async cloneNodeNow(lab: string, node: string, body: unknown): Promise<NodeView> {
     const req = (body === undefined ? {} : body) as Json;
     if (!isObject(req)) throw badField('(body)', 'expected a JSON object like {"name": "pc9"}');
     for (const k of Object.keys(req)) if (!['name', 'snapshot', 'ui'].includes(k)) throw badField(k, `unknown key ${JSON.stringify(k)}; the keys here are name, snapshot, ui`);

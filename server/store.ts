@@ -26,19 +26,23 @@ export class LabStore {
     this.root = path.resolve(root);
   }
 
-  /** Creates the labs directory if needed and removes the leftovers of writes a crash interrupted. */
+  /**
+   * Creates the labs directory if needed and removes the leftovers of writes a crash interrupted:
+   * temporary files and folders in the labs folder (imports), each lab's folder, its state and
+   * its snapshots. Only at start: while the server runs, a temporary name is a write in progress.
+   */
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
-    for (const name of await this.listNames()) {
-      for (const dir of [this.labDir(name), path.join(this.labDir(name), 'state')]) {
-        let entries: string[];
-        try {
-          entries = await readdir(dir);
-        } catch {
-          continue;
-        }
-        for (const e of entries) if (e.startsWith(TEMP_PREFIX)) await unlink(path.join(dir, e)).catch(() => undefined);
+    const dirs = [this.root];
+    for (const name of await this.listNames()) dirs.push(this.labDir(name), path.join(this.labDir(name), 'state'), path.join(this.labDir(name), 'snapshots'));
+    for (const dir of dirs) {
+      let entries: string[];
+      try {
+        entries = await readdir(dir);
+      } catch {
+        continue;
       }
+      for (const e of entries) if (isStaleTemp(e)) await rm(path.join(dir, e), { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -156,6 +160,22 @@ export class LabStore {
       await d.sync().catch(() => undefined);
       await d.close();
     }
+  }
+}
+
+/**
+ * A temporary name (`.wirelab-tmp-<pid>-...`) no live write can own: ours (nothing is in progress
+ * at start) or a process that is gone. Another process's (a CLI import) is left alone.
+ */
+function isStaleTemp(name: string): boolean {
+  if (!name.startsWith(TEMP_PREFIX)) return false;
+  const pid = Number(/^(\d+)-/.exec(name.slice(TEMP_PREFIX.length))?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'EPERM';
   }
 }
 
