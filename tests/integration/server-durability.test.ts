@@ -187,3 +187,60 @@ describe('a server killed while it saves labs', () => {
     expect(child.proc.exitCode).toBe(0);
   }, 300_000);
 });
+
+function tempsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.wirelab-tmp-')) out.push(join(dir, e.name));
+    else if (e.isDirectory()) out.push(...tempsUnder(join(dir, e.name)));
+  }
+  return out;
+}
+
+describe('a server killed while it takes snapshots', () => {
+  test('restarts with every acknowledged snapshot whole and restorable, and no temporary folders (2 kills)', async () => {
+    const entry = writeLauncher(work);
+    const labsDir = join(work, 'snaplabs');
+    const acked = new Set<string>();
+    for (let cycle = 1; cycle <= 2; cycle++) {
+      const child = await startChild(entry, labsDir);
+      children.push(child.proc);
+      const api = new Api(child.url);
+      if (cycle === 1) await api.expect(201, 'POST', '/labs', version('office', 3));
+      await api.expect(200, 'POST', '/labs/office/start');
+      let killed = false;
+      const failures: string[] = [];
+      // Three clients taking snapshots at the same time, as fast as the server answers.
+      const loops = [0, 1, 2].map(async () => {
+        while (!killed && failures.length === 0) {
+          const r = await api.post('/labs/office/snapshots', {}).catch(() => null);
+          if (r === null && !killed) failures.push('the server did not answer before it was killed');
+          if (r === null || killed) return;
+          if (r.status === 201) acked.add((r.body as { name: string }).name);
+          else failures.push(`snapshot: ${r.status} ${r.text}`);
+        }
+      });
+      await new Promise((r) => setTimeout(r, 400 + Math.random() * 800));
+      killed = true;
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      await Promise.all(loops);
+      expect(failures).toEqual([]);
+    }
+    expect(acked.size).toBeGreaterThan(0);
+
+    const child = await startChild(entry, labsDir);
+    children.push(child.proc);
+    const api = new Api(child.url);
+    expect(tempsUnder(labsDir)).toEqual([]);
+    const list = (await api.expect(200, 'GET', '/labs/office/snapshots')).body as { name: string; parent: string | null }[];
+    const names = new Set(list.map((s) => s.name));
+    for (const n of acked) expect(names.has(n), `acknowledged snapshot ${n}`).toBe(true);
+    for (const s of list) {
+      expect(s.parent === null || names.has(s.parent), `${s.name}'s parent ${s.parent}`).toBe(true);
+      expect((await api.post(`/labs/office/snapshots/${s.name}/restore`)).status, `restore ${s.name}`).toBe(200);
+    }
+    child.proc.kill('SIGTERM');
+    await child.exited;
+  }, 300_000);
+});
