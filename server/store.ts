@@ -18,9 +18,11 @@ const TEMP_PREFIX = '.wirelab-tmp-';
 
 export class InvalidLabName extends Error {}
 
+/** Per process, not per store: two stores over one folder never pick the same temporary name. */
+let tempCounter = 0;
+
 export class LabStore {
   readonly root: string;
-  private tempCounter = 0;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -136,7 +138,7 @@ export class LabStore {
   }
 
   private async atomicWrite(dir: string, file: string, text: string): Promise<void> {
-    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${++this.tempCounter}-${file}`);
+    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${++tempCounter}-${file}`);
     const fh = await open(temp, 'wx', 0o644);
     try {
       await fh.writeFile(text, 'utf8');
