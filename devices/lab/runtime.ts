@@ -473,11 +473,17 @@ export class LabRuntime {
   async waitFor(done: () => boolean, limitNs: number): Promise<boolean> {
     if (this.engine.mode === 'virtual') return this.engine.runUntilCondition(done, limitNs);
     const deadline = performance.now() + limitNs / 1e6;
+    let ok = true;
     while (!done()) {
-      if (performance.now() >= deadline) return false;
+      if (performance.now() >= deadline) {
+        ok = false;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
-    return true;
+    // The caller goes on from outside a slice (a check's next program): time it from now.
+    this.engine.sync();
+    return ok;
   }
 
   async runChecks(opts: RunChecksOptions = {}): Promise<CheckResult[]> {
