@@ -59,6 +59,7 @@ describe('check clock in real time', () => {
       return op;
     });
     const rt = new LabRuntime(lab(twoHosts));
+    const startMs = performance.now();
     try {
       rt.start();
       expect(await rt.settle(10e9)).toBe(true);
@@ -97,6 +98,14 @@ describe('check clock in real time', () => {
       const [first, second] = pings[0]!.result.probes;
       expect(second!.sentNs - first!.sentNs).toBeGreaterThanOrEqual(0.9e9);
       expect(pings[0]!.result.received).toBe(2);
+
+      // A node powered on after another idle spell starts its timers from wall time too.
+      idle(120_000);
+      rt.stopNode('b');
+      const wallLabNs = (performance.now() - startMs) * 1e6;
+      rt.startNode('b');
+      expect(Number.isInteger(rt.engine.now)).toBe(true);
+      expect(rt.engine.now).toBeGreaterThanOrEqual(wallLabNs - 1e9);
     } finally {
       rt.stop();
     }
