@@ -122,7 +122,9 @@ export class Engine {
 
   /** Sets a timer at absolute engine time `at` (ns); returns a handle for `cancel`. */
   schedule(at: number, target: TimerTarget, tag = 0, arg?: unknown): number {
-    const handle = this.timers.add(at < this.now ? this.now : at, target, tag, arg);
+    // Whole nanoseconds (rounded up, never early): a rate's serialisation time or jitter would
+    // otherwise make virtual time, and so check durations and round trips, fractional.
+    const handle = this.timers.add(at < this.now ? this.now : Math.ceil(at), target, tag, arg);
     if (this.running && at < this.wakeAt) this.armWake();
     return handle;
   }

@@ -138,3 +138,30 @@ describe('engine clock in real time', () => {
     }
   });
 });
+
+describe('check clock in virtual time', () => {
+  it('keeps whole nanoseconds over a link whose rate and jitter give fractional delays', async () => {
+    const pings: PingOperation[] = [];
+    const ping = Host.prototype.ping;
+    vi.spyOn(Host.prototype, 'ping').mockImplementation(function (this: Host, ...args: Parameters<Host['ping']>) {
+      const op = ping.apply(this, args);
+      pings.push(op);
+      return op;
+    });
+    const rt = new LabRuntime(
+      lab({
+        time: 'virtual',
+        nodes: twoHosts.nodes,
+        links: [{ endpoints: ['a:eth0', 'sw:e0'], rate: '3mbit', delay: '1.3ms', jitter: '0.7ms' }, ['b:eth0', 'sw:e1']],
+        checks: [{ ping: { from: 'a', to: 'b', count: 3 } }],
+      }),
+    );
+    const [r] = await rt.runChecks();
+    expect(r!.passed).toBe(true);
+    expect(Number.isInteger(r!.durationNs), String(r!.durationNs)).toBe(true);
+    expect(Number.isInteger(rt.engine.now)).toBe(true);
+    const probes = pings[0]!.result.probes;
+    expect(probes.map((p) => p.status)).toEqual(['reply', 'reply', 'reply']);
+    for (const p of probes) expect(Number.isInteger(p.rttNs), String(p.rttNs)).toBe(true);
+  });
+});
