@@ -26,6 +26,18 @@ function fakeWallClock(): void {
   vi.spyOn(performance, 'now').mockImplementation(() => realNow() + shiftMs);
 }
 
+/** Every ping the checks start, to read their probes' times. */
+function recordPings(): PingOperation[] {
+  const pings: PingOperation[] = [];
+  const ping = Host.prototype.ping;
+  vi.spyOn(Host.prototype, 'ping').mockImplementation(function (this: Host, ...args: Parameters<Host['ping']>) {
+    const op = ping.apply(this, args);
+    pings.push(op);
+    return op;
+  });
+  return pings;
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -51,13 +63,7 @@ const twoHosts = {
 describe('check clock in real time', () => {
   it('after two idle minutes, durations and round trips are whole nanoseconds within the wall time of the run', async () => {
     fakeWallClock();
-    const pings: PingOperation[] = [];
-    const ping = Host.prototype.ping;
-    vi.spyOn(Host.prototype, 'ping').mockImplementation(function (this: Host, ...args: Parameters<Host['ping']>) {
-      const op = ping.apply(this, args);
-      pings.push(op);
-      return op;
-    });
+    const pings = recordPings();
     const rt = new LabRuntime(lab(twoHosts));
     const startMs = performance.now();
     try {
@@ -141,13 +147,7 @@ describe('engine clock in real time', () => {
 
 describe('check clock in virtual time', () => {
   it('keeps whole nanoseconds over a link whose rate and jitter give fractional delays', async () => {
-    const pings: PingOperation[] = [];
-    const ping = Host.prototype.ping;
-    vi.spyOn(Host.prototype, 'ping').mockImplementation(function (this: Host, ...args: Parameters<Host['ping']>) {
-      const op = ping.apply(this, args);
-      pings.push(op);
-      return op;
-    });
+    const pings = recordPings();
     const rt = new LabRuntime(
       lab({
         time: 'virtual',
