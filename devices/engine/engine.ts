@@ -34,7 +34,11 @@ export class Engine {
   readonly mode: TimeMode;
   readonly rng: Rng;
   readonly epochNs: bigint;
-  /** The current time in nanoseconds since engine start. */
+  /**
+   * The current time in nanoseconds since engine start. In real time it is the wall time of the
+   * running slice, in whole nanoseconds; between slices (an idle lab sleeps) it stands still, so
+   * code acting from outside the engine calls `sync()` first.
+   */
   now = 0;
 
   private readonly timers = new TimerHeap();
@@ -118,7 +122,9 @@ export class Engine {
 
   /** Sets a timer at absolute engine time `at` (ns); returns a handle for `cancel`. */
   schedule(at: number, target: TimerTarget, tag = 0, arg?: unknown): number {
-    const handle = this.timers.add(at < this.now ? this.now : at, target, tag, arg);
+    // Whole nanoseconds (rounded up, never early): a rate's serialisation time or jitter would
+    // otherwise make virtual time, and so check durations and round trips, fractional.
+    const handle = this.timers.add(at < this.now ? this.now : Math.ceil(at), target, tag, arg);
     if (this.running && at < this.wakeAt) this.armWake();
     return handle;
   }
@@ -259,8 +265,24 @@ export class Engine {
 
   // ---- real time ----
 
+  /** Wall time since engine time 0, in whole nanoseconds. */
   private realNow(): number {
-    return (performance.now() - this.realStart) * 1e6;
+    return Math.floor((performance.now() - this.realStart) * 1e6);
+  }
+
+  /** Moves the real-time clock on to wall time (never back). */
+  private catchUp(): void {
+    const t = this.realNow();
+    if (t > this.now) this.now = t;
+  }
+
+  /**
+   * Real time: brings `now` up to wall time, for callers outside the engine's own slices (checks,
+   * API changes) that read the clock or set timers; a lab idle for minutes would otherwise time
+   * them from its last slice. Nothing to do in virtual time or while stopped.
+   */
+  sync(): void {
+    if (this.running) this.catchUp();
   }
 
   /** Starts the real-time driver; an idle engine then sleeps until its next timer. */
@@ -303,11 +325,13 @@ export class Engine {
   };
 
   private wakeSoon(): void {
-    if (this.wakeAt <= this.now) return;
+    // Only a pending immediate is sure to come at once: a wake timer due by `now` may be a
+    // setTimeout armed before `sync()` moved the clock on, still waiting for its wall time.
+    if (this.wakeImmediate !== undefined) return;
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     this.wakeAt = this.now;
-    this.wakeImmediate ??= setImmediate(this.onImmediate);
+    this.wakeImmediate = setImmediate(this.onImmediate);
   }
 
   private armWake(): void {
@@ -329,13 +353,13 @@ export class Engine {
 
   /** One bounded slice of real-time work, so sockets and the HTTP server keep their turn. */
   private slice(): void {
-    this.now = this.realNow();
+    this.catchUp();
     let budget = REAL_SLICE_DELIVERIES;
     for (;;) {
       if (this.qHead !== this.qTail) {
         budget -= this.drain(Math.min(budget, 1024));
         if (budget <= 0) return;
-        this.now = this.realNow();
+        this.catchUp();
         continue;
       }
       const next = this.timers.peekTime();

@@ -287,11 +287,13 @@ export class LabRuntime {
 
   startNode(name: string): void {
     if (!this.nodes.has(name)) throw new Error(`no node ${name}`);
+    this.engine.sync(); // its timers start from wall time, not from the last slice of an idle lab
     this.powerNode(name, true);
   }
 
   stopNode(name: string): void {
     if (!this.nodes.has(name)) throw new Error(`no node ${name}`);
+    this.engine.sync();
     this.powerNode(name, false);
   }
 
@@ -303,6 +305,7 @@ export class LabRuntime {
    * built and, in a running lab, powered on; impairments and suspension change in place.
    */
   apply(next: Lab): void {
+    this.engine.sync();
     const prev = this.lab;
     this.lab = next;
     const running = this.status === 'running';
@@ -420,18 +423,21 @@ export class LabRuntime {
 
   suspendLink(id: string): void {
     const e = this.mustLink(id);
+    this.engine.sync();
     e.link.suspend();
     e.spec = { ...e.spec, suspended: true };
     this.emit({ type: 'link-state', link: id, status: 'suspended' });
   }
   resumeLink(id: string): void {
     const e = this.mustLink(id);
+    this.engine.sync();
     e.link.resume();
     e.spec = { ...e.spec, suspended: false };
     this.emit({ type: 'link-state', link: id, status: 'up' });
   }
   setImpairments(id: string, imp: Impairments): void {
     const e = this.mustLink(id);
+    this.engine.sync();
     e.link.setImpairments(imp);
     e.spec = { ...e.spec, impairments: imp };
   }
@@ -473,11 +479,17 @@ export class LabRuntime {
   async waitFor(done: () => boolean, limitNs: number): Promise<boolean> {
     if (this.engine.mode === 'virtual') return this.engine.runUntilCondition(done, limitNs);
     const deadline = performance.now() + limitNs / 1e6;
+    let ok = true;
     while (!done()) {
-      if (performance.now() >= deadline) return false;
+      if (performance.now() >= deadline) {
+        ok = false;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
-    return true;
+    // The caller goes on from outside a slice (a check's next program): time it from now.
+    this.engine.sync();
+    return ok;
   }
 
   async runChecks(opts: RunChecksOptions = {}): Promise<CheckResult[]> {
