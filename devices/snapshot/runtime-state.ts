@@ -94,6 +94,8 @@ function endpointInternals(rt: LabRuntime, outside: Map<string, { obj: object; a
  * returns their restored counterparts under the same keys.
  */
 export function captureRuntime(rt: LabRuntime, extra: Record<string, object> = {}): RuntimeState {
+  // An idle real-time lab's clock stands at its last slice; the snapshot's time is now.
+  rt.engine.sync();
   const externals = new Map<object, ExternalRef>();
   const outside = outsideObjects(rt);
   for (const [key, { obj, assignFields }] of outside) externals.set(obj, { key, assignFields });
