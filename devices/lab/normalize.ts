@@ -541,7 +541,7 @@ class Normalizer {
     for (const [ifn, d] of Object.entries(declared)) {
       for (const key of ['acl-in', 'acl-out'] as const) {
         const acl = d[key];
-        if (acl !== undefined && !(acl in acls)) {
+        if (acl !== undefined && !Object.hasOwn(acls, acl)) {
           this.issue([...IP, ifn, key], `no access list named ${JSON.stringify(acl)}${Object.keys(acls).length ? `; acls: has ${Object.keys(acls).join(', ')}` : ' (define it under acls:)'}`);
         }
       }

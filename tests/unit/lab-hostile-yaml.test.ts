@@ -27,4 +27,11 @@ describe('__proto__ and other built-in names', () => {
     expect(r.lab.networks['hasOwnProperty']).toBeUndefined();
     expect(r.lab.file.nodes?.['toString']).toBeUndefined();
   });
+
+  test('an interface naming an access list `constructor` that is not defined is an error', () => {
+    const r = loadLabText('wirelab: 1\nname: p\nnodes:\n  r1:\n    kind: router\n    interfaces:\n      g0/0:\n        acl-in: constructor\n', 'lab.yaml');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(formatLabErrors(r.errors)).toContain('no access list named "constructor"');
+  });
 });
