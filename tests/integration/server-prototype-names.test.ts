@@ -128,3 +128,17 @@ describe('WebSocket console subscriptions', () => {
     }
   });
 });
+
+describe('other name-keyed tables', () => {
+  test('a DNS record named constructor, and a lab named constructor, work like any other', async () => {
+    const lab = {
+      name: 'constructor',
+      nodes: { dns1: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.1/24' } }, services: { dns: { records: { constructor: '10.0.0.9', valueOf: '10.0.0.8' } } } } },
+    };
+    await t.api.expect(201, 'POST', '/labs', lab);
+    const r = await t.api.post('/labs/constructor/start');
+    expect(r.status, r.text).toBe(200);
+    await t.api.expect(200, 'POST', '/labs/constructor/stop');
+    expect((await t.api.get('/labs/valueof')).status).toBe(404);
+  });
+});
