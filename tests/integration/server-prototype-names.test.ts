@@ -141,4 +141,25 @@ describe('other name-keyed tables', () => {
     await t.api.expect(200, 'POST', '/labs/constructor/stop');
     expect((await t.api.get('/labs/valueof')).status).toBe(404);
   });
+
+  test('a DHCP router named constructor and a NAT network named valueOf start, stop and start again', async () => {
+    const lab = {
+      name: 'dhcpnames',
+      networks: { valueOf: { type: 'host-only', subnet: '192.168.81.0/24' } },
+      nodes: {
+        constructor: {
+          kind: 'router',
+          interfaces: { 'g0/0': { ip: '10.1.0.1/24' } },
+          'dhcp-server': { pools: [{ interface: 'g0/0', range: '10.1.0.100-10.1.0.199', gateway: '10.1.0.1', lease: '1h' }] },
+        },
+        toString: { kind: 'host', interfaces: { eth0: { network: 'valueOf', ip: 'dhcp' } } },
+      },
+    };
+    await t.api.expect(201, 'POST', '/labs', lab);
+    for (let i = 0; i < 2; i++) {
+      const r = await t.api.post('/labs/dhcpnames/start');
+      expect(r.status, r.text).toBe(200);
+      await t.api.expect(200, 'POST', '/labs/dhcpnames/stop');
+    }
+  });
 });
