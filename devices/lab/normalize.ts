@@ -91,7 +91,8 @@ export function validateLab(input: unknown, opts: ValidateOptions = {}): Validat
   // zod's records skip an own `__proto__` key (JSON.parse and yaml make one): refused here, not lost.
   const proto = protoKeyPaths(input);
   if (proto.length > 0) {
-    for (const path of proto) issues.push({ path, message: '"__proto__" cannot be a name or key in a lab file', at: 'key' });
+    const said = new Set(issues.map((i) => formatPath(i.path)));
+    for (const path of proto) if (!said.has(formatPath(path))) issues.push({ path, message: '"__proto__" cannot be a name or key in a lab file', at: 'key' });
     return { ok: false, issues: dedupe(issues) };
   }
   // A file that passed as a whole has every part valid: the normalizer reads the parsed file
