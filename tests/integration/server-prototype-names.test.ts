@@ -107,6 +107,16 @@ describe('__proto__ is refused, never dropped', () => {
     }
     expect((await t.api.get('/labs/proto')).text).toBe(before);
   });
+
+  test('as a key of a merge patch', async () => {
+    const before = (await t.api.get('/labs/proto')).text;
+    for (const body of ['{"__proto__":{"kind":"switch"}}', '{"ui":{"__proto__":{"x":1}}}']) {
+      const r = await t.api.request('PATCH', '/labs/proto/nodes/pc1', undefined, { raw: body, headers: { 'content-type': 'application/json' } });
+      expect(r.status, r.text).toBe(400);
+      expect(r.text).toContain('__proto__');
+    }
+    expect((await t.api.get('/labs/proto')).text).toBe(before);
+  });
 });
 
 describe('WebSocket console subscriptions', () => {
