@@ -63,7 +63,7 @@ export function tooDeepAt(text: string, max = MAX_NESTING): number {
   let flow = 0;
   let col = 0;
   let dashes = 0;
-  /** 0: in the indentation; 1: in leading `- `s; 2: past them. */
+  /** 0: in the indentation; 1: in leading `- `s; 2: past them (most characters: two tests each). */
   let state = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -73,24 +73,26 @@ export function tooDeepAt(text: string, max = MAX_NESTING): number {
       dashes = 0;
       continue;
     }
-    if (state === 0) {
-      if (c === 32) {
-        col++;
-        continue;
+    if (state !== 2) {
+      if (state === 0) {
+        if (c === 32) {
+          col++;
+          continue;
+        }
+        state = 1;
+        if (c !== 35 && c !== 13) {
+          while (indents.length > 0 && indents[indents.length - 1]! >= col) indents.pop();
+          indents.push(col);
+        }
       }
-      state = 1;
-      if (c !== 35 && c !== 13) {
-        while (indents.length > 0 && indents[indents.length - 1]! >= col) indents.pop();
-        indents.push(col);
-      }
-    }
-    if (state === 1) {
-      if (c === 45 && (i + 1 === text.length || text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 10)) dashes++;
+      const next = text.charCodeAt(i + 1);
+      if (c === 45 && (next === 32 || next === 10 || Number.isNaN(next))) dashes++;
       else if (c !== 32) state = 2;
+      if (indents.length + dashes + flow > max) return i;
     }
-    if (c === 91 || c === 123) flow++;
-    else if ((c === 93 || c === 125) && flow > 0) flow--;
-    if (flow + indents.length + dashes > max) return i;
+    if (c === 91 || c === 123) {
+      if (++flow + indents.length + dashes > max) return i;
+    } else if ((c === 93 || c === 125) && flow > 0) flow--;
   }
   return -1;
 }
