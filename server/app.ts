@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { type Logger, pino } from 'pino';
+import { MAX_NESTING } from '../devices/lab/load.js';
 import { type Route, router, routes } from './api.js';
 import { type AccessPolicy, checkAccess, generateToken, isLoopbackHost } from './auth.js';
 import { type CaptureOptions, CaptureManager } from './captures.js';
@@ -111,7 +112,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
     next();
   });
   app.use(jsonOnly);
-  app.use(express.json({ limit: opts.bodyLimitBytes ?? 1 << 20, strict: true, type: 'application/json' }));
+  app.use(express.json({ limit: opts.bodyLimitBytes ?? 1 << 20, strict: true, type: 'application/json', verify: limitNesting }));
   app.get(`${API_PREFIX}/openapi.json`, (_req, res) => {
     res.json(openapi);
   });
@@ -212,6 +213,25 @@ function jsonOnly(req: Request, _res: Response, next: NextFunction): void {
     return next(new ApiError(415, `request bodies are JSON, not ${media}`, [{ field: '(body)', message: `Content-Type ${media} is not application/json` }]));
   }
   next();
+}
+
+/**
+ * Refuses a body nested deeper than any request needs, before it is parsed: the recursive
+ * validators after JSON.parse would overflow the stack on 100,000 levels (a 500).
+ */
+function limitNesting(_req: IncomingMessage, _res: unknown, buf: Buffer): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_NESTING) throw new ApiError(400, `the body is nested more than ${MAX_NESTING} levels deep`, [{ field: '(body)', message: `nested more than ${MAX_NESTING} levels deep` }]);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
 }
 
 function toApiError(err: unknown): ApiError {

@@ -46,7 +46,10 @@ export function checkAccess(req: IncomingMessage, policy: AccessPolicy): AccessR
   if (policy.token !== null) {
     const auth = req.headers.authorization;
     let given: string | null = null;
-    if (auth?.startsWith('Bearer ')) given = auth.slice(7).trim();
+    // The scheme is case-insensitive (RFC 7235): `bearer TOKEN` is the same as `Bearer TOKEN`.
+    const bearer = auth !== undefined ? /^bearer[ \t]+(\S.*)$/i.exec(auth) : null;
+    if (bearer) given = bearer[1]!.trim();
+    else if (auth !== undefined && /^bearer\b/i.test(auth)) given = '';
     else {
       const q = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
       if (q !== null) given = q;

@@ -87,6 +87,7 @@ export class LabConsoles implements LabConsolesView {
   attach(lab: string, node: string, client: ConsoleClient): ConsoleAttachment {
     const runtime = this.labs.runtime(lab);
     if (!runtime) throw new Error(`lab ${lab} is not running; start it to use its consoles`);
+    if (!Object.hasOwn(runtime.lab.nodes, node)) throw new Error(`lab ${lab} has no node ${JSON.stringify(node)}`);
     return this.hubOf(lab, runtime).attach(node, client);
   }
 

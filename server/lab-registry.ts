@@ -208,7 +208,7 @@ export class LabRegistry {
   nodeView(name: string, node: string): NodeView {
     const e = this.entry(name);
     const lab = this.validLab(e);
-    const n = lab.nodes[node];
+    const n = Object.hasOwn(lab.nodes, node) ? lab.nodes[node] : undefined;
     if (!n) throw noNode(node);
     return nodeView(lab, n, e.runtime, this.consoles.telnetPort(name, node));
   }
@@ -220,7 +220,7 @@ export class LabRegistry {
 
   networkView(name: string, network: string): NetworkView {
     const lab = this.lab(name);
-    if (!lab.networks[network]) throw noNetwork(network);
+    if (!Object.hasOwn(lab.networks, network)) throw noNetwork(network);
     return networkView(lab, network);
   }
 
@@ -559,10 +559,10 @@ export class LabRegistry {
   private emitDiff(name: string, before: Lab | null, after: Lab, source: 'api' | 'disk'): void {
     const diff = (kind: string, a: Record<string, unknown>, b: Record<string, unknown>) => {
       for (const k of Object.keys(b)) {
-        if (!(k in a)) this.emit(name, { type: `${kind}-created`, [kind]: k, source });
+        if (!Object.hasOwn(a, k)) this.emit(name, { type: `${kind}-created`, [kind]: k, source });
         else if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) this.emit(name, { type: `${kind}-updated`, [kind]: k, source });
       }
-      for (const k of Object.keys(a)) if (!(k in b)) this.emit(name, { type: `${kind}-deleted`, [kind]: k, source });
+      for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) this.emit(name, { type: `${kind}-deleted`, [kind]: k, source });
     };
     const files = (lab: Lab | null, key: 'nodes' | 'networks') => ((lab?.file[key] ?? {}) as Record<string, unknown>);
     const links = (lab: Lab | null) =>

@@ -18,8 +18,8 @@ export class LabService extends LabRegistry {
   async addNode(name: string, body: unknown): Promise<NodeView> {
     const { nodeName, spec } = namedBody(body, 'node');
     await this.change(name, { prefix: () => ['nodes', nodeName], message: `node ${nodeName} is not valid` }, (file, lab) => {
-      if (lab.nodes[nodeName] || section(file, 'nodes')[nodeName] !== undefined) throw badField('name', `a node named ${nodeName} already exists`, 409);
-      if (section(file, 'networks')[nodeName] !== undefined) throw badField('name', `${nodeName} is the name of a network; node and network names must differ`, 409);
+      if (Object.hasOwn(lab.nodes, nodeName) || Object.hasOwn(section(file, 'nodes'), nodeName)) throw badField('name', `a node named ${nodeName} already exists`, 409);
+      if (Object.hasOwn(section(file, 'networks'), nodeName)) throw badField('name', `${nodeName} is the name of a network; node and network names must differ`, 409);
       section(file, 'nodes', true)[nodeName] = spec;
     });
     return this.nodeView(name, nodeName);
@@ -29,7 +29,7 @@ export class LabService extends LabRegistry {
     const spec = requireObject(body);
     await this.change(name, { prefix: () => ['nodes', node], message: `node ${node} is not valid` }, (file) => {
       const nodes = section(file, 'nodes');
-      if (nodes[node] === undefined) throw noNode(node);
+      if (!Object.hasOwn(nodes, node)) throw noNode(node);
       nodes[node] = spec;
     });
     return this.nodeView(name, node);
@@ -39,7 +39,7 @@ export class LabService extends LabRegistry {
     const patch = requireObject(body);
     await this.change(name, { prefix: () => ['nodes', node], message: `node ${node} is not valid` }, (file) => {
       const nodes = section(file, 'nodes');
-      if (nodes[node] === undefined) throw noNode(node);
+      if (!Object.hasOwn(nodes, node)) throw noNode(node);
       nodes[node] = mergePatch(nodes[node], patch);
     });
     return this.nodeView(name, node);
@@ -49,7 +49,7 @@ export class LabService extends LabRegistry {
   async deleteNode(name: string, node: string): Promise<void> {
     await this.change(name, { prefix: () => [], status: 409, message: `node ${node} is still referred to; change those first` }, (file) => {
       const nodes = section(file, 'nodes');
-      if (nodes[node] === undefined) throw noNode(node);
+      if (!Object.hasOwn(nodes, node)) throw noNode(node);
       delete nodes[node];
       removeLinks(file, (ends) => ends.some((t) => t.startsWith(`${node}:`)));
     });
@@ -57,14 +57,14 @@ export class LabService extends LabRegistry {
 
   async startNode(name: string, node: string): Promise<NodeView> {
     const rt = this.runningRuntime(name);
-    if (!this.lab(name).nodes[node]) throw noNode(node);
+    if (!Object.hasOwn(this.lab(name).nodes, node)) throw noNode(node);
     rt.startNode(node);
     return this.nodeView(name, node);
   }
 
   async stopNode(name: string, node: string): Promise<NodeView> {
     const rt = this.runningRuntime(name);
-    if (!this.lab(name).nodes[node]) throw noNode(node);
+    if (!Object.hasOwn(this.lab(name).nodes, node)) throw noNode(node);
     rt.stopNode(node);
     return this.nodeView(name, node);
   }
@@ -74,8 +74,8 @@ export class LabService extends LabRegistry {
   async addNetwork(name: string, body: unknown): Promise<NetworkView> {
     const { nodeName: net, spec } = namedBody(body, 'network');
     await this.change(name, { prefix: () => ['networks', net], message: `network ${net} is not valid` }, (file, lab) => {
-      if (lab.networks[net] || section(file, 'networks')[net] !== undefined) throw badField('name', `a network named ${net} already exists`, 409);
-      if (section(file, 'nodes')[net] !== undefined) throw badField('name', `${net} is the name of a node; node and network names must differ`, 409);
+      if (Object.hasOwn(lab.networks, net) || Object.hasOwn(section(file, 'networks'), net)) throw badField('name', `a network named ${net} already exists`, 409);
+      if (Object.hasOwn(section(file, 'nodes'), net)) throw badField('name', `${net} is the name of a node; node and network names must differ`, 409);
       section(file, 'networks', true)[net] = spec;
     });
     return this.networkView(name, net);
@@ -85,7 +85,7 @@ export class LabService extends LabRegistry {
     const spec = requireObject(body);
     await this.change(name, { prefix: () => ['networks', net], message: `network ${net} is not valid` }, (file) => {
       const nets = section(file, 'networks');
-      if (nets[net] === undefined) throw noNetwork(net);
+      if (!Object.hasOwn(nets, net)) throw noNetwork(net);
       nets[net] = spec;
     });
     return this.networkView(name, net);
@@ -95,7 +95,7 @@ export class LabService extends LabRegistry {
     const patch = requireObject(body);
     await this.change(name, { prefix: () => ['networks', net], message: `network ${net} is not valid` }, (file) => {
       const nets = section(file, 'networks');
-      if (nets[net] === undefined) throw noNetwork(net);
+      if (!Object.hasOwn(nets, net)) throw noNetwork(net);
       nets[net] = mergePatch(nets[net], patch);
     });
     return this.networkView(name, net);
@@ -105,7 +105,7 @@ export class LabService extends LabRegistry {
   async deleteNetwork(name: string, net: string): Promise<void> {
     await this.change(name, { prefix: () => [], status: 409, message: `network ${net} is still referred to; change those first` }, (file) => {
       const nets = section(file, 'networks');
-      if (nets[net] === undefined) throw noNetwork(net);
+      if (!Object.hasOwn(nets, net)) throw noNetwork(net);
       delete nets[net];
       removeLinks(file, (ends) => ends.includes(net));
       for (const spec of Object.values(section(file, 'nodes'))) {
@@ -301,8 +301,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return structuredClone(patch);
   const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
+    // Assigning `__proto__` would replace the prototype: the key would vanish without a word.
+    if (k === '__proto__') throw badField(k, '"__proto__" cannot be a name or key in a lab file');
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v);
   }
   return out;
 }

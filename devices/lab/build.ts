@@ -33,9 +33,10 @@ export function buildHost(engine: Engine, lab: Lab, n: LabHost): Host {
   if (n.services.tcpEcho) services['tcp-echo'] = { port: n.services.tcpEcho.port };
   if (n.services.http) services.http = { port: n.services.http.port, body: n.services.http.body };
   if (n.services.dns) {
-    const records: Record<string, Ip4[]> = {};
-    for (const r of n.services.dns.records) (records[r.name] ??= []).push(r.ip);
-    services.dns = { port: n.services.dns.port, records };
+    // A Map: a record named `constructor` must not find Object's (a plain object, as snapshots expect).
+    const records = new Map<string, Ip4[]>();
+    for (const r of n.services.dns.records) records.set(r.name, [...(records.get(r.name) ?? []), r.ip]);
+    services.dns = { port: n.services.dns.port, records: Object.fromEntries(records) };
   }
   return new Host(engine, { name: n.name, lab: lab.name, interfaces, dns: n.dns, services });
 }

@@ -472,7 +472,8 @@ export const ArpCheckSchema = strict({
 export const PingAllCheckSchema = strict({ among: listOf(NodeNameSchema, 'among').optional() }).nullable();
 
 export const CheckSchema = strict({
-  name: z.string().optional(),
+  // Shown in reports and --junit XML, where a control character (NUL, ESC) would break them.
+  name: textValue('a check name', matching(/^[^\p{Cc}]*$/u, 'a check name is printable text, without control characters')).optional(),
   expect: oneOf('expect', ['success', 'failure']).optional(),
   timeout: DurationText.optional(),
   ping: PingCheckSchema.optional(),

@@ -37,6 +37,77 @@ export type LoadResult =
  * "last one wins" would hide a mistake).
  */
 export function loadLabText(text: string, fileName: string, opts: LoadOptions = {}): LoadResult {
+  // The readers below recurse per level: a file nested thousands deep would overflow the stack.
+  const deep = tooDeepAt(text);
+  if (deep >= 0) return { ok: false, errors: [{ file: fileName, ...lineColumn(text, deep), field: '(syntax)', message: TOO_DEEP }] };
+  try {
+    return loadChecked(text, fileName, opts);
+  } catch (e) {
+    // The count above is generous, but a stack overflow must still be a lab-file error, never a crash.
+    if (!(e instanceof RangeError)) throw e;
+    return { ok: false, errors: [{ file: fileName, line: 1, column: 1, field: '(syntax)', message: `${TOO_DEEP} (${e.message})` }] };
+  }
+}
+
+/** Far deeper than any lab file needs, and far from what the recursive readers (plain-yaml, yaml, zod) can take. */
+export const MAX_NESTING = 256;
+const TOO_DEEP = `nested more than ${MAX_NESTING} levels deep (a lab file needs about ten)`;
+
+/**
+ * The offset where `text` first nests deeper than `max` levels, or -1. Levels are counted
+ * generously without parsing: open flow brackets (even inside quotes or comments), block
+ * indentation levels, and leading `- ` of compact sequences.
+ */
+export function tooDeepAt(text: string, max = MAX_NESTING): number {
+  const indents: number[] = [];
+  let flow = 0;
+  let col = 0;
+  let dashes = 0;
+  /** 0: in the indentation; 1: in leading `- `s; 2: past them (most characters: two tests each). */
+  let state = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      state = 0;
+      col = 0;
+      dashes = 0;
+      continue;
+    }
+    if (state !== 2) {
+      if (state === 0) {
+        if (c === 32) {
+          col++;
+          continue;
+        }
+        state = 1;
+        if (c !== 35 && c !== 13) {
+          while (indents.length > 0 && indents[indents.length - 1]! >= col) indents.pop();
+          indents.push(col);
+        }
+      }
+      const next = text.charCodeAt(i + 1);
+      if (c === 45 && (next === 32 || next === 10 || Number.isNaN(next))) dashes++;
+      else if (c !== 32) state = 2;
+      if (indents.length + dashes + flow > max) return i;
+    }
+    if (c === 91 || c === 123) {
+      if (++flow + indents.length + dashes > max) return i;
+    } else if ((c === 93 || c === 125) && flow > 0) flow--;
+  }
+  return -1;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+function loadChecked(text: string, fileName: string, opts: LoadOptions): LoadResult {
   // Lab files are nearly always plain YAML, which readPlainYaml reads many times faster than the
   // library. A file it does not take, or that is not a valid lab, is read again with the
   // library, whose document locates every error.

@@ -88,6 +88,13 @@ export function validateLab(input: unknown, opts: ValidateOptions = {}): Validat
   const parsed = LabFileSchema.safeParse(input, { reportInput: true });
   const issues = parsed.success ? [] : describeZodIssues(parsed.error.issues);
   if (!isRecord(input)) return { ok: false, issues };
+  // zod's records skip an own `__proto__` key (JSON.parse and yaml make one): refused here, not lost.
+  const proto = protoKeyPaths(input);
+  if (proto.length > 0) {
+    const said = new Set(issues.map((i) => formatPath(i.path)));
+    for (const path of proto) if (!said.has(formatPath(path))) issues.push({ path, message: '"__proto__" cannot be a name or key in a lab file', at: 'key' });
+    return { ok: false, issues: dedupe(issues) };
+  }
   // A file that passed as a whole has every part valid: the normalizer reads the parsed file
   // instead of parsing each part again (it does that only to isolate a broken file's errors).
   const n = new Normalizer(input, opts, parsed.success ? parsed.data : undefined);
@@ -95,7 +102,31 @@ export function validateLab(input: unknown, opts: ValidateOptions = {}): Validat
   issues.push(...n.issues);
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: dedupe(issues) };
   lab.file = parsed.data;
+  // Name-keyed tables without a prototype, so `file.nodes[name]` of a missing `valueOf` is undefined.
+  if (lab.file.nodes) Object.setPrototypeOf(lab.file.nodes, null);
+  if (lab.file.networks) Object.setPrototypeOf(lab.file.networks, null);
   return { ok: true, lab };
+}
+
+/** Paths of every own `__proto__` key in parsed JSON or YAML data (paths built only for those). */
+function protoKeyPaths(input: unknown): PathSegment[][] {
+  type At = { v: object; up: At | null; key: PathSegment };
+  const pathOf = (a: At | null): PathSegment[] => {
+    const path: PathSegment[] = [];
+    for (let x = a; x && x.up; x = x.up) path.unshift(x.key);
+    return path;
+  };
+  const found: PathSegment[][] = [];
+  if (typeof input !== 'object' || input === null) return found;
+  const stack: At[] = [{ v: input, up: null, key: '' }];
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    if (!Array.isArray(at.v) && Object.hasOwn(at.v, '__proto__')) found.push([...pathOf(at), '__proto__']);
+    for (const [k, item] of Object.entries(at.v)) {
+      if (typeof item === 'object' && item !== null) stack.push({ v: item as object, up: at, key: Array.isArray(at.v) ? Number(k) : k });
+    }
+  }
+  return found;
 }
 
 function dedupe(issues: LabIssue[]): LabIssue[] {
@@ -164,8 +195,9 @@ class Normalizer {
   private readonly labName: string;
   private readonly nets: ReturnType<typeof validEntries<NetworkSpec>>;
   private readonly nodeSpecs: ReturnType<typeof validEntries<NodeSpec>>;
-  private readonly networks: Record<string, LabNetwork> = {};
-  private readonly nodes: Record<string, LabNode> = {};
+  // No prototype: a node named `constructor` or a lookup of a missing `valueOf` is an ordinary name.
+  private readonly networks: Record<string, LabNetwork> = Object.create(null) as Record<string, LabNetwork>;
+  private readonly nodes: Record<string, LabNode> = Object.create(null) as Record<string, LabNode>;
   /** `node\0iface` -> the interface model, for ports only (not sub-interfaces). */
   private readonly ports = new Map<string, LabIfaceBase>();
   /** `node\0iface` -> where it was cabled first, for "cabled twice": its network: key, or the index in links:. */
@@ -510,7 +542,7 @@ class Normalizer {
     for (const [ifn, d] of Object.entries(declared)) {
       for (const key of ['acl-in', 'acl-out'] as const) {
         const acl = d[key];
-        if (acl !== undefined && !(acl in acls)) {
+        if (acl !== undefined && !Object.hasOwn(acls, acl)) {
           this.issue([...IP, ifn, key], `no access list named ${JSON.stringify(acl)}${Object.keys(acls).length ? `; acls: has ${Object.keys(acls).join(', ')}` : ' (define it under acls:)'}`);
         }
       }

@@ -122,7 +122,7 @@ export class LabRuntime {
     const device = buildNode(this.engine, this.lab, spec, this.cloudFactory);
     const entry: NodeEntry = { spec, device, savedUp: null, portsByName: null };
     this.nodes.set(spec.name, entry);
-    const leases = this.savedState.dhcp[spec.name];
+    const leases = savedLeases(this.savedState, spec.name);
     if (leases && device instanceof Router) device.importLeases(leases);
     return entry;
   }
@@ -132,7 +132,7 @@ export class LabRuntime {
     const uplinkLink = parts.uplink ? new Link(this.engine, `${spec.name}:${BRIDGE_UPLINK_PORT}`, parts.uplink.ports[0]!, parts.fabric.ports.find((p) => p.name === BRIDGE_UPLINK_PORT)!) : null;
     const serviceLinks = parts.services.map((s) => new Link(this.engine, `${spec.name}:${s.port}`, s.device.ports[0]!, parts.fabric.ports.find((p) => p.name === s.port)!));
     if (parts.dhcp) {
-      const leases = this.savedState.dhcp[parts.dhcp.name];
+      const leases = savedLeases(this.savedState, parts.dhcp.name);
       if (leases) parts.dhcp.importLeases(leases);
     }
     const entry: NetworkEntry = { spec, parts, serviceLinks, uplinkLink };
@@ -497,3 +497,7 @@ export class LabRuntime {
   }
 }
 
+/** Saved leases by node or network name: own keys only (state/runtime.json is parsed JSON; a node may be named `constructor`). */
+function savedLeases(state: LabState, name: string): DhcpLeaseDatabase | undefined {
+  return Object.hasOwn(state.dhcp, name) ? state.dhcp[name] : undefined;
+}

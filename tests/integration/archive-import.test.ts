@@ -195,6 +195,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['a newer archive version', () => archive([good()], { version: 2 }), /archive version 2; this wirelab reads version 1/],
     ['a newer lab format', () => archive([good()], { wirelab: 7 }), /lab format version 7/],
     ['broken YAML', () => archive([{ name: 'lab/lab.yaml', data: text('wirelab: 1\nname: evil\nnodes: {pc1: [\n') }]), /is not a valid lab file/],
+    ['deeply nested YAML', () => archive([{ name: 'lab/lab.yaml', data: text(`wirelab: 1\nname: evil\ndescription: ${'['.repeat(5000)}${']'.repeat(5000)}\n`) }]), /is not a valid lab file[\s\S]*lab\/lab\.yaml:3:\d+: \(syntax\): nested more than/],
     ['an invalid lab', () => archive([{ name: 'lab/lab.yaml', data: text('wirelab: 1\nname: evil\nnodes:\n  pc1: { kind: toaster }\n') }]), /is not a valid lab file[\s\S]*kind/],
     ['a lab of another name than the manifest', () => archive([good()], { lab: 'other' }), /is lab evil, the manifest says other/],
     ['a file the manifest does not list', () => zip([{ name: 'manifest.json', data: text(JSON.stringify({ format: 'wirelab-archive', version: 1, wirelab: 1, lab: 'evil', files: [{ path: 'lab/lab.yaml', size: LAB_YAML.length, sha256: sha(text(LAB_YAML)) }] })) }, good(), { name: 'lab/extra.sh', data: text('rm -rf /') }]), /not in the manifest/],
