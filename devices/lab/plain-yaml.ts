@@ -81,6 +81,9 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * in fields: `end` (where an inline value ends), `nextPos`/`nextIndent` (the next line with
  * content after a block node, indent -1 at the end), and the key fields after `key()`.
  */
+/** Lab files nest a handful of levels; a deeper flow collection is left to the library (and its error). */
+const MAX_FLOW_DEPTH = 64;
+
 class Reader {
   private readonly n: number;
   private end = 0;
@@ -89,6 +92,8 @@ class Reader {
   private keyString = '';
   private keyPlain = false;
   private keyEnd = 0;
+  /** Flow collections open around the one being read; past MAX_FLOW_DEPTH the library reads it (and refuses it). */
+  private flowDepth = 0;
 
   constructor(private readonly s: string) {
     this.n = s.length;
@@ -322,9 +327,11 @@ class Reader {
   private flowSeq(p: number): unknown[] {
     const s = this.s;
     const items: unknown[] = [];
+    if (++this.flowDepth > MAX_FLOW_DEPTH) giveUp();
     let q = this.skipSpaces(p + 1);
     if (s.charCodeAt(q) === 0x5d /* ] */) {
       this.end = q + 1;
+      this.flowDepth--;
       return items;
     }
     for (;;) {
@@ -333,6 +340,7 @@ class Reader {
       const c = s.charCodeAt(q);
       if (c === 0x5d) {
         this.end = q + 1;
+        this.flowDepth--;
         return items;
       }
       if (c !== 0x2c /* , */) giveUp();
@@ -343,9 +351,11 @@ class Reader {
   private flowMap(p: number): Record<string, unknown> {
     const s = this.s;
     const map: Record<string, unknown> = {};
+    if (++this.flowDepth > MAX_FLOW_DEPTH) giveUp();
     let q = this.skipSpaces(p + 1);
     if (s.charCodeAt(q) === 0x7d /* } */) {
       this.end = q + 1;
+      this.flowDepth--;
       return map;
     }
     for (;;) {
@@ -366,6 +376,7 @@ class Reader {
       const d = s.charCodeAt(q);
       if (d === 0x7d) {
         this.end = q + 1;
+        this.flowDepth--;
         return map;
       }
       if (d !== 0x2c) giveUp();
