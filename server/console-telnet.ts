@@ -29,8 +29,12 @@ const OPT_ECHO = 1;
 const OPT_SGA = 3;
 const OPT_NAWS = 31;
 
-/** Most output a slow client may owe before it is dropped (a console never waits for a viewer). */
-const MAX_BACKLOG = 1 << 20;
+/**
+ * Most a client may owe (console output, option replies, AYT answers) before it is dropped: a
+ * console never waits for a viewer, and one that never reads must not grow the server.
+ */
+export const MAX_BACKLOG = 1 << 20;
+const AYT_ANSWER = Buffer.from('\r\n[Yes]\r\n');
 
 export interface TelnetConsolesOptions {
   /** Address to listen on; default 127.0.0.1 (consoles carry no authentication). */
@@ -94,6 +98,9 @@ export class TelnetSession {
   /** Options we have agreed to perform (ECHO, SGA) and asked the client to (NAWS). */
   private readonly local = new Set<number>([OPT_ECHO, OPT_SGA]);
   private readonly remote = new Set<number>();
+  /** Bytes gathered while one chunk of input is handled, written as one piece at its end. */
+  private batch: Buffer[] | null = null;
+  private batchBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -101,13 +108,17 @@ export class TelnetSession {
     readonly node: string,
   ) {
     socket.setNoDelay(true);
-    socket.write(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_SGA, IAC, DO, OPT_NAWS]));
+    this.put(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_SGA, IAC, DO, OPT_NAWS]));
     try {
       this.attachment = hub.attach(node, {
         output: (text) => this.send(text),
         closed: (reason) => {
           this.attachment = null;
           socket.end(`\r\n% ${reason}\r\n`);
+        },
+        // The console took what this client typed ahead: read from it again.
+        drained: () => {
+          if (!socket.destroyed) socket.resume();
         },
       });
     } catch (e) {
@@ -119,19 +130,34 @@ export class TelnetSession {
     socket.on('error', () => this.close());
   }
 
-  private send(text: string): void {
+  /** What the client owes: written and not yet taken, and gathered for the next write. */
+  get backlog(): number {
+    return this.socket.writableLength + this.batchBytes;
+  }
+
+  /** Every byte to the client goes here, so that one cap bounds what a client that never reads costs. */
+  private put(bytes: Buffer): void {
     if (this.socket.destroyed) return;
-    if (this.socket.writableLength > MAX_BACKLOG) {
+    if (this.backlog + bytes.length > MAX_BACKLOG) {
+      this.batch = null;
+      this.batchBytes = 0;
       this.socket.destroy();
       return;
     }
+    if (this.batch) {
+      this.batch.push(bytes);
+      this.batchBytes += bytes.length;
+    } else this.socket.write(bytes);
+  }
+
+  private send(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
     // 0xFF never occurs in UTF-8, but a telnet stream must double it if it did.
-    this.socket.write(bytes.includes(IAC) ? Buffer.from([...bytes].flatMap((b) => (b === IAC ? [IAC, IAC] : [b]))) : bytes);
+    this.put(bytes.includes(IAC) ? Buffer.from([...bytes].flatMap((b) => (b === IAC ? [IAC, IAC] : [b]))) : bytes);
   }
 
   private negotiate(verb: number, opt: number): void {
-    const reply = (v: number) => this.socket.write(Buffer.from([IAC, v, opt]));
+    const reply = (v: number) => this.put(Buffer.from([IAC, v, opt]));
     switch (verb) {
       case DO:
         if (opt === OPT_ECHO || opt === OPT_SGA) {
@@ -165,16 +191,36 @@ export class TelnetSession {
     }
   }
 
-  /** Telnet bytes in; console keystrokes out. */
+  /** Telnet bytes in; console keystrokes out. What the server answers goes out in one write. */
   receive(chunk: Uint8Array): void {
+    const outer = this.batch === null;
+    if (outer) {
+      this.batch = [];
+      this.batchBytes = 0;
+    }
+    try {
+      this.parse(chunk);
+    } finally {
+      const batch = this.batch;
+      if (outer && batch) {
+        this.batch = null;
+        this.batchBytes = 0;
+        if (batch.length > 0 && !this.socket.destroyed) this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+      }
+    }
+  }
+
+  private parse(chunk: Uint8Array): void {
     let data: number[] = [];
     const flush = () => {
-      if (data.length === 0) return;
+      if (data.length === 0 || this.socket.destroyed) return;
       const text = this.decoder.decode(Uint8Array.from(data), { stream: true });
       data = [];
-      if (text) this.attachment?.write(text);
+      // The console has much waiting: stop reading this client until it has taken it.
+      if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();
     };
     for (const b of chunk) {
+      if (this.socket.destroyed) return;
       switch (this.state) {
         case 'data':
           if (b === IAC) this.state = 'iac';
@@ -194,7 +240,7 @@ export class TelnetSession {
           else if (b === EL) data.push(0x15);
           else if (b === AYT) {
             flush();
-            this.socket.write('\r\n[Yes]\r\n');
+            this.put(AYT_ANSWER);
           }
           break;
         case 'option':
