@@ -52,6 +52,8 @@ interface Entry {
   /** Keystrokes not yet given to the console, oldest first, and how many characters they hold. */
   pending: string[];
   pendingChars: number;
+  /** Keystrokes given to the console since the last turn began (reset by pump). */
+  turnChars: number;
   scheduled: boolean;
   /** Viewers told to wait (write answered false), to be told when the backlog is taken. */
   waiting: Set<ConsoleClient>;
@@ -101,7 +103,7 @@ export class ConsoleHub {
     if (!this.runtime.lab.nodes[node]) throw new Error(`no node ${node}`);
     const env = { runtime: this.runtime, node, save: (req: SaveRequest) => this.save(req) };
     const console = new NodeConsole(env);
-    const entry: Entry = { console, clients: new Set(), pending: [], pendingChars: 0, scheduled: false, waiting: new Set(), gone: false };
+    const entry: Entry = { console, clients: new Set(), pending: [], pendingChars: 0, turnChars: 0, scheduled: false, waiting: new Set(), gone: false };
     console.onOutput((text) => {
       for (const c of entry.clients) c.output(text);
     });
@@ -126,7 +128,9 @@ export class ConsoleHub {
       node,
       write: (input) => {
         if (!attached) return true;
-        if (e.pendingChars === 0 && input.length <= INPUT_PER_TURN) {
+        if (e.pendingChars === 0 && e.turnChars + input.length <= INPUT_PER_TURN) {
+          e.turnChars += input.length;
+          this.schedule(e);
           c.input(input);
           return true;
         }
@@ -157,9 +161,10 @@ export class ConsoleHub {
     setImmediate(() => this.pump(e));
   }
 
-  /** Gives the console one turn's slice of the waiting keystrokes. */
+  /** A new event-loop turn: gives the console this turn's slice of the waiting keystrokes. */
   private pump(e: Entry): void {
     e.scheduled = false;
+    e.turnChars = 0;
     if (e.gone) {
       e.pending.length = 0;
       e.pendingChars = 0;
@@ -178,9 +183,11 @@ export class ConsoleHub {
       else e.pending[0] = head.slice(n);
       e.pendingChars -= n;
       budget -= n;
+      e.turnChars += n;
       e.console.input(piece);
     }
-    if (e.pending.length > 0) return this.schedule(e);
+    if (e.pending.length > 0 || e.turnChars > 0) this.schedule(e);
+    if (e.pending.length > 0) return;
     const waiting = [...e.waiting];
     e.waiting.clear();
     for (const c of waiting) c.drained?.();
