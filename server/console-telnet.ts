@@ -138,7 +138,8 @@ export class TelnetSession {
   /** Every byte to the client goes here, so that one cap bounds what a client that never reads costs. */
   private put(bytes: Buffer): void {
     if (this.socket.destroyed) return;
-    if (this.backlog + bytes.length > MAX_BACKLOG) {
+    // What is owed already, as before a write: one large piece of output still goes to a reader.
+    if (this.backlog > MAX_BACKLOG) {
       this.batch = null;
       this.batchBytes = 0;
       this.socket.destroy();
