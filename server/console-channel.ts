@@ -21,6 +21,8 @@ export class LabConsoles implements LabConsolesView {
   constructor(
     private readonly labs: LabService,
     private readonly onTelnetError: (lab: string, node: string, port: number, error: string) => void = () => undefined,
+    /** The server's token: telnet clients must give it first (null: consoles are open on loopback). */
+    private readonly token: string | null = null,
   ) {
     this.unlisten = labs.onRuntime((lab, runtime) => {
       const h = this.hubs.get(lab);
@@ -45,7 +47,7 @@ export class LabConsoles implements LabConsolesView {
         await this.labs.replace(lab, file);
       },
     });
-    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports });
+    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports, token: this.token });
     const sync = () =>
       void telnet.sync().then((listeners) => {
         for (const l of listeners) if (l.error) this.onTelnetError(lab, l.node, l.port, l.error);

@@ -5,6 +5,7 @@
  * the server echoes and suppresses go-ahead, so clients switch to character mode, and it asks
  * for the window size (NAWS). Several clients may share one console; all see its output.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { writeFile, rename } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { basename } from 'node:path';
@@ -45,6 +46,16 @@ export interface TelnetConsolesOptions {
   portOffset?: number;
   /** The server's console ports, shared by every running lab; default: one of this lab's own. */
   pool?: ConsolePortPool;
+  /** When set, a client must type it as its first line before it reaches a console. */
+  token?: string | null;
+}
+
+/** How long a client may take to give the token, and the longest line taken as one. */
+const TOKEN_WAIT_MS = 60_000;
+const TOKEN_MAX = 256;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 /**
@@ -101,14 +112,56 @@ export class TelnetSession {
   /** Bytes gathered while one chunk of input is handled, written as one piece at its end. */
   private batch: Buffer[] | null = null;
   private batchBytes = 0;
+  /** The token's line being typed, while the client has not given it (null: not asked or given). */
+  private tokenLine: string | null = null;
+  private tokenTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
-    hub: ConsoleHub,
+    private readonly hub: ConsoleHub,
     readonly node: string,
+    private readonly token: string | null = null,
   ) {
     socket.setNoDelay(true);
     this.put(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_SGA, IAC, DO, OPT_NAWS]));
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => this.close());
+    socket.on('error', () => this.close());
+    if (token === null) {
+      this.attach();
+      return;
+    }
+    // The server takes a token: the console is reached only with it (echo is off: WILL ECHO).
+    this.tokenLine = '';
+    this.put(Buffer.from('Token: '));
+    this.tokenTimer = setTimeout(() => this.refuse('no token given'), TOKEN_WAIT_MS);
+  }
+
+  private refuse(why: string): void {
+    this.tokenLine = null;
+    if (!this.socket.destroyed) this.socket.end(`\r\n% ${why}; the console needs the server's token as its first line\r\n`);
+  }
+
+  /** Typed text while the token is asked for; what follows its line goes to the console. */
+  private tokenInput(text: string): void {
+    const end = text.search(/[\r\n]/);
+    this.tokenLine += end < 0 ? text : text.slice(0, end);
+    if (this.tokenLine!.length > TOKEN_MAX) return this.refuse('wrong token');
+    if (end < 0) return;
+    clearTimeout(this.tokenTimer);
+    const given = this.tokenLine!;
+    this.tokenLine = null;
+    if (!timingSafeEqual(digest(given), digest(this.token!))) return this.refuse('wrong token');
+    this.put(Buffer.from('\r\n'));
+    this.attach();
+    const rest = text.slice(end + 1).replace(/^[\n\0]/, '');
+    if (rest) this.attachment?.write(rest);
+  }
+
+  private attach(): void {
+    const socket = this.socket;
+    const hub = this.hub;
+    const node = this.node;
     try {
       this.attachment = hub.attach(node, {
         output: (text) => this.send(text),
@@ -123,11 +176,7 @@ export class TelnetSession {
       });
     } catch (e) {
       socket.end(`% ${(e as Error).message}\r\n`);
-      return;
     }
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('close', () => this.close());
-    socket.on('error', () => this.close());
   }
 
   /** What the client owes: written and not yet taken, and gathered for the next write. */
@@ -217,8 +266,9 @@ export class TelnetSession {
       if (data.length === 0 || this.socket.destroyed) return;
       const text = this.decoder.decode(Uint8Array.from(data), { stream: true });
       data = [];
+      if (text && this.tokenLine !== null) this.tokenInput(text);
       // The console has much waiting: stop reading this client until it has taken it.
-      if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();
+      else if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();
     };
     for (const b of chunk) {
       if (this.socket.destroyed) return;
@@ -269,6 +319,8 @@ export class TelnetSession {
   }
 
   close(): void {
+    clearTimeout(this.tokenTimer);
+    this.tokenLine = null;
     this.attachment?.detach();
     this.attachment = null;
   }
@@ -343,7 +395,7 @@ export class TelnetConsoles {
         const server = createServer((socket) => {
           this.sockets.add(socket);
           socket.on('close', () => this.sockets.delete(socket));
-          new TelnetSession(socket, this.hub, node);
+          new TelnetSession(socket, this.hub, node, this.opts.token ?? null);
         });
         const onError = (e: NodeJS.ErrnoException) => resolve(e);
         server.once('error', onError);
