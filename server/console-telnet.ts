@@ -115,6 +115,7 @@ export class TelnetSession {
   /** The token's line being typed, while the client has not given it (null: not asked or given). */
   private tokenLine: string | null = null;
   private tokenTimer: NodeJS.Timeout | undefined;
+  private skipLineEnd = false;
 
   constructor(
     readonly socket: Socket,
@@ -154,8 +155,11 @@ export class TelnetSession {
     if (!timingSafeEqual(digest(given), digest(this.token!))) return this.refuse('wrong token');
     this.put(Buffer.from('\r\n'));
     this.attach();
-    const rest = text.slice(end + 1).replace(/^[\n\0]/, '');
-    if (rest) this.attachment?.write(rest);
+    const rest = text.slice(end + 1);
+    // CR LF or CR NUL ends the line; its second half may come in the next chunk.
+    this.skipLineEnd = rest === '' && text[end] === '\r';
+    const keys = rest.replace(/^[\n\0]/, '');
+    if (keys) this.attachment?.write(keys);
   }
 
   private attach(): void {
@@ -264,8 +268,12 @@ export class TelnetSession {
     let data: number[] = [];
     const flush = () => {
       if (data.length === 0 || this.socket.destroyed) return;
-      const text = this.decoder.decode(Uint8Array.from(data), { stream: true });
+      let text = this.decoder.decode(Uint8Array.from(data), { stream: true });
       data = [];
+      if (this.skipLineEnd && text) {
+        this.skipLineEnd = false;
+        text = text.replace(/^[\n\0]/, '');
+      }
       if (text && this.tokenLine !== null) this.tokenInput(text);
       // The console has much waiting: stop reading this client until it has taken it.
       else if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();

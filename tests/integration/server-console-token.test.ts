@@ -66,4 +66,19 @@ describe('telnet consoles on a server with a token', () => {
     expect(taken.seen).toMatch(/r1#/);
     expect(taken.seen).toMatch(/10\.1\.0\.1/);
   }, 20_000);
+
+  it('takes the token\'s CR and LF in separate pieces without an empty line for the console', async () => {
+    const sock = connect(PORT, '127.0.0.1');
+    sock.on('error', () => undefined);
+    let seen = '';
+    sock.on('data', (d: Buffer) => (seen += d.toString('latin1').replace(/\xff[\xfb-\xfe]./gs, '')));
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    while (!seen.includes('Token: ')) await pause(10);
+    sock.write(`${TOKEN}\r`);
+    await pause(100);
+    sock.write('\n');
+    await pause(300);
+    sock.destroy();
+    expect(seen.match(/r1[>#]/g)).toHaveLength(1);
+  }, 10_000);
 });
