@@ -4,8 +4,8 @@
  * memory` goes through the lab service like any other edit, so lab.yaml is validated and
  * written atomically. Each running lab also gets its telnet consoles (the GNS3 convention: ports
  * from 5000 up as the lab model numbers them, or the next free one when another lab holds it), on
- * loopback only since a console has no password. The ports follow live edits: a node added to a
- * running lab gets its console, a removed one frees its port.
+ * loopback only; on a server with a token a telnet client must give it first. The ports follow
+ * live edits: a node added to a running lab gets its console, a removed one frees its port.
  */
 import type { LabRuntime, RuntimeListener } from '../devices/lab/runtime.js';
 import type { LabFile } from '../devices/lab/schema.js';

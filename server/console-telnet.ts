@@ -38,7 +38,7 @@ export const MAX_BACKLOG = 1 << 20;
 const AYT_ANSWER = Buffer.from('\r\n[Yes]\r\n');
 
 export interface TelnetConsolesOptions {
-  /** Address to listen on; default 127.0.0.1 (consoles carry no authentication). */
+  /** Address to listen on; default 127.0.0.1 (without a token, consoles carry no authentication). */
   host?: string;
   /** Ports by node, over the lab model's. */
   ports?: Record<string, number>;
