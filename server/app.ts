@@ -95,7 +95,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   await labs.init();
   const traces = new TraceHub(labs);
   const captures = new CaptureManager(labs, opts.captures);
-  const consoles = new LabConsoles(labs, (lab, node, port, error) => log.warn({ lab, node, port }, `telnet console not opened: ${error}`));
+  const consoles = new LabConsoles(labs, (lab, node, port, error) => log.warn({ lab, node, port }, `telnet console not opened: ${error}`), token);
   labs.consoles = consoles;
   const ws = new WsHub({ ...opts.ws, log, labs, traces, consoles });
   const table = routes({ labs, captures });

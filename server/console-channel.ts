@@ -4,8 +4,8 @@
  * memory` goes through the lab service like any other edit, so lab.yaml is validated and
  * written atomically. Each running lab also gets its telnet consoles (the GNS3 convention: ports
  * from 5000 up as the lab model numbers them, or the next free one when another lab holds it), on
- * loopback only since a console has no password. The ports follow live edits: a node added to a
- * running lab gets its console, a removed one frees its port.
+ * loopback only; on a server with a token a telnet client must give it first. The ports follow
+ * live edits: a node added to a running lab gets its console, a removed one frees its port.
  */
 import type { LabRuntime, RuntimeListener } from '../devices/lab/runtime.js';
 import type { LabFile } from '../devices/lab/schema.js';
@@ -21,6 +21,8 @@ export class LabConsoles implements LabConsolesView {
   constructor(
     private readonly labs: LabService,
     private readonly onTelnetError: (lab: string, node: string, port: number, error: string) => void = () => undefined,
+    /** The server's token: telnet clients must give it first (null: consoles are open on loopback). */
+    private readonly token: string | null = null,
   ) {
     this.unlisten = labs.onRuntime((lab, runtime) => {
       const h = this.hubs.get(lab);
@@ -45,7 +47,7 @@ export class LabConsoles implements LabConsolesView {
         await this.labs.replace(lab, file);
       },
     });
-    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports });
+    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports, token: this.token });
     const sync = () =>
       void telnet.sync().then((listeners) => {
         for (const l of listeners) if (l.error) this.onTelnetError(lab, l.node, l.port, l.error);

@@ -19,14 +19,19 @@ import { NodeConsole, applySaveToLabFile, type SaveOutcome, type SaveRequest } f
 export interface ConsoleClient {
   /** Terminal output for this viewer ('\r\n' line ends, ANSI editing sequences). */
   output(data: string): void;
+  /** The keystrokes waiting for the console were all taken (after `write` answered false). */
+  drained?(): void;
   /** The console went away (the node was removed, the lab stopped). */
   closed?(reason: string): void;
 }
 
 export interface ConsoleAttachment {
   readonly node: string;
-  /** Keystrokes from the viewer, as the terminal sends them. */
-  write(input: string): void;
+  /**
+   * Keystrokes from the viewer, as the terminal sends them. False: the console has much waiting
+   * (a transport that can should stop reading until `drained`); beyond INPUT_MAX it is dropped.
+   */
+  write(input: string): boolean;
   resize(cols: number, rows: number): void;
   detach(): void;
 }
@@ -44,7 +49,27 @@ export interface ConsoleHubOptions {
 interface Entry {
   console: NodeConsole;
   clients: Set<ConsoleClient>;
+  /** Keystrokes not yet given to the console, oldest first, and how many characters they hold. */
+  pending: string[];
+  pendingChars: number;
+  /** Keystrokes given to the console since the last turn began (reset by pump). */
+  turnChars: number;
+  scheduled: boolean;
+  /** Viewers told to wait (write answered false), to be told when the backlog is taken. */
+  waiting: Set<ConsoleClient>;
+  /** The node was removed or the lab stopped: waiting keystrokes go nowhere. */
+  gone: boolean;
 }
+
+/**
+ * Keystrokes a console takes per event-loop turn: a megabyte pasted or typed without Enter is
+ * worked through in slices, so the API and other consoles are served in between.
+ */
+const INPUT_PER_TURN = 64 * 1024;
+/** Waiting keystrokes beyond which a viewer is asked to stop sending (telnet stops reading). */
+const INPUT_HIGH = 64 * 1024;
+/** Waiting keystrokes beyond which more input is dropped (a viewer that cannot be paused). */
+const INPUT_MAX = 1024 * 1024;
 
 export class ConsoleHub {
   private readonly consoles = new Map<string, Entry>();
@@ -78,7 +103,7 @@ export class ConsoleHub {
     if (!this.runtime.lab.nodes[node]) throw new Error(`no node ${node}`);
     const env = { runtime: this.runtime, node, save: (req: SaveRequest) => this.save(req) };
     const console = new NodeConsole(env);
-    const entry: Entry = { console, clients: new Set() };
+    const entry: Entry = { console, clients: new Set(), pending: [], pendingChars: 0, turnChars: 0, scheduled: false, waiting: new Set(), gone: false };
     console.onOutput((text) => {
       for (const c of entry.clients) c.output(text);
     });
@@ -102,7 +127,22 @@ export class ConsoleHub {
     return {
       node,
       write: (input) => {
-        if (attached) c.input(input);
+        if (!attached) return true;
+        if (e.pendingChars === 0 && e.turnChars + input.length <= INPUT_PER_TURN) {
+          e.turnChars += input.length;
+          this.schedule(e);
+          c.input(input);
+          return true;
+        }
+        const dropped = e.pendingChars + input.length > INPUT_MAX;
+        if (!dropped) {
+          e.pending.push(input);
+          e.pendingChars += input.length;
+        }
+        this.schedule(e);
+        if (!dropped && e.pendingChars < INPUT_HIGH) return true;
+        e.waiting.add(client);
+        return false;
       },
       resize: (cols, rows) => {
         if (attached) c.resize(cols, rows);
@@ -110,8 +150,47 @@ export class ConsoleHub {
       detach: () => {
         attached = false;
         e.clients.delete(client);
+        e.waiting.delete(client);
       },
     };
+  }
+
+  private schedule(e: Entry): void {
+    if (e.scheduled) return;
+    e.scheduled = true;
+    setImmediate(() => this.pump(e));
+  }
+
+  /** A new event-loop turn: gives the console this turn's slice of the waiting keystrokes. */
+  private pump(e: Entry): void {
+    e.scheduled = false;
+    e.turnChars = 0;
+    if (e.gone) {
+      e.pending.length = 0;
+      e.pendingChars = 0;
+      return;
+    }
+    let budget = INPUT_PER_TURN;
+    while (budget > 0 && e.pending.length > 0) {
+      const head = e.pending[0]!;
+      let n = Math.min(budget, head.length);
+      // Never split a surrogate pair between two slices.
+      const last = head.charCodeAt(n - 1);
+      if (n < head.length && last >= 0xd800 && last <= 0xdbff) n--;
+      if (n <= 0) n = Math.min(2, head.length);
+      const piece = n === head.length ? head : head.slice(0, n);
+      if (n === head.length) e.pending.shift();
+      else e.pending[0] = head.slice(n);
+      e.pendingChars -= n;
+      budget -= n;
+      e.turnChars += n;
+      e.console.input(piece);
+    }
+    if (e.pending.length > 0 || e.turnChars > 0) this.schedule(e);
+    if (e.pending.length > 0) return;
+    const waiting = [...e.waiting];
+    e.waiting.clear();
+    for (const c of waiting) c.drained?.();
   }
 
   /** Each console's command history (consoles nobody opened have none). */
@@ -171,6 +250,7 @@ export class ConsoleHub {
     if (!entry) return;
     if (e.change === 'removed') {
       for (const c of entry.clients) c.closed?.(`node ${e.node} was removed`);
+      entry.gone = true;
       this.consoles.delete(e.node);
       return;
     }
@@ -181,7 +261,10 @@ export class ConsoleHub {
   close(reason = 'the lab stopped'): void {
     this.closedHub = true;
     this.runtime.offEvent(this.onRuntimeEvent);
-    for (const e of this.consoles.values()) for (const c of e.clients) c.closed?.(reason);
+    for (const e of this.consoles.values()) {
+      e.gone = true;
+      for (const c of e.clients) c.closed?.(reason);
+    }
     this.consoles.clear();
   }
 }

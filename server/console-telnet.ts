@@ -5,6 +5,7 @@
  * the server echoes and suppresses go-ahead, so clients switch to character mode, and it asks
  * for the window size (NAWS). Several clients may share one console; all see its output.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { writeFile, rename } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { basename } from 'node:path';
@@ -29,11 +30,15 @@ const OPT_ECHO = 1;
 const OPT_SGA = 3;
 const OPT_NAWS = 31;
 
-/** Most output a slow client may owe before it is dropped (a console never waits for a viewer). */
-const MAX_BACKLOG = 1 << 20;
+/**
+ * Most a client may owe (console output, option replies, AYT answers) before it is dropped: a
+ * console never waits for a viewer, and one that never reads must not grow the server.
+ */
+export const MAX_BACKLOG = 1 << 20;
+const AYT_ANSWER = Buffer.from('\r\n[Yes]\r\n');
 
 export interface TelnetConsolesOptions {
-  /** Address to listen on; default 127.0.0.1 (consoles carry no authentication). */
+  /** Address to listen on; default 127.0.0.1 (without a token, consoles carry no authentication). */
   host?: string;
   /** Ports by node, over the lab model's. */
   ports?: Record<string, number>;
@@ -41,6 +46,16 @@ export interface TelnetConsolesOptions {
   portOffset?: number;
   /** The server's console ports, shared by every running lab; default: one of this lab's own. */
   pool?: ConsolePortPool;
+  /** When set, a client must type it as its first line before it reaches a console. */
+  token?: string | null;
+}
+
+/** How long a client may take to give the token, and the longest line taken as one. */
+const TOKEN_WAIT_MS = 60_000;
+const TOKEN_MAX = 256;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 /**
@@ -94,14 +109,63 @@ export class TelnetSession {
   /** Options we have agreed to perform (ECHO, SGA) and asked the client to (NAWS). */
   private readonly local = new Set<number>([OPT_ECHO, OPT_SGA]);
   private readonly remote = new Set<number>();
+  /** Bytes gathered while one chunk of input is handled, written as one piece at its end. */
+  private batch: Buffer[] | null = null;
+  private batchBytes = 0;
+  /** The token's line being typed, while the client has not given it (null: not asked or given). */
+  private tokenLine: string | null = null;
+  private tokenTimer: NodeJS.Timeout | undefined;
+  private skipLineEnd = false;
 
   constructor(
     readonly socket: Socket,
-    hub: ConsoleHub,
+    private readonly hub: ConsoleHub,
     readonly node: string,
+    private readonly token: string | null = null,
   ) {
     socket.setNoDelay(true);
-    socket.write(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_SGA, IAC, DO, OPT_NAWS]));
+    this.put(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_SGA, IAC, DO, OPT_NAWS]));
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => this.close());
+    socket.on('error', () => this.close());
+    if (token === null) {
+      this.attach();
+      return;
+    }
+    // The server takes a token: the console is reached only with it (echo is off: WILL ECHO).
+    this.tokenLine = '';
+    this.put(Buffer.from('Token: '));
+    this.tokenTimer = setTimeout(() => this.refuse('no token given'), TOKEN_WAIT_MS);
+  }
+
+  private refuse(why: string): void {
+    this.tokenLine = null;
+    if (!this.socket.destroyed) this.socket.end(`\r\n% ${why}; the console needs the server's token as its first line\r\n`);
+  }
+
+  /** Typed text while the token is asked for; what follows its line goes to the console. */
+  private tokenInput(text: string): void {
+    const end = text.search(/[\r\n]/);
+    this.tokenLine += end < 0 ? text : text.slice(0, end);
+    if (this.tokenLine!.length > TOKEN_MAX) return this.refuse('wrong token');
+    if (end < 0) return;
+    clearTimeout(this.tokenTimer);
+    const given = this.tokenLine!;
+    this.tokenLine = null;
+    if (!timingSafeEqual(digest(given), digest(this.token!))) return this.refuse('wrong token');
+    this.put(Buffer.from('\r\n'));
+    this.attach();
+    const rest = text.slice(end + 1);
+    // CR LF or CR NUL ends the line; its second half may come in the next chunk.
+    this.skipLineEnd = rest === '' && text[end] === '\r';
+    const keys = rest.replace(/^[\n\0]/, '');
+    if (keys) this.attachment?.write(keys);
+  }
+
+  private attach(): void {
+    const socket = this.socket;
+    const hub = this.hub;
+    const node = this.node;
     try {
       this.attachment = hub.attach(node, {
         output: (text) => this.send(text),
@@ -109,29 +173,45 @@ export class TelnetSession {
           this.attachment = null;
           socket.end(`\r\n% ${reason}\r\n`);
         },
+        // The console took what this client typed ahead: read from it again.
+        drained: () => {
+          if (!socket.destroyed) socket.resume();
+        },
       });
     } catch (e) {
       socket.end(`% ${(e as Error).message}\r\n`);
-      return;
     }
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('close', () => this.close());
-    socket.on('error', () => this.close());
   }
 
-  private send(text: string): void {
+  /** What the client owes: written and not yet taken, and gathered for the next write. */
+  get backlog(): number {
+    return this.socket.writableLength + this.batchBytes;
+  }
+
+  /** Every byte to the client goes here, so that one cap bounds what a client that never reads costs. */
+  private put(bytes: Buffer): void {
     if (this.socket.destroyed) return;
-    if (this.socket.writableLength > MAX_BACKLOG) {
+    // What is owed already, as before a write: one large piece of output still goes to a reader.
+    if (this.backlog > MAX_BACKLOG) {
+      this.batch = null;
+      this.batchBytes = 0;
       this.socket.destroy();
       return;
     }
+    if (this.batch) {
+      this.batch.push(bytes);
+      this.batchBytes += bytes.length;
+    } else this.socket.write(bytes);
+  }
+
+  private send(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
     // 0xFF never occurs in UTF-8, but a telnet stream must double it if it did.
-    this.socket.write(bytes.includes(IAC) ? Buffer.from([...bytes].flatMap((b) => (b === IAC ? [IAC, IAC] : [b]))) : bytes);
+    this.put(bytes.includes(IAC) ? Buffer.from([...bytes].flatMap((b) => (b === IAC ? [IAC, IAC] : [b]))) : bytes);
   }
 
   private negotiate(verb: number, opt: number): void {
-    const reply = (v: number) => this.socket.write(Buffer.from([IAC, v, opt]));
+    const reply = (v: number) => this.put(Buffer.from([IAC, v, opt]));
     switch (verb) {
       case DO:
         if (opt === OPT_ECHO || opt === OPT_SGA) {
@@ -165,16 +245,41 @@ export class TelnetSession {
     }
   }
 
-  /** Telnet bytes in; console keystrokes out. */
+  /** Telnet bytes in; console keystrokes out. What the server answers goes out in one write. */
   receive(chunk: Uint8Array): void {
+    const outer = this.batch === null;
+    if (outer) {
+      this.batch = [];
+      this.batchBytes = 0;
+    }
+    try {
+      this.parse(chunk);
+    } finally {
+      const batch = this.batch;
+      if (outer && batch) {
+        this.batch = null;
+        this.batchBytes = 0;
+        if (batch.length > 0 && !this.socket.destroyed) this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+      }
+    }
+  }
+
+  private parse(chunk: Uint8Array): void {
     let data: number[] = [];
     const flush = () => {
-      if (data.length === 0) return;
-      const text = this.decoder.decode(Uint8Array.from(data), { stream: true });
+      if (data.length === 0 || this.socket.destroyed) return;
+      let text = this.decoder.decode(Uint8Array.from(data), { stream: true });
       data = [];
-      if (text) this.attachment?.write(text);
+      if (this.skipLineEnd && text) {
+        this.skipLineEnd = false;
+        text = text.replace(/^[\n\0]/, '');
+      }
+      if (text && this.tokenLine !== null) this.tokenInput(text);
+      // The console has much waiting: stop reading this client until it has taken it.
+      else if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();
     };
     for (const b of chunk) {
+      if (this.socket.destroyed) return;
       switch (this.state) {
         case 'data':
           if (b === IAC) this.state = 'iac';
@@ -194,7 +299,7 @@ export class TelnetSession {
           else if (b === EL) data.push(0x15);
           else if (b === AYT) {
             flush();
-            this.socket.write('\r\n[Yes]\r\n');
+            this.put(AYT_ANSWER);
           }
           break;
         case 'option':
@@ -222,6 +327,8 @@ export class TelnetSession {
   }
 
   close(): void {
+    clearTimeout(this.tokenTimer);
+    this.tokenLine = null;
     this.attachment?.detach();
     this.attachment = null;
   }
@@ -296,7 +403,7 @@ export class TelnetConsoles {
         const server = createServer((socket) => {
           this.sockets.add(socket);
           socket.on('close', () => this.sockets.delete(socket));
-          new TelnetSession(socket, this.hub, node);
+          new TelnetSession(socket, this.hub, node, this.opts.token ?? null);
         });
         const onError = (e: NodeJS.ErrnoException) => resolve(e);
         server.once('error', onError);

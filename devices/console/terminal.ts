@@ -46,6 +46,14 @@ function isInterrupt(c: string): boolean {
   return c === '\x03' || c === '\x1e';
 }
 
+/**
+ * Longest input line, as IOS and VPCS bound theirs: a key that would make it longer rings the
+ * bell (once per run) and is ignored. It also bounds what editing in the middle redraws.
+ */
+export const MAX_LINE = 4096;
+/** Keystrokes kept while a command runs; the rest are dropped, as a full type-ahead buffer does. */
+export const MAX_TYPEAHEAD = 64 * 1024;
+
 export class Terminal implements ShellHost {
   private line = '';
   private cursor = 0;
@@ -61,6 +69,10 @@ export class Terminal implements ShellHost {
   /** The last character was CR: a following LF or NUL belongs to it (telnet sends CR LF or CR NUL). */
   private afterCr = false;
   private begun = false;
+  /** The bell has rung for a key the full line refused; quiet until the line changes otherwise. */
+  private overflowed = false;
+  /** Output gathered while one input() runs, sent as one piece (not one write per key). */
+  private batch: string[] | null = null;
   cols = 80;
   rows = 24;
 
@@ -99,17 +111,32 @@ export class Terminal implements ShellHost {
 
   /** Keystrokes from a viewer. */
   input(data: string): void {
-    if (!this.begun) this.start();
-    for (const c of data) {
-      if (this.busy) {
-        if (isInterrupt(c)) {
-          this.typeahead = '';
-          this.shell.interrupt();
-        } else this.typeahead += c;
-        continue;
+    const outer = this.batch === null;
+    if (outer) this.batch = [];
+    try {
+      if (!this.begun) this.start();
+      for (const c of data) {
+        if (this.busy) {
+          if (isInterrupt(c)) {
+            this.typeahead = '';
+            this.shell.interrupt();
+          } else if (this.typeahead.length < MAX_TYPEAHEAD) this.typeahead += c;
+          continue;
+        }
+        this.key(c);
       }
-      this.key(c);
+    } finally {
+      if (outer) {
+        const out = this.batch!.join('');
+        this.batch = null;
+        if (out) this.output(out);
+      }
     }
+  }
+
+  private write(text: string): void {
+    if (this.batch) this.batch.push(text);
+    else this.output(text);
   }
 
   print(text: string): void {
@@ -126,7 +153,7 @@ export class Terminal implements ShellHost {
   }
 
   private emit(text: string): void {
-    if (text) this.output(crlf(text));
+    if (text) this.write(crlf(text));
   }
 
   private key(c: string): void {
@@ -145,6 +172,7 @@ export class Terminal implements ShellHost {
       this.afterCr = false;
       if (c === '\n' || c === '\0') return;
     }
+    if (c < ' ' || c === '\x7f') this.overflowed = false;
     switch (c) {
       case ESC:
         this.escape = ESC;
@@ -186,7 +214,7 @@ export class Terminal implements ShellHost {
         return;
       case '\x0c': // Ctrl-L: show the line again
         this.emit(`\n${lastLine(this.shell.prompt())}${this.line}`);
-        this.output('\b'.repeat(this.line.length - this.cursor));
+        this.write('\b'.repeat(this.line.length - this.cursor));
         return;
       case '\x03':
         this.emit('^C\n');
@@ -212,6 +240,11 @@ export class Terminal implements ShellHost {
         break;
     }
     if (c < ' ') return;
+    if (this.line.length + c.length > MAX_LINE) {
+      if (!this.overflowed) this.write(BELL);
+      this.overflowed = true;
+      return;
+    }
     this.insert(c);
   }
 
@@ -246,7 +279,7 @@ export class Terminal implements ShellHost {
     const tail = this.line.slice(this.cursor);
     this.line = this.line.slice(0, this.cursor) + c + tail;
     this.cursor += c.length;
-    this.output(c + tail + '\b'.repeat(tail.length));
+    this.write(c + tail + '\b'.repeat(tail.length));
   }
 
   private backspace(): void {
@@ -254,14 +287,14 @@ export class Terminal implements ShellHost {
     const tail = this.line.slice(this.cursor);
     this.line = this.line.slice(0, this.cursor - 1) + tail;
     this.cursor--;
-    this.output(`\b${tail} ${'\b'.repeat(tail.length + 1)}`);
+    this.write(`\b${tail} ${'\b'.repeat(tail.length + 1)}`);
   }
 
   private deleteForward(): void {
     if (this.cursor >= this.line.length) return;
     const tail = this.line.slice(this.cursor + 1);
     this.line = this.line.slice(0, this.cursor) + tail;
-    this.output(`${tail} ${'\b'.repeat(tail.length + 1)}`);
+    this.write(`${tail} ${'\b'.repeat(tail.length + 1)}`);
   }
 
   private killWord(): void {
@@ -272,14 +305,14 @@ export class Terminal implements ShellHost {
     const removed = this.cursor - i;
     if (removed === 0) return;
     this.line = this.line.slice(0, i) + tail;
-    this.output('\b'.repeat(removed) + tail + ' '.repeat(removed) + '\b'.repeat(tail.length + removed));
+    this.write('\b'.repeat(removed) + tail + ' '.repeat(removed) + '\b'.repeat(tail.length + removed));
     this.cursor = i;
   }
 
   private moveTo(pos: number): void {
     const p = Math.max(0, Math.min(this.line.length, pos));
-    if (p < this.cursor) this.output('\b'.repeat(this.cursor - p));
-    else if (p > this.cursor) this.output(this.line.slice(this.cursor, p));
+    if (p < this.cursor) this.write('\b'.repeat(this.cursor - p));
+    else if (p > this.cursor) this.write(this.line.slice(this.cursor, p));
     this.cursor = p;
   }
 
@@ -290,13 +323,13 @@ export class Terminal implements ShellHost {
     this.line = text;
     this.cursor = text.length;
     const pad = Math.max(0, old - text.length);
-    this.output(text + ' '.repeat(pad) + '\b'.repeat(pad));
+    this.write(text + ' '.repeat(pad) + '\b'.repeat(pad));
   }
 
   private historyStep(delta: number): void {
     const next = this.historyIndex + delta;
     if (next < 0 || next > this.history.length) {
-      this.output(BELL);
+      this.write(BELL);
       return;
     }
     if (this.historyIndex === this.history.length) this.draft = this.line;
@@ -308,7 +341,7 @@ export class Terminal implements ShellHost {
     if (!this.shell.complete) return;
     const done = this.shell.complete(this.line.slice(0, this.cursor));
     if (done === null) {
-      this.output(BELL);
+      this.write(BELL);
       return;
     }
     const head = this.line.slice(0, this.cursor);
@@ -319,7 +352,7 @@ export class Terminal implements ShellHost {
     const back = head.length - same;
     const written = done.slice(same) + tail;
     const pad = Math.max(0, back - (done.length - head.length));
-    this.output('\b'.repeat(back) + written + ' '.repeat(pad) + '\b'.repeat(pad + tail.length));
+    this.write('\b'.repeat(back) + written + ' '.repeat(pad) + '\b'.repeat(pad + tail.length));
     this.line = done + tail;
     this.cursor = done.length;
   }
@@ -331,7 +364,7 @@ export class Terminal implements ShellHost {
     if (lines === null) return false;
     this.emit(`?\n${lines.map((l) => `${l}\n`).join('')}`);
     this.emit(`${lastLine(this.shell.prompt())}${this.line}`);
-    this.output('\b'.repeat(this.line.length - this.cursor));
+    this.write('\b'.repeat(this.line.length - this.cursor));
     return true;
   }
 
@@ -363,7 +396,7 @@ export class Terminal implements ShellHost {
   /** Replaces the history (a restored snapshot's); the line being typed is kept. */
   setHistory(lines: readonly string[]): void {
     const max = this.shell.historySize ?? 256;
-    this.history.splice(0, this.history.length, ...lines.slice(-max));
+    this.history.splice(0, this.history.length, ...lines.slice(-max).map((l) => l.slice(0, MAX_LINE)));
     this.historyIndex = this.history.length;
   }
 }

@@ -215,4 +215,19 @@ describe('console hub saves', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(out).toContain('%Error writing lab.yaml: this console cannot write lab.yaml');
   });
+
+  it('a paste larger than a turn\'s share is taken whole and in order (the client is paused, not dropped)', async () => {
+    const { ports } = await setup();
+    const p = await Peer.open(ports.r1);
+    cleanup.push(async () => p.close());
+    await p.until(() => p.text.includes('r1>'));
+    // 8,000 lines, 16 bytes each: twice the 64 KiB a console takes per event-loop turn.
+    let paste = 'enable\rconfigure terminal\r';
+    for (let i = 0; i < 8000; i++) paste += `hostname h${String(i).padStart(5, '0')}\r`;
+    p.send(paste);
+    await p.until(() => p.text.includes('h07999(config)#'), 20_000);
+    const names = [...p.text.matchAll(/hostname (h\d{5})/g)].map((m) => m[1]);
+    expect(names).toHaveLength(8000);
+    expect(names.every((n, i) => n === `h${String(i).padStart(5, '0')}`)).toBe(true);
+  });
 });
