@@ -48,6 +48,8 @@ export function networkStatus(labs: LabService, labName: string, network: string
   const net = lab.networks[network];
   if (!net) throw notFound(`no network named ${JSON.stringify(network)}`, [{ field: 'network', message: 'no such network' }]);
   const rt = labs.runtime(labName);
+  // Lease expiries and flow ages are read against the lab's clock, which stands still while an idle real-time lab sleeps.
+  rt?.engine.sync();
   const parts: NetworkParts | undefined = rt?.networkParts(network);
   const usage = parts?.dhcp?.dhcpPools()[0];
   return {
