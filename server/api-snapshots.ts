@@ -68,7 +68,7 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
+export function snapshotRoutes({ labs, log }: Pick<ApiContext, 'labs' | 'log'>): Route[] {
   const snaps = snapshotService(labs);
   const R: Route[] = [];
   const add = (r: Route) => R.push(r);
@@ -152,10 +152,12 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
         const opts = typeof b['as'] === 'string' ? { as: b['as'] } : {};
         if ((b['archive'] === undefined) === (b['gns3'] === undefined)) throw badField('(body)', 'send archive (base64) or gns3 (a project\'s JSON), one of the two');
         let lab: string;
+        let source: 'gns3' | 'gns3project' | 'wlab';
         let result: Omit<ImportResult, 'lab'> = { renamedFrom: null, snapshots: [], notes: [], gns3Report: null };
         if (b['gns3'] !== undefined) {
           const r = await importGns3Json(labs.store, b['gns3'], opts);
           lab = r.lab;
+          source = 'gns3';
           result.gns3Report = r.report;
         } else {
           if (typeof b['archive'] !== 'string' || !/^[A-Za-z0-9+/=\s]*$/.test(b['archive'])) throw badField('archive', 'the archive is base64 text');
@@ -163,13 +165,16 @@ export function snapshotRoutes({ labs }: Pick<ApiContext, 'labs'>): Route[] {
           if (typeof b['fileName'] === 'string' && b['fileName'].endsWith('.gns3project')) {
             const r = await importGns3Project(labs.store, bytes, opts);
             lab = r.lab;
+            source = 'gns3project';
             result.gns3Report = r.report;
           } else {
             const r = await importArchive(labs.store, bytes, opts);
             lab = r.lab;
+            source = 'wlab';
             result = { ...result, renamedFrom: r.renamedFrom, snapshots: r.snapshots, notes: r.notes };
           }
         }
+        log?.info({ lab, renamedFrom: result.renamedFrom, snapshots: result.snapshots.length, source }, 'lab imported');
         await labs.refresh();
         return { lab: await waitForLab(labs, lab), ...result };
       }),

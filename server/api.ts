@@ -4,6 +4,7 @@
  * the document cannot drift from what the server does.
  */
 import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   CaptureRequestSchema,
@@ -68,11 +69,13 @@ export function jsonRoute<S extends z.ZodType>(
 export interface ApiContext {
   labs: LabService;
   captures: CaptureManager;
+  /** Where imports are logged (info), like the labs' own events. */
+  log?: Logger;
 }
 
 const p = (req: Request, name: string): string => String(req.params[name]);
 
-export function routes({ labs, captures }: ApiContext): Route[] {
+export function routes({ labs, captures, log }: ApiContext): Route[] {
   const R: Route[] = [];
   const add = (r: Route) => R.push(r);
 
@@ -214,7 +217,7 @@ export function routes({ labs, captures }: ApiContext): Route[] {
   }));
   R.push(...endpointRoutes(labs));
   R.push(...networkStatusRoutes(labs));
-  R.push(...snapshotRoutes({ labs }));
+  R.push(...snapshotRoutes({ labs, ...(log ? { log } : {}) }));
   return R;
 }
 
@@ -228,6 +231,7 @@ export function router(table: Route[]): Router {
   for (const route of table) {
     const path = route.path.replace(/\{(\w+)\}/g, ':$1');
     r[route.method](path, async (req, res) => {
+      res.locals['route'] = route.path; // the request log names the route, not the URL
       const result = await route.handler(req, res);
       if (route.produces || res.headersSent) return;
       if (route.status === 204) res.status(204).end();

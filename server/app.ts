@@ -98,7 +98,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   const consoles = new LabConsoles(labs, (lab, node, port, error) => log.warn({ lab, node, port }, `telnet console not opened: ${error}`), token);
   labs.consoles = consoles;
   const ws = new WsHub({ ...opts.ws, log, labs, traces, consoles });
-  const table = routes({ labs, captures });
+  const table = routes({ labs, captures, log });
   const openapi = openApiDocument(table, API_VERSION);
 
   const app = express();
@@ -143,9 +143,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   const http = createServer(app);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path !== `${API_PREFIX}/ws`) return refuseUpgrade(socket, 404, 'no WebSocket here; it is at /api/v1/ws');
+    if (path !== `${API_PREFIX}/ws`) {
+      log.info({ method: 'GET', route: path, status: 404, upgrade: true }, 'request refused');
+      return refuseUpgrade(socket, 404, 'no WebSocket here; it is at /api/v1/ws');
+    }
     const access = checkAccess(req, policy);
-    if (!access.ok) return refuseUpgrade(socket, access.status, access.error);
+    if (!access.ok) {
+      log.info({ method: 'GET', route: path, status: access.status, upgrade: true }, 'request refused');
+      return refuseUpgrade(socket, access.status, access.error);
+    }
     ws.accept(req, socket, head);
   });
   // Slow senders are cut off (a request must arrive within the default 5 minutes, its headers
@@ -196,6 +202,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
 // ---------------------------------------------------------------- helpers
 
 function sendError(res: Response, e: ApiError): void {
+  // For the request log: a refusal is logged with its first field (never the body).
+  res.locals['refusal'] = e;
   res.status(e.status).json({ error: e.message, details: e.details });
 }
 
@@ -268,10 +276,22 @@ function requestLog(log: Logger) {
     res.on('finish', () => {
       const fields = { method: req.method, url: redact(req.originalUrl), status: res.statusCode, ms: Math.round(performance.now() - start) };
       if (res.statusCode >= 500) log.error(fields, 'request');
+      else if (res.statusCode >= 400) log.info(refusalFields(req, res), 'request refused');
       else log.debug(fields, 'request');
     });
     next();
   };
+}
+
+/**
+ * A refusal as logged: the route pattern (/labs/{lab}/nodes) or, before routing, the path
+ * without its query (which may hold ?token=), and the first field at fault. The error's own
+ * message is left out: it may quote the body.
+ */
+function refusalFields(req: Request, res: Response): Record<string, unknown> {
+  const e = res.locals['refusal'] as ApiError | undefined;
+  const d = e?.details[0];
+  return { method: req.method, route: (res.locals['route'] as string | undefined) ?? req.originalUrl.split('?')[0], status: res.statusCode, ...(d ? { field: d.field } : {}) };
 }
 
 /** dist/client beside the compiled server (dist/server) or under the checkout (running from sources). */
