@@ -5,8 +5,8 @@
  * archive: into a temporary folder renamed into place, nothing written unless it is all valid.
  * The import report is returned and kept beside lab.yaml as gns3-import.txt.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants as fsc, existsSync } from 'node:fs';
+import { lstat, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatLabErrors, loadLabText } from '../devices/lab/load.js';
 import { LAB_NAME_RE, type LabFile } from '../devices/lab/schema.js';
@@ -24,6 +24,36 @@ export interface Gns3ImportResult {
 }
 
 const MAX_PROJECT_BYTES = 32 << 20;
+const MAX_STARTUP_BYTES = 1 << 20;
+
+/**
+ * Reads `rel` inside the project folder `dir` without following any symbolic link below `dir`
+ * (a crafted project must not make the import read, and its report print, files outside it).
+ * Returns null when the file is absent, or a reason when it was refused.
+ */
+async function readInside(dir: string, rel: string): Promise<{ text: string } | { refused: string } | null> {
+  const parts = rel.split('/');
+  let at = dir;
+  for (let i = 0; i < parts.length; i++) {
+    at = path.join(at, parts[i]!);
+    const st = await lstat(at).catch(() => null);
+    if (!st) return null;
+    const shown = parts.slice(0, i + 1).join('/');
+    if (st.isSymbolicLink()) return { refused: `${shown}: not read, it is a symbolic link (nothing outside the project is read)` };
+    if (i < parts.length - 1 ? !st.isDirectory() : !st.isFile()) return null;
+  }
+  // O_NOFOLLOW: should the file be swapped for a link after the lstat, the open fails instead.
+  const fh = await open(at, fsc.O_RDONLY | fsc.O_NOFOLLOW).catch((e: NodeJS.ErrnoException) => e);
+  if (!('read' in fh)) return fh.code === 'ELOOP' ? { refused: `${rel}: not read, it is a symbolic link (nothing outside the project is read)` } : null;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return null;
+    if (st.size > MAX_STARTUP_BYTES) throw new ArchiveError('a startup file larger than 1 MiB', rel);
+    return { text: (await fh.readFile()).toString('utf8') };
+  } finally {
+    await fh.close();
+  }
+}
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -110,9 +140,10 @@ function chooseName(store: LabStore, wanted: string | undefined, project: Record
   for (let i = 2; ; i++) if (!taken(`${base.slice(0, 56)}-${i}`)) return `${base.slice(0, 56)}-${i}`;
 }
 
-async function finish(store: LabStore, project: Record<string, unknown>, files: Gns3Files, opts: Gns3ImportOptions): Promise<Gns3ImportResult> {
+async function finish(store: LabStore, project: Record<string, unknown>, files: Gns3Files, opts: Gns3ImportOptions, refused: string[] = []): Promise<Gns3ImportResult> {
   const name = chooseName(store, opts.as, project);
   const { text, report } = mapChecked(project, files, name);
+  report.unsupported.push(...refused);
   const rep = reportText(report, name);
   await writeStaged(store, { name, files: [{ rel: 'lab.yaml', data: new TextEncoder().encode(text) }, { rel: 'gns3-import.txt', data: new TextEncoder().encode(rep) }] });
   return { lab: name, report, text: rep };
@@ -125,19 +156,22 @@ export async function importGns3File(store: LabStore, file: string, opts: Gns3Im
   const project = parseProject(bytes.toString('utf8'), path.basename(file));
   const dir = path.dirname(path.resolve(file));
   const files: Gns3Files = { vpcs: new Map(), ios: new Map() };
+  const refused = new Set<string>();
   for (const n of nodesOf(project)) {
     const where = startupPaths(n);
     if (!where) continue;
     for (const rel of where.paths) {
-      const full = path.resolve(dir, rel);
-      if (!full.startsWith(dir + path.sep)) continue;
-      const text = await readFile(full, 'utf8').catch(() => null);
-      if (text === null) continue;
-      (where.kind === 'vpcs' ? files.vpcs : files.ios).set(n.id, text);
+      const got = await readInside(dir, rel);
+      if (got === null) continue;
+      if ('refused' in got) {
+        refused.add(got.refused);
+        continue;
+      }
+      (where.kind === 'vpcs' ? files.vpcs : files.ios).set(n.id, got.text);
       break;
     }
   }
-  return finish(store, project, files, opts);
+  return finish(store, project, files, opts, [...refused]);
 }
 
 /** Imports a GNS3 project from its JSON text alone (the API's `{gns3: ...}` body). */
