@@ -23,6 +23,9 @@ import { TraceHub } from './trace.js';
 import { type WsOptions, WsHub } from './ws.js';
 import { LabConsoles } from './console-channel.js';
 
+
+/** How long stopping the server waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 export const API_PREFIX = '/api/v1';
 export const API_VERSION = '1.0.0';
 
@@ -141,6 +144,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   });
 
   const http = createServer(app);
+  // Requests being answered, so that stopping the server can let them finish first.
+  let inFlight = 0;
+  let onIdle: (() => void) | null = null;
+  http.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) onIdle?.();
+    });
+  });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== `${API_PREFIX}/ws`) {
@@ -190,9 +202,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
         consoles.close();
         captures.close();
         traces.close();
+        // No new requests; those in flight are answered (within 10 s) before the labs stop under them.
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeIdleConnections();
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const limit = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+            onIdle = () => {
+              clearTimeout(limit);
+              resolve();
+            };
+          });
+        }
         await labs.close();
         http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await closed;
       })();
       return closing;
     },
