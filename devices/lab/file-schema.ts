@@ -277,8 +277,8 @@ export const SwitchInterfaceSchema = strict({
 });
 export const SwitchNodeSchema = strict({
   kind: z.literal('switch'),
-  /** e0 .. e{ports-1}. */
-  ports: wholeNumber('ports', 1, 4096).optional(),
+  /** e0 .. e{ports-1}; at most 4,095, the most an 802.1D port number (12 bits, 0 unused) can name. */
+  ports: wholeNumber('ports', 1, 4095).optional(),
   /** true or `rstp`: 802.1w (falling back to 802.1D per port where a neighbour speaks only that); `stp`: 802.1D only; false: none. */
   stp: z
     .union([flag('stp'), z.literal('stp'), z.literal('rstp')], {

@@ -493,3 +493,11 @@ describe('per-part schemas for API bodies', () => {
     if (ok.ok) expect(ok.lab.nodes['pc2']!.ui).toEqual({ x: 10, y: 20 });
   });
 });
+
+describe('port counts the devices accept', () => {
+  it('refuses a switch of 4,096 ports in the file (802.1D has 4,095 port numbers), where it used to fail only at start', () => {
+    const text = (ports: number) => `wirelab: 1\nname: big\nnodes:\n  sw1: { kind: switch, ports: ${ports} }\n`;
+    expect(errors(text(4096), 'big')).toEqual(['lab.yaml:4:31: nodes.sw1.ports: ports is a whole number 1..4095, not 4096']);
+    expect(load(text(4095), 'big').nodes['sw1']).toBeDefined();
+  });
+});
