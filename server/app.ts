@@ -23,9 +23,9 @@ import { TraceHub } from './trace.js';
 import { type WsOptions, WsHub } from './ws.js';
 import { LabConsoles } from './console-channel.js';
 
-
 /** How long stopping the server waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
 export const API_PREFIX = '/api/v1';
 export const API_VERSION = '1.0.0';
 
@@ -155,15 +155,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path !== `${API_PREFIX}/ws`) {
-      log.info({ method: 'GET', route: path, status: 404, upgrade: true }, 'request refused');
-      return refuseUpgrade(socket, 404, 'no WebSocket here; it is at /api/v1/ws');
-    }
+    const refuse = (status: number, error: string) => {
+      log.info({ method: 'GET', route: path, status, upgrade: true }, 'request refused');
+      refuseUpgrade(socket, status, error);
+    };
+    if (path !== `${API_PREFIX}/ws`) return refuse(404, 'no WebSocket here; it is at /api/v1/ws');
     const access = checkAccess(req, policy);
-    if (!access.ok) {
-      log.info({ method: 'GET', route: path, status: access.status, upgrade: true }, 'request refused');
-      return refuseUpgrade(socket, access.status, access.error);
-    }
+    if (!access.ok) return refuse(access.status, access.error);
     ws.accept(req, socket, head);
   });
   // Slow senders are cut off (a request must arrive within the default 5 minutes, its headers
