@@ -34,7 +34,8 @@ function hostname(hostHeader: string): string {
   return colon < 0 ? hostHeader : hostHeader.slice(0, colon);
 }
 
-function sameToken(given: string, token: string): boolean {
+/** Whether a token given by a client is the server's, compared in constant time (HTTP, WebSocket, telnet consoles). */
+export function sameToken(given: string, token: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);

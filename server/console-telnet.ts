@@ -5,12 +5,12 @@
  * the server echoes and suppresses go-ahead, so clients switch to character mode, and it asks
  * for the window size (NAWS). Several clients may share one console; all see its output.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { writeFile, rename } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { basename } from 'node:path';
 import { TextDecoder } from 'node:util';
 import type { LabRuntime } from '../devices/lab/runtime.js';
+import { sameToken } from './auth.js';
 import { type ConsoleAttachment, ConsoleHub } from './console-hub.js';
 import { locateLab } from './lab-files.js';
 import { formatLabFile } from './lab-yaml.js';
@@ -53,10 +53,6 @@ export interface TelnetConsolesOptions {
 /** How long a client may take to give the token, and the longest line taken as one. */
 const TOKEN_WAIT_MS = 60_000;
 const TOKEN_MAX = 256;
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
 
 /**
  * The console ports one server holds, across its running labs. As on a GNS3 compute, a node
@@ -152,7 +148,7 @@ export class TelnetSession {
     clearTimeout(this.tokenTimer);
     const given = this.tokenLine!;
     this.tokenLine = null;
-    if (!timingSafeEqual(digest(given), digest(this.token!))) return this.refuse('wrong token');
+    if (!sameToken(given, this.token!)) return this.refuse('wrong token');
     this.put(Buffer.from('\r\n'));
     this.attach();
     const rest = text.slice(end + 1);
