@@ -74,6 +74,29 @@ export const LinkViewSchema = z.strictObject({
   impairments: ImpairmentsViewSchema,
   origin: z.enum(['link', 'network-key']).meta({ description: 'link: written in links:; network-key: implied by an interface\'s network: key' }),
 });
+/** One interface's address as a node has it now (running) or as lab.yaml gives it (stopped). */
+export const InterfaceAddressSchema = z.strictObject({
+  name: z.string().meta({ description: 'eth0, g0/1, g0/1.10 (a sub-interface)' }),
+  address: z.string().nullable().meta({ description: '10.0.0.5/24, or null: none (yet)' }),
+  source: z.enum(['static', 'dhcp', 'none']).meta({ description: 'How the address is had: written in lab.yaml (static), leased (dhcp), none' }),
+  gateway: z.string().nullable().meta({ description: 'The default gateway out of this interface (hosts), or null' }),
+  dhcp: z
+    .strictObject({
+      state: z.string().meta({ description: 'The DHCP client\'s state: init, selecting, requesting, bound, renewing, rebinding, failed, stopped' }),
+      server: z.string().nullable().meta({ description: 'The server that leased the address' }),
+      leaseS: z.number().nullable().meta({ description: 'Lease time the server gave, in seconds; null: infinite' }),
+      remainingS: z.number().nullable().meta({ description: 'Seconds of lease left, whole; null: infinite' }),
+    })
+    .nullable()
+    .meta({ description: 'The lease, for a running host\'s DHCP interface; null otherwise' }),
+  status: z.enum(['up', 'down', 'administratively down']).nullable().meta({ description: 'A running router\'s interface as IOS shows it; null otherwise' }),
+});
+export const NodeAddressesSchema = z.strictObject({
+  node: z.string(),
+  kind: z.enum(NODE_KINDS),
+  running: z.boolean().meta({ description: 'true: the running node\'s live addresses; false: what lab.yaml configures (lab or node stopped)' }),
+  interfaces: z.array(InterfaceAddressSchema).meta({ description: 'Hosts and routers (sub-interfaces included); empty for switches (no management address), hubs and clouds' }),
+});
 export const LabProblemSchema = z.strictObject({
   file: z.string(),
   line: z.number(),
@@ -118,3 +141,5 @@ export type LabProblem = z.infer<typeof LabProblemSchema>;
 export type LabView = z.infer<typeof LabViewSchema>;
 export type CheckView = z.infer<typeof CheckViewSchema>;
 export type CheckResult = z.infer<typeof CheckResultSchema>;
+export type InterfaceAddress = z.infer<typeof InterfaceAddressSchema>;
+export type NodeAddresses = z.infer<typeof NodeAddressesSchema>;

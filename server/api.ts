@@ -20,6 +20,7 @@ import {
   NetworkCreateSchema,
   NetworkViewSchema,
   NodeCreateSchema,
+  NodeAddressesSchema,
   NodeViewSchema,
   RunChecksSchema,
   CheckSchema,
@@ -33,6 +34,8 @@ import type { LabService } from './labs.js';
 import { snapshotRoutes } from './api-snapshots.js';
 import { networkStatusRoutes } from './nat-api.js';
 import { endpointRoutes } from './endpoint-api.js';
+import { noNode } from './lab-registry.js';
+import { nodeAddresses } from './lab-views.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -127,6 +130,13 @@ export function routes({ labs, captures, log }: ApiContext): Route[] {
   add(jsonRoute({ method: 'post', path: '/labs/{lab}/nodes/{node}/start', tag: 'nodes', summary: 'Power a node on', response: NodeViewSchema, errors: [404, 409], handler: (req) => labs.startNode(p(req, 'lab'), p(req, 'node')) }));
   add(jsonRoute({ method: 'post', path: '/labs/{lab}/nodes/{node}/stop', tag: 'nodes', summary: 'Power a node off', response: NodeViewSchema, errors: [404, 409], handler: (req) => labs.stopNode(p(req, 'lab'), p(req, 'node')) }));
 
+  add(jsonRoute({
+    method: 'get', path: '/labs/{lab}/nodes/{node}/addresses', tag: 'nodes',
+    summary: 'A node\'s addresses per interface: live while it runs (static or DHCP with the lease, a router\'s interfaces as IOS shows them), as lab.yaml configures them while stopped',
+    response: NodeAddressesSchema, errors: [404, 409],
+    handler: (req) => addressesOf(labs, p(req, 'lab'), p(req, 'node')),
+  }));
+
   // ---------------------------------------------------------------- networks
   add(jsonRoute({ method: 'get', path: '/labs/{lab}/networks', tag: 'networks', summary: 'List the networks', response: arrayOf(NetworkViewSchema), errors: [404, 409], handler: (req) => labs.networkViews(p(req, 'lab')) }));
   add(jsonRoute({
@@ -219,6 +229,13 @@ export function routes({ labs, captures, log }: ApiContext): Route[] {
   R.push(...networkStatusRoutes(labs));
   R.push(...snapshotRoutes({ labs, ...(log ? { log } : {}) }));
   return R;
+}
+
+function addressesOf(labs: LabService, lab: string, node: string): z.output<typeof NodeAddressesSchema> {
+  const nodes = labs.lab(lab).nodes;
+  const n = Object.hasOwn(nodes, node) ? nodes[node] : undefined;
+  if (!n) throw noNode(node);
+  return nodeAddresses(n, labs.runtime(lab));
 }
 
 function arrayOf<S extends z.ZodType>(s: S): z.ZodArray<S> {

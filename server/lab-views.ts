@@ -2,11 +2,13 @@
  * The API's views of a lab (contract/labs.ts): built from the lab model, what lab.yaml says of
  * each object, and the running lab's state. Pure functions: server/lab-registry.ts finds the lab.
  */
-import type { CheckView, LabSummary, LabView, LinkView, NetworkView, NodeSpec, NetworkSpec, NodeView } from '../contract/index.js';
+import type { CheckView, InterfaceAddress, LabSummary, LabView, LinkView, NetworkView, NodeAddresses, NodeSpec, NetworkSpec, NodeView } from '../contract/index.js';
+import { Host } from '../devices/host/index.js';
+import { Router } from '../devices/router/index.js';
 import { type LabError, formatLabError } from '../devices/lab/load.js';
 import type { Lab, LabLink, LabNode } from '../devices/lab/schema.js';
 import { formatCidr, formatDuration, formatPercent, formatRate } from '../devices/lab/units.js';
-import { macToString } from '../devices/wire/bytes.js';
+import { ip4ToString, macToString } from '../devices/wire/bytes.js';
 import type { LabRuntimeApi } from './runtime.js';
 
 /** What a view needs of a lab the server knows (server/lab-registry.ts's entry). */
@@ -98,4 +100,66 @@ export function linkView(l: LabLink): LinkView {
 /** The checks as written in lab.yaml, each with its index and its name (given or made up). */
 export function checkViews(lab: Lab): CheckView[] {
   return (lab.file.checks ?? []).map((c, i) => ({ index: i, name: lab.checks.find((k) => k.index === i)?.name, ...c }));
+}
+
+const noLive = { dhcp: null, status: null } as const;
+
+/** What lab.yaml gives a node's interfaces: a stopped node's addresses. */
+function configuredAddresses(n: LabNode): InterfaceAddress[] {
+  if (n.kind === 'host') {
+    return n.interfaces.map((i) => ({
+      name: i.name,
+      address: i.ip.mode === 'static' ? formatCidr(i.ip.cidr) : null,
+      source: i.ip.mode,
+      gateway: i.ip.mode === 'static' && i.gateway !== undefined ? ip4ToString(i.gateway) : null,
+      ...noLive,
+    }));
+  }
+  if (n.kind === 'router') {
+    return [...n.interfaces, ...n.subinterfaces].map((i) => ({ name: i.name, address: i.ip ? formatCidr(i.ip) : null, source: i.ip ? 'static' : 'none', gateway: null, ...noLive }));
+  }
+  return [];
+}
+
+/** A running host's interfaces: the address it has, how, its gateway and its lease. */
+function hostAddresses(h: Host, nowNs: number): InterfaceAddress[] {
+  return h.showIp().map((i) => {
+    const lease = i.dhcp?.lease ?? null;
+    const infinite = lease !== null && lease.leaseSeconds === 0xffffffff;
+    const remaining = lease && !infinite ? Math.max(0, Math.floor((lease.startNs + lease.leaseSeconds * 1e9 - nowNs) / 1e9)) : null;
+    return {
+      name: i.iface,
+      address: i.ip !== 0 ? `${ip4ToString(i.ip)}/${i.prefix}` : null,
+      source: i.mode,
+      gateway: i.gateway !== 0 ? ip4ToString(i.gateway) : null,
+      dhcp: i.dhcp ? { state: i.dhcp.state, server: lease ? ip4ToString(lease.serverId) : null, leaseS: lease && !infinite ? lease.leaseSeconds : null, remainingS: remaining } : null,
+      status: null,
+    };
+  });
+}
+
+/**
+ * A node's addresses (GET .../nodes/{node}/addresses): live from the running device (hosts:
+ * static or leased, with the lease; routers: each interface as IOS shows it), else as lab.yaml
+ * configures them. Switches, hubs and clouds have no address of their own.
+ */
+export function nodeAddresses(n: LabNode, rt: LabRuntimeApi | null): NodeAddresses {
+  const device = rt && rt.nodeStatus(n.name) === 'running' ? rt.node(n.name) : undefined;
+  if (rt && device instanceof Host) {
+    // Lease times are read against the lab's clock, which stands still while an idle real-time lab sleeps.
+    rt.engine.sync();
+    return { node: n.name, kind: n.kind, running: true, interfaces: hostAddresses(device, rt.engine.now) };
+  }
+  if (device instanceof Router) {
+    const interfaces = device.interfaces().map((i): InterfaceAddress => ({
+      name: i.name,
+      address: i.ip === 'unassigned' ? null : i.ip,
+      source: i.ip === 'unassigned' ? 'none' : 'static',
+      gateway: null,
+      dhcp: null,
+      status: i.status,
+    }));
+    return { node: n.name, kind: n.kind, running: true, interfaces };
+  }
+  return { node: n.name, kind: n.kind, running: device !== undefined, interfaces: device ? [] : configuredAddresses(n) };
 }

@@ -144,6 +144,7 @@ describe('the API contract', () => {
     await call(200, 'PUT', `${L}/nodes/pc2`, { kind: 'host', interfaces: { eth0: { ip: '10.0.0.2/24', gateway: '10.0.0.254' } } });
     await call(200, 'PATCH', `${L}/nodes/pc1`, { ui: { x: 120, y: 320 } });
     await call(200, 'GET', `${L}/nodes/ext/endpoint`);
+    await call(200, 'GET', `${L}/nodes/r1/addresses`);
 
     // Links: short and long forms, to a network, and edits.
     await call(201, 'POST', `${L}/links`, ['pc1:eth0', 'sw1:e1']);
@@ -184,6 +185,8 @@ describe('the API contract', () => {
     await call(200, 'GET', `${L}/networks/vmnet8/status`);
     await call(200, 'GET', `${L}/networks/vmnet1/status`);
     await call(200, 'GET', `${L}/networks/lan/status`);
+    await call(200, 'GET', `${L}/nodes/nat1/addresses`);
+    await call(200, 'GET', `${L}/nodes/r1/addresses`);
     const uplink = (await call(200, 'GET', `${L}/networks/vmnet0/status`)).body.uplink;
     expect(uplink.state).toBe('failed');
     await ws.subscribe({ id: 'trace', channel: 'trace', lab: 'contract' });
