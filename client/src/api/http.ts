@@ -16,6 +16,7 @@ import type {
   LinkedClone,
   LinkView,
   NetworkStatusView,
+  NodeAddresses,
   NetworkView,
   NodeView,
   RestoreResult,
@@ -112,6 +113,7 @@ export const api = {
   deleteNetwork: (lab: string, net: string) => request<void>('DELETE', `/labs/${enc(lab)}/networks/${enc(net)}`),
   networkStatus: (lab: string, net: string) => request<NetworkStatusView>('GET', `/labs/${enc(lab)}/networks/${enc(net)}/status`),
   nodeEndpoint: (lab: string, node: string) => request<EndpointStatusView>('GET', `/labs/${enc(lab)}/nodes/${enc(node)}/endpoint`),
+  nodeAddresses: (lab: string, node: string) => request<NodeAddresses>('GET', `/labs/${enc(lab)}/nodes/${enc(node)}/addresses`),
 
   addLink: (lab: string, body: unknown) => request<LinkView>('POST', `/labs/${enc(lab)}/links`, body),
   deleteLink: (lab: string, id: string) => request<void>('DELETE', linkPath(lab, id)),

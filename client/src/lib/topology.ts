@@ -117,3 +117,18 @@ export function renameNodeInFile(file: Json, from: string, to: string): Json {
   }
   return f;
 }
+
+/**
+ * A link's impairments in a few characters for its mark on the canvas, as GNS3 marks filtered
+ * links: "5ms ±1ms 1% loss 100Mbps"; "" for a plain link.
+ */
+export function impairmentLabel(imp: LinkView['impairments']): string {
+  const parts: string[] = [];
+  if (imp.delay) parts.push(imp.delay);
+  if (imp.jitter) parts.push(`±${imp.jitter}`);
+  if (imp.loss) parts.push(`${imp.loss} loss`);
+  if (imp.duplicate) parts.push(`${imp.duplicate} dup`);
+  if (imp.corrupt) parts.push(`${imp.corrupt} corrupt`);
+  if (imp.rate) parts.push(imp.rate);
+  return parts.join(' ');
+}
