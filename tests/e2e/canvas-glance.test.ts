@@ -1,0 +1,242 @@
+/**
+ * The lab at a glance, in Chromium: hovering a node shows its addresses (configured while the
+ * lab is stopped, live while it runs: a DHCP host's lease from a router's DHCP server and from
+ * a host-only network), the inspector lists them too, impaired and suspended cables are drawn
+ * apart from plain ones (asserted on Cytoscape's computed style), hovering a short cable brings
+ * back the interface names it had to drop, network nodes get a running frame, and nothing is
+ * polled once the tooltip is gone. Screenshots at 1280x800 and 1920x1080.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+
+const missing = browserMissing();
+if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
+if (missing) console.warn(`skipping the browser tests: ${missing}`);
+
+const SHOTS = join('test-output', 'screenshots');
+
+const LAB = {
+  name: 'glance',
+  description: 'addresses, impairments and network state at a glance',
+  networks: { vmnet1: { type: 'host-only', subnet: '192.168.91.0/24', ui: { x: 760, y: 120 } } },
+  nodes: {
+    r1: {
+      kind: 'router',
+      interfaces: { 'g0/0': { ip: '10.5.0.1/24' }, 'g0/1': { ip: '10.6.0.1/24' } },
+      'dhcp-server': { pools: [{ interface: 'g0/0', range: '10.5.0.100-10.5.0.150', gateway: '10.5.0.1', lease: '1h' }] },
+      ui: { x: 400, y: 110 },
+    },
+    sw1: { kind: 'switch', ui: { x: 400, y: 290 } },
+    pc1: { kind: 'host', interfaces: { eth0: { ip: 'dhcp' } }, ui: { x: 200, y: 440 } },
+    pc2: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.20/24', gateway: '10.5.0.1' } }, ui: { x: 400, y: 470 } },
+    pc3: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.30/24' } }, ui: { x: 600, y: 440 } },
+    pc4: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.40/24' } }, ui: { x: 490, y: 330 } },
+    'ho-pc': { kind: 'host', interfaces: { eth0: { network: 'vmnet1', ip: 'dhcp' } }, ui: { x: 760, y: 330 } },
+  },
+  links: [
+    ['pc1:eth0', 'sw1:e1'],
+    { endpoints: ['r1:g0/0', 'sw1:e0'], delay: '5ms', jitter: '1ms' },
+    { endpoints: ['pc2:eth0', 'sw1:e2'], loss: '1%', rate: '100Mbps' },
+    { endpoints: ['pc3:eth0', 'sw1:e3'], suspended: true },
+    ['pc4:eth0', 'sw1:e4'],
+  ],
+};
+
+interface El {
+  empty(): boolean;
+  hasClass(c: string): boolean;
+  renderedPosition(): { x: number; y: number };
+  renderedMidpoint(): { x: number; y: number };
+  style(name: string): string;
+}
+interface Cy {
+  getElementById(id: string): El;
+  container(): HTMLElement;
+}
+declare global {
+  interface Window {
+    wirelabCy?: Cy;
+  }
+}
+
+const PLAIN = 'pc1:eth0--sw1:e1';
+const DELAYED = 'r1:g0/0--sw1:e0';
+const LOSSY = 'pc2:eth0--sw1:e2';
+const SUSPENDED = 'pc3:eth0--sw1:e3';
+const SHORT = 'pc4:eth0--sw1:e4';
+const STYLE_KEYS = ['line-style', 'line-color', 'width', 'label', 'source-label', 'target-label'] as const;
+
+async function styleOf(page: Page, id: string): Promise<Record<(typeof STYLE_KEYS)[number], string> & { classes: string[] }> {
+  return page.evaluate(
+    ([id, keys]) => {
+      const el = window.wirelabCy!.getElementById(id);
+      const out: Record<string, unknown> = { classes: ['impaired', 'suspended', 'running', 'stopped', 'tiny', 'reveal'].filter((c) => el.hasClass(c)) };
+      for (const k of keys) out[k] = el.style(k);
+      return out as never;
+    },
+    [id, STYLE_KEYS] as const,
+  );
+}
+
+async function screenPos(page: Page, id: string, edge = false): Promise<{ x: number; y: number }> {
+  return page.evaluate(
+    ([id, edge]) => {
+      const cy = window.wirelabCy!;
+      const el = cy.getElementById(id as string);
+      const p = edge ? el.renderedMidpoint() : el.renderedPosition();
+      const r = cy.container().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
+    [id, edge] as const,
+  );
+}
+
+async function hover(page: Page, id: string, edge = false): Promise<void> {
+  await page.mouse.move(5, 5);
+  await page.waitForSelector('[data-test="canvas-tooltip"]', { state: 'detached', timeout: 5000 });
+  const p = await screenPos(page, id, edge);
+  await page.mouse.move(p.x, p.y, { steps: 4 });
+  await page.waitForSelector(`[data-test="canvas-tooltip"][data-for="${id}"]`, { timeout: 5000 });
+}
+
+const tooltipText = (page: Page) => page.locator('[data-test="canvas-tooltip"]').innerText();
+
+describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
+  let lab: Lab;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  const post = (path: string, body?: unknown) =>
+    fetch(`${lab.apiUrl}/api/v1${path}`, { method: 'POST', ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    buildClient();
+    lab = await startLab();
+    expect((await post('/labs', LAB)).status).toBe(201);
+    browser = await launchBrowser({ width: 1280, height: 800 });
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.close();
+  });
+
+  test('addresses on hover and in the inspector, marked links, running networks', { timeout: 120_000 }, async () => {
+    let addressRequests = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/addresses')) addressRequests++;
+    });
+    await page.goto(`${lab.appUrl}#/labs/glance`);
+    await page.waitForFunction(() => window.wirelabCy !== undefined && !window.wirelabCy.getElementById('vmnet1').empty());
+
+    // Cables: impaired and suspended ones are drawn apart from a plain one, and say why.
+    const plain = await styleOf(page, PLAIN);
+    const delayed = await styleOf(page, DELAYED);
+    const lossy = await styleOf(page, LOSSY);
+    const suspended = await styleOf(page, SUSPENDED);
+    expect(plain.classes).toEqual([]);
+    expect(plain['line-style']).toBe('solid');
+    expect(plain.label).toBe('');
+    for (const s of [delayed, lossy, suspended]) {
+      expect(s['line-style']).toBe('dashed');
+      expect(s['line-color']).not.toBe(plain['line-color']);
+    }
+    expect(delayed.classes).toContain('impaired');
+    expect(delayed.label).toBe('5ms ±1ms');
+    expect(lossy.label).toBe('1% loss 100mbit');
+    expect(suspended.classes).toContain('suspended');
+    expect(suspended.label).toBe('suspended');
+    expect(suspended['line-color']).not.toBe(delayed['line-color']);
+
+    // A network is not framed while the lab is stopped.
+    expect((await styleOf(page, 'vmnet1')).classes).toContain('stopped');
+    const netBorder = () => page.evaluate(() => window.wirelabCy!.getElementById('vmnet1').style('border-width'));
+    expect(await netBorder()).toBe('0px');
+
+    // Stopped: the tooltip shows what lab.yaml configures.
+    await hover(page, 'pc2');
+    expect(await tooltipText(page)).toMatch(/configured[\s\S]*eth0[\s\S]*10\.5\.0\.20\/24[\s\S]*static[\s\S]*gw 10\.5\.0\.1/);
+    await hover(page, 'pc1');
+    expect(await tooltipText(page)).toMatch(/eth0[\s\S]*DHCP/);
+
+    // A short cable dropped its interface names; hovering it (or its node) brings them back.
+    await page.mouse.move(5, 5);
+    const short = await styleOf(page, SHORT);
+    expect(short.classes).toContain('tiny');
+    expect(short['source-label']).toBe('');
+    await hover(page, SHORT, true);
+    const revealed = await styleOf(page, SHORT);
+    expect(revealed.classes).toContain('reveal');
+    expect([revealed['source-label'], revealed['target-label']]).toEqual(['eth0', 'e4']);
+    expect(await tooltipText(page)).toContain('pc4:eth0 ↔ sw1:e4');
+    await hover(page, DELAYED, true);
+    expect(await tooltipText(page)).toContain('5ms ±1ms');
+
+    // Running: networks are framed, and hovering a DHCP host shows its lease as it arrives.
+    expect((await post('/labs/glance/start')).status).toBe(200);
+    await page.waitForFunction(() => window.wirelabCy!.getElementById('vmnet1').hasClass('running'), undefined, { timeout: 10_000 });
+    expect(await netBorder()).toBe('3px');
+    await hover(page, 'pc1');
+    await page.waitForFunction(
+      () => /10\.5\.0\.1\d\d\/24/.test(document.querySelector('[data-test="canvas-tooltip"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
+    const pc1Tip = await tooltipText(page);
+    expect(pc1Tip).toMatch(/live/);
+    expect(pc1Tip).toMatch(/DHCP from 10\.5\.0\.1, (59m|1h 0m|60m) \d*s? ?left/);
+    expect(pc1Tip).toMatch(/gw 10\.5\.0\.1/);
+    await page.screenshot({ path: join(SHOTS, 'glance-hover-1280.png') });
+
+    // A host on a host-only network leases from the network's DHCP server.
+    await hover(page, 'ho-pc');
+    await page.waitForFunction(
+      () => /192\.168\.91\.\d+\/24/.test(document.querySelector('[data-test="canvas-tooltip"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await tooltipText(page)).toMatch(/DHCP from 192\.168\.91\.\d+/);
+
+    // A router: each interface with its address and state.
+    await hover(page, 'r1');
+    await page.waitForFunction(() => /live/.test(document.querySelector('[data-test="canvas-tooltip"]')?.textContent ?? ''));
+    const r1Tip = await tooltipText(page);
+    expect(r1Tip).toMatch(/g0\/0\s+10\.5\.0\.1\/24\s+up/);
+    expect(r1Tip).toMatch(/g0\/1\s+10\.6\.0\.1\/24\s+down/);
+
+    // The inspector lists the live addresses.
+    await page.mouse.move(5, 5);
+    const p = await screenPos(page, 'pc1');
+    await page.mouse.click(p.x, p.y);
+    const section = page.locator('[data-test="node-inspector"] [data-test="node-addresses"][data-node="pc1"]');
+    await section.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-test="node-addresses"][data-node="pc1"]')?.getAttribute('data-live') === 'true');
+    expect(await section.innerText()).toMatch(/10\.5\.0\.1\d\d\/24[\s\S]*DHCP from 10\.5\.0\.1/);
+    await hover(page, 'pc1');
+    await page.screenshot({ path: join(SHOTS, 'glance-inspector-1280.png') });
+
+    // Nothing is polled once neither the tooltip nor the inspector shows addresses.
+    const corner = await page.evaluate(() => {
+      const r = window.wirelabCy!.container().getBoundingClientRect();
+      return { x: r.left + 15, y: r.top + 15 };
+    });
+    await page.mouse.click(corner.x, corner.y);
+    await page.mouse.move(5, 5);
+    await page.waitForSelector('[data-test="node-addresses"]', { state: 'detached', timeout: 5000 });
+    const before = addressRequests;
+    await page.waitForTimeout(4500);
+    expect(addressRequests - before).toBe(0);
+
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.waitForTimeout(300);
+    await hover(page, 'r1');
+    await page.waitForFunction(() => /live/.test(document.querySelector('[data-test="canvas-tooltip"]')?.textContent ?? ''));
+    await page.screenshot({ path: join(SHOTS, 'glance-hover-1920.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
