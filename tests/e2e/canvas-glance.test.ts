@@ -33,7 +33,7 @@ const LAB = {
     pc1: { kind: 'host', interfaces: { eth0: { ip: 'dhcp' } }, ui: { x: 200, y: 440 } },
     pc2: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.20/24', gateway: '10.5.0.1' } }, ui: { x: 400, y: 470 } },
     pc3: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.30/24' } }, ui: { x: 600, y: 440 } },
-    pc4: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.40/24' } }, ui: { x: 490, y: 330 } },
+    pc4: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.40/24' } }, ui: { x: 478, y: 236 } },
     'ho-pc': { kind: 'host', interfaces: { eth0: { network: 'vmnet1', ip: 'dhcp' } }, ui: { x: 760, y: 330 } },
   },
   links: [
@@ -67,7 +67,7 @@ const DELAYED = 'r1:g0/0--sw1:e0';
 const LOSSY = 'pc2:eth0--sw1:e2';
 const SUSPENDED = 'pc3:eth0--sw1:e3';
 const SHORT = 'pc4:eth0--sw1:e4';
-const STYLE_KEYS = ['line-style', 'line-color', 'width', 'label', 'source-label', 'target-label'] as const;
+const STYLE_KEYS = ['line-style', 'line-color', 'width', 'label', 'source-label', 'target-label', 'source-text-margin-x', 'source-text-margin-y', 'target-text-margin-x', 'target-text-margin-y'] as const;
 
 async function styleOf(page: Page, id: string): Promise<Record<(typeof STYLE_KEYS)[number], string> & { classes: string[] }> {
   return page.evaluate(
@@ -173,7 +173,19 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     const revealed = await styleOf(page, SHORT);
     expect(revealed.classes).toContain('reveal');
     expect([revealed['source-label'], revealed['target-label']]).toEqual(['eth0', 'e4']);
+    // ... each to its own side of the line, so the two do not meet in the middle.
+    const apart = Math.hypot(
+      parseFloat(revealed['source-text-margin-x']) - parseFloat(revealed['target-text-margin-x']),
+      parseFloat(revealed['source-text-margin-y']) - parseFloat(revealed['target-text-margin-y']),
+    );
+    expect(apart).toBeGreaterThan(10);
     expect(await tooltipText(page)).toContain('pc4:eth0 ↔ sw1:e4');
+    await hover(page, 'pc4');
+    expect((await styleOf(page, SHORT))['source-label']).toBe('eth0');
+    await page.screenshot({ path: join(SHOTS, 'glance-short-cable-1280.png') });
+    await page.mouse.move(5, 5);
+    await page.waitForFunction((id) => !window.wirelabCy!.getElementById(id).hasClass('reveal'), SHORT);
+    expect((await styleOf(page, SHORT))['source-label']).toBe('');
     await hover(page, DELAYED, true);
     expect(await tooltipText(page)).toContain('5ms ±1ms');
 
@@ -181,6 +193,8 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     expect((await post('/labs/glance/start')).status).toBe(200);
     await page.waitForFunction(() => window.wirelabCy!.getElementById('vmnet1').hasClass('running'), undefined, { timeout: 10_000 });
     expect(await netBorder()).toBe('3px');
+    await hover(page, 'vmnet1');
+    expect(await tooltipText(page)).toMatch(/vmnet1 Host-only 192\.168\.91\.0\/24\s+running · 1 attached/);
     await hover(page, 'pc1');
     await page.waitForFunction(
       () => /10\.5\.0\.1\d\d\/24/.test(document.querySelector('[data-test="canvas-tooltip"]')?.textContent ?? ''),
@@ -189,7 +203,7 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     );
     const pc1Tip = await tooltipText(page);
     expect(pc1Tip).toMatch(/live/);
-    expect(pc1Tip).toMatch(/DHCP from 10\.5\.0\.1, (59m|1h 0m|60m) \d*s? ?left/);
+    expect(pc1Tip).toMatch(/DHCP from 10\.5\.0\.1\s+(59m \d+s|1h 0m) left · gw 10\.5\.0\.1/);
     expect(pc1Tip).toMatch(/gw 10\.5\.0\.1/);
     await page.screenshot({ path: join(SHOTS, 'glance-hover-1280.png') });
 
