@@ -153,10 +153,11 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     expect(suspended.label).toBe('suspended');
     expect(suspended['line-color']).not.toBe(delayed['line-color']);
 
-    // A network is not framed while the lab is stopped.
+    // A network is framed as a stopped node is while the lab is stopped.
     expect((await styleOf(page, 'vmnet1')).classes).toContain('stopped');
+    const frame = (id: string) => page.evaluate((id) => ['border-width', 'border-color'].map((k) => window.wirelabCy!.getElementById(id).style(k)).join(' '), id);
     const netBorder = () => page.evaluate(() => window.wirelabCy!.getElementById('vmnet1').style('border-width'));
-    expect(await netBorder()).toBe('0px');
+    expect(await frame('vmnet1')).toBe(await frame('pc1'));
 
     // Stopped: the tooltip shows what lab.yaml configures.
     await hover(page, 'pc2');
@@ -193,6 +194,8 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     expect((await post('/labs/glance/start')).status).toBe(200);
     await page.waitForFunction(() => window.wirelabCy!.getElementById('vmnet1').hasClass('running'), undefined, { timeout: 10_000 });
     expect(await netBorder()).toBe('3px');
+    await page.waitForFunction(() => window.wirelabCy!.getElementById('pc1').hasClass('running'));
+    expect(await frame('vmnet1')).toBe(await frame('pc1'));
     await hover(page, 'vmnet1');
     expect(await tooltipText(page)).toMatch(/vmnet1 Host-only 192\.168\.91\.0\/24\s+running · 1 attached/);
     await hover(page, 'pc1');
