@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, browserMissing, buildClient, launchBrowser, screenPos, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
@@ -45,23 +45,6 @@ const LAB = {
   ],
 };
 
-interface El {
-  empty(): boolean;
-  hasClass(c: string): boolean;
-  renderedPosition(): { x: number; y: number };
-  renderedMidpoint(): { x: number; y: number };
-  style(name: string): string;
-}
-interface Cy {
-  getElementById(id: string): El;
-  container(): HTMLElement;
-}
-declare global {
-  interface Window {
-    wirelabCy?: Cy;
-  }
-}
-
 const PLAIN = 'pc1:eth0--sw1:e1';
 const DELAYED = 'r1:g0/0--sw1:e0';
 const LOSSY = 'pc2:eth0--sw1:e2';
@@ -78,19 +61,6 @@ async function styleOf(page: Page, id: string): Promise<Record<(typeof STYLE_KEY
       return out as never;
     },
     [id, STYLE_KEYS] as const,
-  );
-}
-
-async function screenPos(page: Page, id: string, edge = false): Promise<{ x: number; y: number }> {
-  return page.evaluate(
-    ([id, edge]) => {
-      const cy = window.wirelabCy!;
-      const el = cy.getElementById(id as string);
-      const p = edge ? el.renderedMidpoint() : el.renderedPosition();
-      const r = cy.container().getBoundingClientRect();
-      return { x: r.left + p.x, y: r.top + p.y };
-    },
-    [id, edge] as const,
   );
 }
 

@@ -10,41 +10,13 @@ import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, browserMissing, buildClient, launchBrowser, screenPos, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser tests: ${missing}`);
 
 const SHOTS = join('test-output', 'screenshots');
-
-interface Cy {
-  getElementById(id: string): {
-    empty(): boolean;
-    hasClass(c: string): boolean;
-    renderedPosition(): { x: number; y: number };
-    renderedMidpoint(): { x: number; y: number };
-  };
-  container(): HTMLElement;
-}
-declare global {
-  interface Window {
-    wirelabCy?: Cy;
-  }
-}
-
-async function screenPos(page: Page, id: string, edge = false): Promise<{ x: number; y: number }> {
-  return page.evaluate(
-    ([id, edge]) => {
-      const cy = window.wirelabCy!;
-      const el = cy.getElementById(id as string);
-      const p = edge ? el.renderedMidpoint() : el.renderedPosition();
-      const r = cy.container().getBoundingClientRect();
-      return { x: r.left + p.x, y: r.top + p.y };
-    },
-    [id, edge] as const,
-  );
-}
 
 async function hasElement(page: Page, id: string): Promise<boolean> {
   return page.evaluate((id) => !window.wirelabCy!.getElementById(id).empty(), id);

@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { type WirelabServer, startServer } from '../../server/app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -156,4 +156,35 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** What the tests read of the canvas: the Cytoscape instance the client puts on window. */
+export interface CanvasCy {
+  getElementById(id: string): {
+    empty(): boolean;
+    hasClass(c: string): boolean;
+    renderedPosition(): { x: number; y: number };
+    renderedMidpoint(): { x: number; y: number };
+    style(name: string): string;
+  };
+  container(): HTMLElement;
+}
+declare global {
+  interface Window {
+    wirelabCy?: CanvasCy;
+  }
+}
+
+/** Where a node (or a cable's middle) is on the page. */
+export async function screenPos(page: Page, id: string, edge = false): Promise<{ x: number; y: number }> {
+  return page.evaluate(
+    ([id, edge]) => {
+      const cy = window.wirelabCy!;
+      const el = cy.getElementById(id as string);
+      const p = edge ? el.renderedMidpoint() : el.renderedPosition();
+      const r = cy.container().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
+    [id, edge] as const,
+  );
 }
