@@ -162,6 +162,20 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
 
     // Running: networks are framed, and hovering a DHCP host shows its lease as it arrives.
     expect((await post('/labs/glance/start')).status).toBe(200);
+
+    // Impairments and suspension changed on the running lab restyle the cable.
+    const link = `/labs/glance/links/${encodeURIComponent(PLAIN)}`;
+    const put = await fetch(`${lab.apiUrl}/api/v1${link}/impairments`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delay: '20ms' }) });
+    expect(put.status).toBe(200);
+    await page.waitForFunction((id) => window.wirelabCy!.getElementById(id).style('label') === '20ms', PLAIN, { timeout: 10_000 });
+    expect((await post(`${link}/suspend`)).status).toBe(200);
+    await page.waitForFunction((id) => window.wirelabCy!.getElementById(id).style('label') === 'suspended · 20ms', PLAIN, { timeout: 10_000 });
+    expect((await post(`${link}/resume`)).status).toBe(200);
+    await fetch(`${lab.apiUrl}/api/v1${link}/impairments`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await page.waitForFunction((id) => window.wirelabCy!.getElementById(id).style('label') === '', PLAIN, { timeout: 10_000 });
+    // (Its colour is not compared: frames through it flash it amber now that the lab runs.)
+    const back = await styleOf(page, PLAIN);
+    expect([back.classes, back['line-style'], back.label]).toEqual([[], 'solid', '']);
     await page.waitForFunction(() => window.wirelabCy!.getElementById('vmnet1').hasClass('running'), undefined, { timeout: 10_000 });
     expect(await netBorder()).toBe('3px');
     await page.waitForFunction(() => window.wirelabCy!.getElementById('pc1').hasClass('running'));
