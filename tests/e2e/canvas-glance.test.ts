@@ -2,9 +2,10 @@
  * The lab at a glance, in Chromium: hovering a node shows its addresses (configured while the
  * lab is stopped, live while it runs: a DHCP host's lease from a router's DHCP server and from
  * a host-only network), the inspector lists them too, impaired and suspended cables are drawn
- * apart from plain ones (asserted on Cytoscape's computed style), hovering a short cable brings
- * back the interface names it had to drop, network nodes get a running frame, and nothing is
- * polled once the tooltip is gone. Screenshots at 1280x800 and 1920x1080.
+ * apart from plain ones (asserted on Cytoscape's computed style), a short cable keeps its
+ * interface names apart and a very short one shows them when hovered, network nodes get a
+ * running frame, and nothing is polled once the tooltip is gone. Screenshots at 1280x800 and
+ * 1920x1080.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ const LAB = {
     pc2: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.20/24', gateway: '10.5.0.1' } }, ui: { x: 400, y: 470 } },
     pc3: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.30/24' } }, ui: { x: 600, y: 440 } },
     pc4: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.40/24' } }, ui: { x: 478, y: 236 } },
+    pc5: { kind: 'host', interfaces: { eth0: { ip: '10.5.0.50/24' } }, ui: { x: 334, y: 240 } },
     'ho-pc': { kind: 'host', interfaces: { eth0: { network: 'vmnet1', ip: 'dhcp' } }, ui: { x: 760, y: 330 } },
   },
   links: [
@@ -42,6 +44,7 @@ const LAB = {
     { endpoints: ['pc2:eth0', 'sw1:e2'], loss: '1%', rate: '100Mbps' },
     { endpoints: ['pc3:eth0', 'sw1:e3'], suspended: true },
     ['pc4:eth0', 'sw1:e4'],
+    ['pc5:eth0', 'sw1:e5'],
   ],
 };
 
@@ -50,13 +53,14 @@ const DELAYED = 'r1:g0/0--sw1:e0';
 const LOSSY = 'pc2:eth0--sw1:e2';
 const SUSPENDED = 'pc3:eth0--sw1:e3';
 const SHORT = 'pc4:eth0--sw1:e4';
+const SHORTEST = 'pc5:eth0--sw1:e5';
 const STYLE_KEYS = ['line-style', 'line-color', 'width', 'label', 'source-label', 'target-label', 'source-text-margin-x', 'source-text-margin-y', 'target-text-margin-x', 'target-text-margin-y'] as const;
 
 async function styleOf(page: Page, id: string): Promise<Record<(typeof STYLE_KEYS)[number], string> & { classes: string[] }> {
   return page.evaluate(
     ([id, keys]) => {
       const el = window.wirelabCy!.getElementById(id);
-      const out: Record<string, unknown> = { classes: ['impaired', 'suspended', 'running', 'stopped', 'tiny', 'reveal'].filter((c) => el.hasClass(c)) };
+      const out: Record<string, unknown> = { classes: ['impaired', 'suspended', 'running', 'stopped', 'tiny', 'micro', 'reveal'].filter((c) => el.hasClass(c)) };
       for (const k of keys) out[k] = el.style(k);
       return out as never;
     },
@@ -135,28 +139,32 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     await hover(page, 'pc1');
     expect(await tooltipText(page)).toMatch(/eth0[\s\S]*DHCP/);
 
-    // A short cable dropped its interface names; hovering it (or its node) brings them back.
+    // A short cable keeps its interface names, each near its own end and on its own side of the
+    // line, so the two do not meet in the middle.
     await page.mouse.move(5, 5);
     const short = await styleOf(page, SHORT);
-    expect(short.classes).toContain('tiny');
-    expect(short['source-label']).toBe('');
-    await hover(page, SHORT, true);
-    const revealed = await styleOf(page, SHORT);
-    expect(revealed.classes).toContain('reveal');
-    expect([revealed['source-label'], revealed['target-label']]).toEqual(['eth0', 'e4']);
-    // ... each to its own side of the line, so the two do not meet in the middle.
+    expect(short.classes).toEqual(['tiny']);
+    expect([short['source-label'], short['target-label']]).toEqual(['eth0', 'e4']);
     const apart = Math.hypot(
-      parseFloat(revealed['source-text-margin-x']) - parseFloat(revealed['target-text-margin-x']),
-      parseFloat(revealed['source-text-margin-y']) - parseFloat(revealed['target-text-margin-y']),
+      parseFloat(short['source-text-margin-x']) - parseFloat(short['target-text-margin-x']),
+      parseFloat(short['source-text-margin-y']) - parseFloat(short['target-text-margin-y']),
     );
     expect(apart).toBeGreaterThan(10);
-    expect(await tooltipText(page)).toContain('pc4:eth0 ↔ sw1:e4');
-    await hover(page, 'pc4');
-    expect((await styleOf(page, SHORT))['source-label']).toBe('eth0');
+    // One too short for them drops them until it (or one of its nodes) is hovered.
+    const shortest = await styleOf(page, SHORTEST);
+    expect(shortest.classes).toEqual(['micro']);
+    expect(shortest['source-label']).toBe('');
+    await hover(page, SHORTEST, true);
+    const revealed = await styleOf(page, SHORTEST);
+    expect(revealed.classes).toContain('reveal');
+    expect([revealed['source-label'], revealed['target-label']]).toEqual(['eth0', 'e5']);
+    expect(await tooltipText(page)).toContain('pc5:eth0 ↔ sw1:e5');
+    await hover(page, 'pc5');
+    expect((await styleOf(page, SHORTEST))['source-label']).toBe('eth0');
     await page.screenshot({ path: join(SHOTS, 'glance-short-cable-1280.png') });
     await page.mouse.move(5, 5);
-    await page.waitForFunction((id) => !window.wirelabCy!.getElementById(id).hasClass('reveal'), SHORT);
-    expect((await styleOf(page, SHORT))['source-label']).toBe('');
+    await page.waitForFunction((id) => !window.wirelabCy!.getElementById(id).hasClass('reveal'), SHORTEST);
+    expect((await styleOf(page, SHORTEST))['source-label']).toBe('');
     await hover(page, DELAYED, true);
     expect(await tooltipText(page)).toContain('5ms ±1ms');
 
