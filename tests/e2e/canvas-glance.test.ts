@@ -227,6 +227,7 @@ describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('[data-test="node-addresses"][data-node="pc1"]')?.getAttribute('data-live') === 'true');
     expect(await section.innerText()).toMatch(/10\.5\.0\.1\d\d\/24[\s\S]*DHCP from 10\.5\.0\.1/);
     await hover(page, 'pc1');
+    await page.waitForSelector('[data-test="canvas-tooltip"] [data-live="true"]');
     await page.screenshot({ path: join(SHOTS, 'glance-inspector-1280.png') });
 
     // Nothing is polled once neither the tooltip nor the inspector shows addresses.
