@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { formatLabWarning, loadLabText } from '../../devices/lab/load.js';
+
+function warnings(yaml: string): string[] {
+  const r = loadLabText(yaml, 'lab.yaml');
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
+  return r.warnings.map(formatLabWarning);
+}
+
+const HEAD = 'wirelab: 1\nname: dup\n';
+
+describe('duplicate addresses (a lab-file warning)', () => {
+  it('a host given its router\'s address behind a switch is warned about, at the host\'s ip: and the router\'s, and the lab still loads', () => {
+    const w = warnings(`${HEAD}nodes:
+  pc1: { kind: host, interfaces: { eth0: { ip: 10.0.0.1/24 } } }
+  sw1: { kind: switch }
+  r1: { kind: router, interfaces: { g0/0: { ip: 10.0.0.1/24 } } }
+links:
+  - [pc1:eth0, sw1:e0]
+  - [r1:g0/0, sw1:e1]
+`);
+    expect(w).toEqual([
+      "lab.yaml:4:48: warning: nodes.pc1.interfaces.eth0.ip: duplicate address: 10.0.0.1 is also r1 g0/0's, on the same segment",
+      "lab.yaml:6:49: warning: nodes.r1.interfaces.g0/0.ip: duplicate address: 10.0.0.1 is also pc1 eth0's, on the same segment",
+    ]);
+  });
+
+  it('the same address on different segments (other VLAN, other cable) is no conflict', () => {
+    const w = warnings(`${HEAD}nodes:
+  pc1: { kind: host, interfaces: { eth0: { ip: 10.0.0.5/24 } } }
+  pc2: { kind: host, interfaces: { eth0: { ip: 10.0.0.5/24 } } }
+  pc3: { kind: host, interfaces: { eth0: { ip: 10.0.0.5/24 } } }
+  pc4: { kind: host, interfaces: { eth0: { ip: 10.0.0.5/24 } } }
+  sw1: { kind: switch, interfaces: { e0: { vlan: 10 }, e1: { vlan: 20 } } }
+links:
+  - [pc1:eth0, sw1:e0]
+  - [pc2:eth0, sw1:e1]
+  - [pc3:eth0, pc4:eth0]
+`);
+    expect(w).toHaveLength(2);
+    expect(w[0]).toMatch(/nodes\.pc3\.interfaces\.eth0\.ip: duplicate address: 10\.0\.0\.5 is also pc4 eth0's/);
+    expect(w[1]).toMatch(/nodes\.pc4\.interfaces\.eth0\.ip: .* pc3 eth0's/);
+  });
+
+  it('a trunk carries a sub-interface\'s VLAN to the access port of that VLAN; a network\'s own gateway counts', () => {
+    const w = warnings(`${HEAD}networks:
+  vmnet8: { type: nat, subnet: 192.168.50.0/24 }
+nodes:
+  pc1: { kind: host, interfaces: { eth0: { ip: 10.10.0.1/24 } } }
+  pc2: { kind: host, interfaces: { eth0: { ip: 192.168.50.2/24, network: vmnet8 } } }
+  sw1: { kind: switch, interfaces: { e0: { vlan: 10 }, e7: { mode: trunk, allowed: [10, 20] } } }
+  r1:
+    kind: router
+    interfaces:
+      g0/1.10: { vlan: 10, ip: 10.10.0.1/24 }
+      g0/1.20: { vlan: 20, ip: 10.20.0.1/24 }
+links:
+  - [pc1:eth0, sw1:e0]
+  - [r1:g0/1, sw1:e7]
+`);
+    expect(w.map((x) => x.replace(/^lab\.yaml:\d+:\d+: /, ''))).toEqual([
+      "warning: nodes.pc1.interfaces.eth0.ip: duplicate address: 10.10.0.1 is also r1 g0/1.10's, on the same segment",
+      "warning: nodes.pc2.interfaces.eth0.ip: duplicate address: 192.168.50.2 is also vmnet8's NAT gateway's, on the same segment",
+      "warning: nodes.r1.interfaces[\"g0/1.10\"].ip: duplicate address: 10.10.0.1 is also pc1 eth0's, on the same segment",
+    ]);
+  });
+
+  it('a lab with no repeated address has no warnings (the segments are not even worked out)', () => {
+    expect(warnings(`${HEAD}nodes:\n  pc1: { kind: host, interfaces: { eth0: { ip: 10.0.0.5/24 } } }\n  pc2: { kind: host, interfaces: { eth0: { ip: 10.0.0.6/24 } } }\nlinks:\n  - [pc1:eth0, pc2:eth0]\n`)).toEqual([]);
+  });
+});
