@@ -243,6 +243,10 @@ export class ConsoleHub {
 
   private runtimeEvent(e: RuntimeEvent): void {
     if (e.type === 'lab-state' && e.status === 'stopped') return;
+    if (e.type === 'address-conflict') {
+      this.consoles.get(e.node)?.console.addressConflict(e.iface, e.ip, e.mac);
+      return;
+    }
     if (e.type !== 'node-changed') return;
     // The lab changed under the consoles: the runtime's file is the truth again.
     this.file = this.runtime.lab.file;

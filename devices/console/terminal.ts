@@ -143,6 +143,17 @@ export class Terminal implements ShellHost {
     this.emit(text);
   }
 
+  /**
+   * An unsolicited message (a device's log line), as IOS's `logging synchronous` shows one: on
+   * lines of its own, then the prompt and the line being typed again, the cursor where it was.
+   */
+  notice(text: string): void {
+    if (!this.started) return;
+    this.emit(`\n${text}\n`);
+    if (this.busy) return;
+    this.write(this.currentView() + '\b'.repeat(this.line.length - this.cursor));
+  }
+
   finished(): void {
     if (!this.busy) return;
     this.busy = false;
