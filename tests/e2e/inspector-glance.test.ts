@@ -138,7 +138,7 @@ describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium',
 
   test('a host dropped on the canvas and cabled to a NAT network leases an address, its form untouched', async () => {
     // The notices of the first test would cover vmnet8.
-    for (const close of await page.locator('.notice .close').all()) await close.click();
+    while ((await page.locator('.notice .close').count()) > 0) await page.locator('.notice .close').first().click();
     const before = new Set(((await (await api('/labs/glance/nodes')).json()) as { name: string }[]).map((n) => n.name));
     const canvas = (await page.locator('[data-test="canvas"]').boundingBox())!;
     const box = (await page.locator('[data-palette="host"]').boundingBox())!;
@@ -189,6 +189,24 @@ describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium',
     }
     expect(lease, `a lease for ${host} (${mac}) from vmnet8`).toBeDefined();
     expect(lease!.ip).toMatch(/^192\.168\.\d+\.(1(2[89]|[3-9]\d)|2([0-4]\d|5[0-3]))$/);
+
+    // Elsewhere a new host has no address, and DHCP is one click away.
+    const made = await api('/labs/glance/nodes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'pc9', kind: 'host', ui: { x: 560, y: 300 } }) });
+    expect(made.status).toBe(201);
+    await api('/labs/glance/links', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(['pc9:eth0', 'sw1:e3']) });
+    await page.waitForFunction(() => !window.wirelabCy!.getElementById('pc9').empty());
+    await selectNode(page, 'pc9');
+    expect(await page.inputValue('[data-iface="eth0"] [data-test="ip-mode"]')).toBe('none');
+    await page.click('[data-iface="eth0"] [data-test="use-dhcp"]');
+    await page.waitForFunction(() => (document.querySelector('[data-iface="eth0"] [data-test="ip-mode"]') as HTMLSelectElement | null)?.value === 'dhcp');
+    // Applied at once: no Apply to press, lab.yaml says dhcp.
+    await page.waitForSelector('[data-test="apply-node"]:disabled:text-is("Apply")');
+    let pc9ip: string | undefined;
+    for (const until = Date.now() + 10_000; pc9ip !== 'dhcp' && Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      pc9ip = ((await (await api('/labs/glance/nodes/pc9')).json()) as { spec: { interfaces?: Record<string, { ip?: string }> } }).spec.interfaces?.['eth0']?.ip;
+    }
+    expect(pc9ip).toBe('dhcp');
+
     for (const size of [
       { width: 1280, height: 800 },
       { width: 1920, height: 1080 },

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { formatLabWarning, loadLabText } from '../../devices/lab/load.js';
+import { main } from '../../server/cli.js';
 
 function warnings(yaml: string): string[] {
   const r = loadLabText(yaml, 'lab.yaml');
@@ -67,5 +71,31 @@ links:
 
   it('a lab with no repeated address has no warnings (the segments are not even worked out)', () => {
     expect(warnings(`${HEAD}nodes:\n  pc1: { kind: host, interfaces: { eth0: { ip: 10.0.0.5/24 } } }\n  pc2: { kind: host, interfaces: { eth0: { ip: 10.0.0.6/24 } } }\nlinks:\n  - [pc1:eth0, pc2:eth0]\n`)).toEqual([]);
+  });
+
+  it('wirelab check prints them on standard error and runs the lab anyway', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wl-dupcheck-'));
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+    try {
+      mkdirSync(join(dir, 'dup'));
+      writeFileSync(
+        join(dir, 'dup', 'lab.yaml'),
+        `${HEAD}time: virtual\nnodes:\n  pc1: { kind: host, interfaces: { eth0: { ip: 10.0.0.1/24 } } }\n  r1: { kind: router, interfaces: { g0/0: { ip: 10.0.0.1/24 } } }\nlinks:\n  - [pc1:eth0, r1:g0/0]\nchecks:\n  - { name: r1 answers, ping: { from: pc1, to: 10.0.0.1 } }\n`,
+      );
+      const code = await main(['check', 'dup', '--labs', dir]);
+      expect(err).toEqual([
+        expect.stringMatching(/dup\/lab\.yaml:5:\d+: warning: nodes\.pc1\.interfaces\.eth0\.ip: duplicate address: 10\.0\.0\.1 is also r1 g0\/0's/),
+        expect.stringMatching(/dup\/lab\.yaml:6:\d+: warning: nodes\.r1\.interfaces\.g0\/0\.ip: duplicate address/),
+      ]);
+      expect(out.join('\n')).toMatch(/1 passed, 0 failed|0 passed, 1 failed/);
+      expect(code).toBeLessThan(2);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
