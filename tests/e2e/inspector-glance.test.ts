@@ -16,16 +16,13 @@ if (missing) console.warn(`skipping the browser tests: ${missing}`);
 
 const SHOTS = join('test-output', 'screenshots');
 
+/** What these tests read of the canvas's Cytoscape (the client exposes it as (window as unknown as WithCy).wirelabCy). */
 interface Cy {
   getElementById(id: string): { empty(): boolean; renderedPosition(): { x: number; y: number } };
   nodes(): { map<T>(f: (n: { id(): string }) => T): T[] };
   container(): HTMLElement;
 }
-declare global {
-  interface Window {
-    wirelabCy?: Cy;
-  }
-}
+type WithCy = { wirelabCy?: Cy };
 
 const LAB = {
   wirelab: 1,
@@ -47,7 +44,7 @@ const LAB = {
 
 async function screenPos(page: Page, id: string): Promise<{ x: number; y: number }> {
   return page.evaluate((id) => {
-    const cy = window.wirelabCy!;
+    const cy = (window as unknown as WithCy).wirelabCy!;
     const p = cy.getElementById(id).renderedPosition();
     const r = cy.container().getBoundingClientRect();
     return { x: r.left + p.x, y: r.top + p.y };
@@ -88,7 +85,7 @@ describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium',
 
   test('peers per interface; a duplicate address warned about in the inspector, then reported when the lab runs', async () => {
     await page.goto(lab.appUrl + '#/labs/glance');
-    await page.waitForFunction(() => !!window.wirelabCy && !window.wirelabCy.getElementById('pc2').empty());
+    await page.waitForFunction(() => !!(window as unknown as WithCy).wirelabCy && !(window as unknown as WithCy).wirelabCy!.getElementById('pc2').empty());
 
     // A host names its peer where it used to say "cabled".
     await selectNode(page, 'pc1');
@@ -148,7 +145,7 @@ describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium',
     await page.mouse.up();
     const name = await page.waitForFunction(
       (known) => {
-        const ids = window.wirelabCy?.nodes().map((n) => n.id()) ?? [];
+        const ids = (window as unknown as WithCy).wirelabCy?.nodes().map((n) => n.id()) ?? [];
         return ids.find((id) => !known.includes(id) && id !== 'vmnet8') ?? null;
       },
       [...before],
@@ -168,9 +165,9 @@ describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium',
     await page.mouse.move(b.x, b.y, { steps: 12 });
     await page.mouse.up();
     const popup = page.locator('[data-test="link-popup"]');
-    await Promise.race([popup.waitFor(), page.waitForFunction((h) => !window.wirelabCy!.getElementById(`${h}:eth0--vmnet8`).empty(), host)]);
+    await Promise.race([popup.waitFor(), page.waitForFunction((h) => !(window as unknown as WithCy).wirelabCy!.getElementById(`${h}:eth0--vmnet8`).empty(), host)]);
     if (await popup.isVisible()) await page.click('[data-test="link-connect"]');
-    await page.waitForFunction((h) => !window.wirelabCy!.getElementById(`${h}:eth0--vmnet8`).empty(), host);
+    await page.waitForFunction((h) => !(window as unknown as WithCy).wirelabCy!.getElementById(`${h}:eth0--vmnet8`).empty(), host);
     await page.click('[data-test="tool-select"]');
 
     // lab.yaml says dhcp, the inspector too, and the DHCP server of vmnet8 leases it an address.
@@ -194,7 +191,7 @@ describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium',
     const made = await api('/labs/glance/nodes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'pc9', kind: 'host', ui: { x: 560, y: 300 } }) });
     expect(made.status).toBe(201);
     await api('/labs/glance/links', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(['pc9:eth0', 'sw1:e3']) });
-    await page.waitForFunction(() => !window.wirelabCy!.getElementById('pc9').empty());
+    await page.waitForFunction(() => !(window as unknown as WithCy).wirelabCy!.getElementById('pc9').empty());
     await selectNode(page, 'pc9');
     expect(await page.inputValue('[data-iface="eth0"] [data-test="ip-mode"]')).toBe('none');
     await page.click('[data-iface="eth0"] [data-test="use-dhcp"]');
