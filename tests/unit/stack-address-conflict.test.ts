@@ -139,3 +139,50 @@ describe('address conflicts at run time', () => {
     }
   });
 });
+
+describe('address conflicts from a DHCP lease', () => {
+  it('a host leased an address another host holds statically announces it, and both report the conflict', () => {
+    const rt = new LabRuntime(
+      lab({
+        networks: { vmnet1: { type: 'host-only', subnet: '192.168.9.0/24', 'host-adapter': false } },
+        nodes: {
+          squatter: { kind: 'host', interfaces: { eth0: { ip: '192.168.9.128/24', network: 'vmnet1' } } },
+          guest: { kind: 'host', interfaces: { eth0: { ip: 'dhcp', network: 'vmnet1' } } },
+        },
+      }),
+    );
+    const seen = conflicts(rt);
+    rt.start();
+    rt.engine.runUntilCondition(() => rt.host('guest')!.settled, 120e9);
+    rt.engine.runFor(2e9);
+    const leased = rt.host('guest')!.showIp()[0]!;
+    expect(leased.mode).toBe('dhcp');
+    // VMware's DHCP server does not check an address before leasing it: .128, the first of the range.
+    expect(leased.ip).toBe(0xc0a80980);
+    expect(seen.map((c) => `${c.node} ${c.ip} by ${c.by}`).sort()).toEqual(['guest 192.168.9.128 by squatter eth0', 'squatter 192.168.9.128 by guest eth0']);
+    rt.stop();
+  });
+});
+
+describe('address conflicts from the console', () => {
+  it('IOS `ip address` taking a host\'s address: the router announces it, hears the host defend it, and logs %IP-4-DUPADDR', () => {
+    const rt = new LabRuntime(lab({ ...DUP, nodes: { ...DUP.nodes, r1: { kind: 'router', interfaces: { 'g0/0': { ip: '10.0.0.254/24' } } } } }));
+    const seen = conflicts(rt);
+    const hub = new ConsoleHub(rt);
+    let out = '';
+    const r1 = hub.attach('r1', { output: (t) => (out += t) });
+    rt.start();
+    rt.engine.runFor(2e9);
+    expect(seen).toEqual([]);
+    for (const line of ['enable', 'configure terminal', 'interface g0/0', 'ip address 10.0.0.2 255.255.255.0']) {
+      r1.write(`${line}\r`);
+      rt.engine.runFor(0.5e9);
+    }
+    expect(seen.map((c) => `${c.node} ${c.iface} ${c.ip} by ${c.by}`).sort()).toEqual(['pc2 eth0 10.0.0.2 by r1 g0/0', 'r1 g0/0 10.0.0.2 by pc2 eth0']);
+    expect(out).toMatch(/%IP-4-DUPADDR: Duplicate address 10\.0\.0\.2 on GigabitEthernet0\/0, sourced by [0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\r\n/);
+    // Back at the prompt it was at.
+    expect(out).toMatch(/DUPADDR[^\n]*\r\n\r?\n?r1\(config-if\)#$/);
+    hub.close();
+    rt.stop();
+  });
+});
