@@ -47,12 +47,22 @@ export function addressConflicts(lab: Lab): LabIssue[] {
   const out: LabIssue[] = [];
   for (const list of byIp.values()) {
     if (list.length < 2) continue;
+    // By segment: a classroom of identical copies (one address on many segments) stays linear.
+    const bySegment = new Map<string, Placed[]>();
     for (const p of list) {
-      if (p.path === null) continue;
       const root = seg.find(`${p.port}#${p.tag}`);
-      const others = list.filter((o) => o !== p && seg.find(`${o.port}#${o.tag}`) === root).map((o) => o.who);
-      if (others.length === 0) continue;
-      out.push({ path: p.path, at: 'value', message: `duplicate address: ${ip4ToString(p.ip)} is also ${others.join(' and ')}'s, on the same segment` });
+      const same = bySegment.get(root);
+      if (same === undefined) bySegment.set(root, [p]);
+      else same.push(p);
+    }
+    for (const same of bySegment.values()) {
+      if (same.length < 2) continue;
+      for (const p of same) {
+        if (p.path === null) continue;
+        const others = same.filter((o) => o !== p).map((o) => o.who);
+        const named = others.length <= 3 ? others.join(' and ') : `${others.slice(0, 3).join(', ')} and ${others.length - 3} more`;
+        out.push({ path: p.path, at: 'value', message: `duplicate address: ${ip4ToString(p.ip)} is also ${named}'s, on the same segment` });
+      }
     }
   }
   return out;

@@ -99,3 +99,18 @@ links:
     }
   });
 });
+
+describe('duplicate addresses in a large lab', () => {
+  it('a classroom of identical pairs (one address on many segments) is no conflict, and is worked out quickly', () => {
+    const nodes: string[] = [];
+    const links: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      nodes.push(`  a${i}: { kind: host, interfaces: { eth0: { ip: 10.0.0.1/24 } } }`, `  b${i}: { kind: host, interfaces: { eth0: { ip: 10.0.0.2/24 } } }`);
+      links.push(`  - [a${i}:eth0, b${i}:eth0]`);
+    }
+    const t0 = performance.now();
+    expect(warnings(`${HEAD}nodes:\n${nodes.join('\n')}\nlinks:\n${links.join('\n')}\n`)).toEqual([]);
+    // Generous: a quadratic pass over 2,000 copies would take far longer.
+    expect(performance.now() - t0).toBeLessThan(20_000);
+  });
+});
