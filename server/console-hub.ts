@@ -244,7 +244,8 @@ export class ConsoleHub {
   private runtimeEvent(e: RuntimeEvent): void {
     if (e.type === 'lab-state' && e.status === 'stopped') return;
     if (e.type === 'address-conflict') {
-      this.consoles.get(e.node)?.console.addressConflict(e.iface, e.ip, e.mac);
+      // Made if nobody has opened it yet, so the first viewer sees the line above the first prompt.
+      if (!this.closedHub && this.runtime.lab.nodes[e.node]) this.entry(e.node).console.addressConflict(e.iface, e.ip, e.mac);
       return;
     }
     if (e.type !== 'node-changed') return;

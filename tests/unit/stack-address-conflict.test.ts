@@ -186,3 +186,17 @@ describe('address conflicts from the console', () => {
     rt.stop();
   });
 });
+
+describe('a conflict before anyone opened the console', () => {
+  it('is shown to the first viewer, above the first prompt', () => {
+    const rt = new LabRuntime(lab(DUP));
+    const hub = new ConsoleHub(rt);
+    rt.start();
+    rt.engine.runFor(3e9);
+    let out = '';
+    hub.attach('r1', { output: (t) => (out += t) });
+    expect(out).toMatch(/^%IP-4-DUPADDR: Duplicate address 10\.0\.0\.1 on GigabitEthernet0\/0, sourced by [0-9a-f.]{14}\r\n\r?\n?r1>$/);
+    hub.close();
+    rt.stop();
+  });
+});
