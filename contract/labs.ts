@@ -104,9 +104,11 @@ export const LabProblemSchema = z.strictObject({
   field: z.string(),
   message: z.string(),
   text: z.string().meta({ description: 'The problem in one line, as the command line prints it' }),
+  severity: z.enum(['error', 'warning']).meta({ description: 'error: the file does not load; warning: it loads, but is likely a mistake (a duplicate address)' }),
 });
 export const LabViewSchema = LabSummarySchema.extend({
   problems: z.array(LabProblemSchema).nullable().meta({ description: 'Why lab.yaml on disk does not load (a hand edit), or null' }),
+  warnings: z.array(LabProblemSchema).meta({ description: 'What loads but is likely a mistake: two interfaces of one segment with the same address' }),
   file: LabFileSchema.nullable(),
   nodes: z.array(NodeViewSchema),
   networks: z.array(NetworkViewSchema),

@@ -9,6 +9,7 @@ import { LabRuntime } from '../devices/lab/runtime.js';
 import type { CheckResult } from '../devices/lab/checks.js';
 import { BuildError } from '../devices/lab/build.js';
 import { parseDuration } from '../devices/lab/units.js';
+import { formatLabWarning } from '../devices/lab/load.js';
 import { parse, UsageError } from './cli.js';
 import { locateLab, readLab, LabNotFound } from './lab-files.js';
 import { startRunConsoles } from './console-telnet.js';
@@ -59,6 +60,8 @@ function prepare(values: Record<string, unknown>, positionals: string[], help: s
     console.error(read.text);
     return 2;
   }
+  // Warnings (duplicate addresses) do not refuse the lab: it runs, as the real network would.
+  for (const w of read.warnings) console.error(formatLabWarning(w));
   let runtime: LabRuntime;
   try {
     // Cloud nodes and bridged networks reach real equipment; one that cannot start says why and the rest runs.

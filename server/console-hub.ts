@@ -243,6 +243,11 @@ export class ConsoleHub {
 
   private runtimeEvent(e: RuntimeEvent): void {
     if (e.type === 'lab-state' && e.status === 'stopped') return;
+    if (e.type === 'address-conflict') {
+      // Made if nobody has opened it yet, so the first viewer sees the line above the first prompt.
+      if (!this.closedHub && this.runtime.lab.nodes[e.node]) this.entry(e.node).console.addressConflict(e.iface, e.ip, e.mac);
+      return;
+    }
     if (e.type !== 'node-changed') return;
     // The lab changed under the consoles: the runtime's file is the truth again.
     this.file = this.runtime.lab.file;

@@ -30,7 +30,7 @@ export function locateLab(arg: string, labsDir: string): LocatedLab {
 
 export class LabNotFound extends Error {}
 
-export type ReadLab = { ok: true; lab: Lab; located: LocatedLab } | { ok: false; errors: LabError[]; text: string };
+export type ReadLab = { ok: true; lab: Lab; located: LocatedLab; warnings: LabError[] } | { ok: false; errors: LabError[]; text: string };
 
 /** Reads and validates a lab file; the lab's name must equal its folder's when it is a lab.yaml. */
 export function readLab(located: LocatedLab): ReadLab {
@@ -40,5 +40,5 @@ export function readLab(located: LocatedLab): ReadLab {
   const folderName = basename(located.file) === 'lab.yaml' ? basename(located.dir) : undefined;
   const r = loadLabText(text, shown, folderName !== undefined ? { folderName } : {});
   if (!r.ok) return { ok: false, errors: r.errors, text: formatLabErrors(r.errors) };
-  return { ok: true, lab: r.lab, located };
+  return { ok: true, lab: r.lab, located, warnings: r.warnings };
 }

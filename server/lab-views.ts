@@ -5,7 +5,7 @@
 import type { CheckView, InterfaceAddress, LabSummary, LabView, LinkView, NetworkView, NodeAddresses, NodeSpec, NetworkSpec, NodeView } from '../contract/index.js';
 import { Host } from '../devices/host/index.js';
 import { Router } from '../devices/router/index.js';
-import { type LabError, formatLabError } from '../devices/lab/load.js';
+import { type LabError, formatLabError, formatLabWarning, labWarnings } from '../devices/lab/load.js';
 import type { Lab, LabLink, LabNode } from '../devices/lab/schema.js';
 import { formatCidr, formatDuration, formatPercent, formatRate } from '../devices/lab/units.js';
 import { ip4ToString, macToString } from '../devices/wire/bytes.js';
@@ -17,7 +17,12 @@ export interface KnownLab {
   lab: Lab | null;
   problems: LabError[] | null;
   runtime: LabRuntimeApi | null;
+  /** lab.yaml's text, to locate warnings in (null: not read yet). */
+  text?: string | null;
 }
+
+/** Warnings by lab model: a view is asked for often, the model changes at each edit. */
+const warningsOf = new WeakMap<Lab, LabError[]>();
 
 /** Where a node's telnet console really listens while its lab runs, or null. */
 export type TelnetPortOf = (node: string) => number | null;
@@ -36,12 +41,22 @@ export function labView(e: KnownLab, telnetPort: TelnetPortOf): LabView {
   const lab = e.lab;
   return {
     ...labSummary(e),
-    problems: e.problems ? e.problems.map((p) => ({ ...p, text: formatLabError(p) })) : null,
+    problems: e.problems ? e.problems.map((p) => ({ ...p, text: formatLabError(p), severity: 'error' as const })) : null,
+    warnings: lab ? viewWarnings(e.name, lab, e.problems ? null : (e.text ?? null)) : [],
     file: lab ? lab.file : null,
     nodes: lab ? nodeViews(lab, e.runtime, telnetPort) : [],
     networks: lab ? networkViews(lab) : [],
     links: lab ? lab.links.map((l) => linkView(l)) : [],
   };
+}
+
+function viewWarnings(name: string, lab: Lab, text: string | null): LabView['warnings'] {
+  let w = warningsOf.get(lab);
+  if (w === undefined) {
+    w = labWarnings(lab, text, `${name}/lab.yaml`);
+    warningsOf.set(lab, w);
+  }
+  return w.map((p) => ({ ...p, text: formatLabWarning(p), severity: 'warning' as const }));
 }
 
 export function nodeViews(lab: Lab, rt: LabRuntimeApi | null, telnetPort: TelnetPortOf): NodeView[] {

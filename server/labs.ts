@@ -21,26 +21,29 @@ export class LabService extends LabRegistry {
       if (Object.hasOwn(lab.nodes, nodeName) || Object.hasOwn(section(file, 'nodes'), nodeName)) throw badField('name', `a node named ${nodeName} already exists`, 409);
       if (Object.hasOwn(section(file, 'networks'), nodeName)) throw badField('name', `${nodeName} is the name of a network; node and network names must differ`, 409);
       section(file, 'nodes', true)[nodeName] = spec;
+      dhcpOnNewNetworkKeys(file, nodeName, lab);
     });
     return this.nodeView(name, nodeName);
   }
 
   async replaceNode(name: string, node: string, body: unknown): Promise<NodeView> {
     const spec = requireObject(body);
-    await this.change(name, { prefix: () => ['nodes', node], message: `node ${node} is not valid` }, (file) => {
+    await this.change(name, { prefix: () => ['nodes', node], message: `node ${node} is not valid` }, (file, lab) => {
       const nodes = section(file, 'nodes');
       if (!Object.hasOwn(nodes, node)) throw noNode(node);
       nodes[node] = spec;
+      dhcpOnNewNetworkKeys(file, node, lab);
     });
     return this.nodeView(name, node);
   }
 
   async patchNode(name: string, node: string, body: unknown): Promise<NodeView> {
     const patch = requireObject(body);
-    await this.change(name, { prefix: () => ['nodes', node], message: `node ${node} is not valid` }, (file) => {
+    await this.change(name, { prefix: () => ['nodes', node], message: `node ${node} is not valid` }, (file, lab) => {
       const nodes = section(file, 'nodes');
       if (!Object.hasOwn(nodes, node)) throw noNode(node);
       nodes[node] = mergePatch(nodes[node], patch);
+      dhcpOnNewNetworkKeys(file, node, lab);
     });
     return this.nodeView(name, node);
   }
@@ -132,6 +135,7 @@ export class LabService extends LabRegistry {
       const links = listSection(file, 'links');
       index = links.length;
       links.push(body);
+      if (ends?.length === 2) for (const [a, b] of [ends, [ends[1]!, ends[0]!]]) if (a!.includes(':') && !b!.includes(':')) dhcpOnVmnet(file, a!, b!);
     });
     const made = lab.links.find((l) => l.origin.kind === 'link' && l.origin.index === index);
     return linkView(made!);
@@ -222,6 +226,35 @@ export class LabService extends LabRegistry {
 }
 
 // ---------------------------------------------------------------- lab file helpers
+
+/**
+ * A host interface newly cabled to a NAT or host-only network, with no address of its own, takes
+ * DHCP, as a VMware guest does. Done here, when the cable is made, rather than as a default of
+ * the lab model: lab.yaml then says `ip: dhcp`, the inspector shows it, and a host written by
+ * hand with no address keeps none.
+ */
+function dhcpOnVmnet(file: FileData, end: string, network: string): void {
+  const [node, iface] = [end.slice(0, end.indexOf(':')), end.slice(end.indexOf(':') + 1)];
+  const net = section(file, 'networks')[network];
+  const spec = section(file, 'nodes')[node];
+  if (!isObject(net) || (net['type'] !== 'nat' && net['type'] !== 'host-only') || !isObject(spec) || spec['kind'] !== 'host') return;
+  if (spec['interfaces'] !== undefined && !isObject(spec['interfaces'])) return;
+  const ifaces = (spec['interfaces'] as JsonObject | undefined) ?? {};
+  const i = ifaces[iface] ?? {};
+  if (!isObject(i) || i['ip'] !== undefined) return;
+  spec['interfaces'] = { ...ifaces, [iface]: { ...i, ip: 'dhcp' } };
+}
+
+/** dhcpOnVmnet for the network: keys a node's edit adds (`before`: the lab before it). */
+function dhcpOnNewNetworkKeys(file: FileData, node: string, before: { nodes: Record<string, { interfaces: { name: string; network: string | undefined }[] }> }): void {
+  const spec = section(file, 'nodes')[node];
+  if (!isObject(spec) || !isObject(spec['interfaces'])) return;
+  for (const [ifn, i] of Object.entries(spec['interfaces'])) {
+    if (!isObject(i) || typeof i['network'] !== 'string') continue;
+    if (before.nodes[node]?.interfaces.find((x) => x.name === ifn)?.network === i['network']) continue;
+    dhcpOnVmnet(file, `${node}:${ifn}`, i['network']);
+  }
+}
 
 /** `{name, ...spec}`: the name checked on its own (it becomes a key), the rest validated in the lab. */
 function namedBody(body: unknown, what: string): { nodeName: string; spec: JsonObject } {

@@ -15,6 +15,8 @@ import type { ConsoleEnv } from './env.js';
 import { VpcsShell } from './vpcs.js';
 import { IosShell } from './ios/shell.js';
 import { routerFromSpec, switchFromSpec } from './ios/model.js';
+import { longName } from './ios/names.js';
+import { ciscoMac } from './ios/render.js';
 
 export { Terminal, crlf } from './terminal.js';
 export type { Shell, ShellHost } from './terminal.js';
@@ -130,6 +132,18 @@ export class NodeConsole implements TimerTarget {
   /** A command is running (ping, trace, DHCP, a save). */
   get busy(): boolean {
     return this.terminal.running || this.pendingInput !== '';
+  }
+
+  /**
+   * Another station claims this node's address (the runtime's address-conflict event): a router
+   * logs IOS's message; a host, which VPCS never warns, says the same in its own terms.
+   */
+  addressConflict(iface: string, ip: string, mac: string): void {
+    this.terminal.notice(
+      this.shell instanceof IosShell
+        ? `%IP-4-DUPADDR: Duplicate address ${ip} on ${longName(iface)}, sourced by ${ciscoMac(mac)}`
+        : `${iface}: duplicate address ${ip}, sourced by ${mac}`,
+    );
   }
 
   /**

@@ -95,8 +95,12 @@ export class Terminal implements ShellHost {
   start(): void {
     if (this.begun) return;
     this.begun = true;
+    for (const t of this.early.splice(0)) this.emit(`${t}\n`);
     this.emit(this.shell.prompt());
   }
+
+  /** Log lines from before the first prompt (nobody had looked yet): shown above it, the first few. */
+  private early: string[] = [];
 
   /** The prompt and the line being typed, for a viewer that just attached. */
   currentView(): string {
@@ -141,6 +145,20 @@ export class Terminal implements ShellHost {
 
   print(text: string): void {
     this.emit(text);
+  }
+
+  /**
+   * An unsolicited message (a device's log line), as IOS's `logging synchronous` shows one: on
+   * lines of its own, then the prompt and the line being typed again, the cursor where it was.
+   */
+  notice(text: string): void {
+    if (!this.started) {
+      if (this.early.length < 16) this.early.push(text);
+      return;
+    }
+    this.emit(`\n${text}\n`);
+    if (this.busy) return;
+    this.write(this.currentView() + '\b'.repeat(this.line.length - this.cursor));
   }
 
   finished(): void {

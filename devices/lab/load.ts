@@ -4,6 +4,7 @@
  */
 import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import { readPlainYaml } from './plain-yaml.js';
+import { addressConflicts } from './address-conflicts.js';
 import { type Lab, type LabFile, type LabIssue, type PathSegment, formatPath, validateLab } from './schema.js';
 
 export interface LabError {
@@ -28,6 +29,8 @@ export type LoadResult =
       lab: Lab;
       /** The parsed YAML, comments and all, for a server that edits the file in place. */
       document: Document;
+      /** What loads but is likely a mistake (duplicate addresses on a segment): located like errors. */
+      warnings: LabError[];
     }
   | { ok: false; errors: LabError[] };
 
@@ -114,7 +117,7 @@ function loadChecked(text: string, fileName: string, opts: LoadOptions): LoadRes
   const plain = readPlainYaml(text);
   if (plain !== null) {
     const result = validateLab(plain.value, opts);
-    if (result.ok) return loaded(result.lab, text);
+    if (result.ok) return loaded(result.lab, text, fileName);
   }
   const { doc, lines } = parseLabDocument(text);
   const errors: LabError[] = [];
@@ -149,11 +152,29 @@ function loadChecked(text: string, fileName: string, opts: LoadOptions): LoadRes
   const result = validateLab(data, opts);
   if (!result.ok) for (const issue of result.issues) at(issueOffset(doc, issue), formatPath(issue.path), issue.message);
   if (errors.length > 0 || !result.ok) return { ok: false, errors: sortErrors(dedupe(errors)) };
-  return { ok: true, lab: result.lab, document: doc };
+  return { ok: true, lab: result.lab, document: doc, warnings: locateIssues(doc, lines, fileName, addressConflicts(result.lab)) };
+}
+
+/** The lab's warnings (duplicate addresses), located in its text; the text is parsed again only when there is one. */
+export function labWarnings(lab: Lab, text: string | null, fileName: string): LabError[] {
+  const issues = addressConflicts(lab);
+  if (issues.length === 0) return [];
+  if (text === null) return issues.map((i) => ({ file: fileName, line: 0, column: 0, field: formatPath(i.path), message: i.message }));
+  const { doc, lines } = parseLabDocument(text);
+  return locateIssues(doc, lines, fileName, issues);
+}
+
+function locateIssues(doc: Document, lines: LineCounter, fileName: string, issues: readonly LabIssue[]): LabError[] {
+  return sortErrors(
+    issues.map((i) => {
+      const pos = lines.linePos(issueOffset(doc, i));
+      return { file: fileName, line: pos.line, column: pos.col, field: formatPath(i.path), message: i.message };
+    }),
+  );
 }
 
 /** A lab that loaded, with its document parsed only if someone asks for it. */
-function loaded(lab: Lab, text: string): LoadResult {
+function loaded(lab: Lab, text: string, fileName: string): LoadResult {
   let doc: Document | undefined;
   return {
     ok: true,
@@ -162,6 +183,7 @@ function loaded(lab: Lab, text: string): LoadResult {
       doc ??= parseLabDocument(text).doc;
       return doc;
     },
+    warnings: labWarnings(lab, text, fileName),
   };
 }
 
@@ -203,6 +225,11 @@ function mayHaveDuplicateKeys(node: unknown): boolean {
 
 export function formatLabError(e: LabError): string {
   return `${e.file}:${e.line}:${e.column}: ${e.field}: ${e.message}`;
+}
+
+/** A warning as compilers print one: `lab.yaml:7:22: warning: nodes.pc1.interfaces.eth0.ip: duplicate address...`. */
+export function formatLabWarning(e: LabError): string {
+  return `${e.file}:${e.line}:${e.column}: warning: ${e.field}: ${e.message}`;
 }
 
 /** One error per line. */

@@ -15,6 +15,10 @@ import type { HostSockets, NetworkDhcp } from '../network/index.js';
 import type { HostAdapterTapFactory } from './build-network.js';
 import type { Lab, LabLink, LabNetwork, LabNode } from './schema.js';
 import { runChecks, type CheckResult, type RunChecksOptions } from './checks.js';
+import type { AddressConflictSink } from '../stack/arp.js';
+import type { IpStack } from '../stack/stack.js';
+import type { IpInterface } from '../stack/types.js';
+import { type Ip4, type Mac, ip4ToString, macToString } from '../wire/bytes.js';
 
 /** What outlives a stop: saved in labs/<lab>/state/ by the server and CLI. */
 export interface LabState {
@@ -43,7 +47,9 @@ export type RuntimeEvent =
   | { type: 'node-state'; node: string; status: 'running' | 'stopped' }
   | { type: 'link-state'; link: string; status: 'up' | 'suspended' | 'removed' | 'added' }
   | { type: 'node-changed'; node: string; change: 'added' | 'removed' | 'rebuilt' }
-  | { type: 'network-changed'; network: string; change: 'added' | 'removed' | 'rebuilt' };
+  | { type: 'network-changed'; network: string; change: 'added' | 'removed' | 'rebuilt' }
+  /** `node` heard an ARP claiming its address `ip` (on `iface`) from `mac`: `by` names the interface of the lab with that MAC. */
+  | { type: 'address-conflict'; node: string; iface: string; ip: string; mac: string; by: string | null };
 
 export type RuntimeListener = (e: RuntimeEvent) => void;
 
@@ -75,7 +81,7 @@ const json = (v: unknown) => JSON.stringify(v);
 /** Up to this many ports, a node's port is found by a search rather than a map of its own. */
 const PORTS_SEARCHED = 16;
 
-export class LabRuntime {
+export class LabRuntime implements AddressConflictSink {
   readonly engine: Engine;
   lab: Lab;
   status: 'stopped' | 'running' = 'stopped';
@@ -110,6 +116,19 @@ export class LabRuntime {
     for (const fn of this.listeners) fn(e);
   }
 
+  /** A node's stack heard another station claim its address (devices/stack/arp.ts): an event for the consoles and the UI. */
+  addressConflict(stack: IpStack, iface: IpInterface, ip: Ip4, mac: Mac): void {
+    let by: string | null = null;
+    for (const n of Object.values(this.lab.nodes)) {
+      const i = n.interfaces.find((x) => x.mac === mac);
+      if (i) {
+        by = `${n.name} ${i.name}`;
+        break;
+      }
+    }
+    this.emit({ type: 'address-conflict', node: stack.name, iface: iface.name, ip: ip4ToString(ip), mac: macToString(mac), by });
+  }
+
   // ------------------------------------------------------------ building
 
   private build(lab: Lab): void {
@@ -122,6 +141,7 @@ export class LabRuntime {
     const device = buildNode(this.engine, this.lab, spec, this.cloudFactory);
     const entry: NodeEntry = { spec, device, savedUp: null, portsByName: null };
     this.nodes.set(spec.name, entry);
+    if (device instanceof Host || device instanceof Router) device.stack.arp.conflictSink = this;
     const leases = savedLeases(this.savedState, spec.name);
     if (leases && device instanceof Router) device.importLeases(leases);
     return entry;

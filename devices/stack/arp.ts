@@ -51,8 +51,24 @@ export interface ArpTableRow {
 
 /** A timer's argument names the entry: interface index * 2^32 + address. */
 const TWO32 = 4294967296;
+/** RFC 5227 2.4 DEFEND_INTERVAL: one defence (and one report) of an address per 10 s. */
+export const DEFEND_INTERVAL_NS = 10e9;
+
+/**
+ * Told when another station claims one of our addresses (an ARP whose sender address is ours,
+ * from another MAC): the lab runtime, which reports it as a device would log it. A plain object
+ * reference, not a closure, so snapshots keep it.
+ */
+export interface AddressConflictSink {
+  addressConflict(stack: IpStack, iface: IpInterface, ip: Ip4, mac: Mac): void;
+}
 
 export class ArpNeighbours {
+  /** Whom to tell of address conflicts; null: they are only counted (stats.arpConflicts). */
+  conflictSink: AddressConflictSink | null = null;
+  /** Before this time a conflict is counted but neither defended nor reported (DEFEND_INTERVAL). */
+  private quietUntilNs = 0;
+
   constructor(
     readonly stack: IpStack,
     readonly config: ArpConfig,
@@ -129,6 +145,7 @@ export class ArpNeighbours {
       if (conflict) {
         // Someone else claims our address; keep it and do not learn the impostor.
         stack.stats.arpConflicts++;
+        this.conflict(iface, senderIp, senderMac);
         return;
       }
       // RFC 826 merge: update a neighbour we know; learn a new one only when the packet is for us.
@@ -143,6 +160,20 @@ export class ArpNeighbours {
       this.send(iface, ARP_REPLY, senderMac, targetIp, senderMac, senderIp);
       stack.stats.arpRepliesSent++;
     }
+  }
+
+  /**
+   * RFC 5227 2.4 (b), as IOS does: report the conflict and defend the address with one
+   * announcement, so the other station (which announced it) hears of the conflict too; then stay
+   * quiet for DEFEND_INTERVAL, so two stations do not defend against each other forever.
+   */
+  private conflict(iface: IpInterface, ip: Ip4, mac: Mac): void {
+    const now = this.stack.engine.now;
+    // Undefined in a stack restored from a snapshot taken before this field existed: compares false.
+    if (now < this.quietUntilNs) return;
+    this.quietUntilNs = now + DEFEND_INTERVAL_NS;
+    this.announce(iface, ip);
+    this.conflictSink?.addressConflict(this.stack, iface, ip, mac);
   }
 
   private update(iface: IpInterface, e: ArpEntry, mac: Mac, confirmed: boolean): void {

@@ -54,8 +54,8 @@
  */
 export { IpStack } from './stack.js';
 export type { InterfaceInit, StackOptions, StackStats } from './stack.js';
-export { ArpNeighbours, LINUX_ARP } from './arp.js';
-export type { ArpConfig, ArpTableRow } from './arp.js';
+export { ArpNeighbours, DEFEND_INTERVAL_NS, LINUX_ARP } from './arp.js';
+export type { AddressConflictSink, ArpConfig, ArpTableRow } from './arp.js';
 export { IcmpErrors } from './icmp-errors.js';
 export type { IcmpRateLimit } from './icmp-errors.js';
 export { Reassembler } from './reassembly.js';

@@ -9,6 +9,7 @@ import { computed, ref, shallowRef } from 'vue';
 import { api, apiConfig, snapshotApi } from '../api/http.js';
 import type { Impairments, LabView, LinkView, NetworkType, NetworkView, NodeKind, NodeView } from '../../../contract/index.js';
 import { type Subscription, wsClient } from '../api/ws.js';
+import { useUiStore } from './ui.js';
 import { type Command, useHistory } from '../lib/history.js';
 import {
   linkBody,
@@ -164,6 +165,12 @@ export const useTopologyStore = defineStore('topology', () => {
       case 'snapshots-changed':
         snapshotsChanged.value++;
         return;
+      case 'address-conflict': {
+        // A device heard its address claimed by another (devices/stack/arp.ts): as a router's console says it.
+        const by = e['by'] ? `${String(e['by'])} (${String(e['mac'])})` : String(e['mac']);
+        useUiStore().notify('error', `Duplicate address ${String(e['ip'])}: ${String(e['node'])} ${String(e['iface'])} hears it from ${by}`, [], 15000);
+        return;
+      }
       case 'lab-deleted':
         loadError.value = 'this lab was deleted';
         view.value = null;
