@@ -5,6 +5,10 @@
  * second that something changed (`version`), and renders only the rows it shows, so the page
  * keeps up with thousands of records a second. Records the server could not send (the browser
  * was too slow) are counted and shown, never silently lost.
+ *
+ * Each lab keeps its own trace: leaving a lab puts its records and filter aside (for the last few
+ * labs), and reopening it brings them back, so a running lab shows what it did before; frames it
+ * sent while another lab was open were not watched and are not there.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
@@ -18,6 +22,21 @@ import { type StoredRecord, layersOf, storeRecord } from '../lib/records.js';
 export const TRACE_CAPACITY = 50_000;
 /** Records held while paused, at most. */
 const PAUSED_CAPACITY = 50_000;
+/** Labs whose trace is kept aside while another is open (the most recent ones). */
+const LABS_KEPT = 4;
+
+/** One lab's trace while another lab is open. */
+interface PutAside {
+  all: StoredRecord[];
+  base: number;
+  held: StoredRecord[];
+  dropped: number;
+  evicted: number;
+  t0: number | null;
+  epochNs: bigint | null;
+  filterText: string;
+  paused: boolean;
+}
 
 export type ActivityListener = (links: Set<string>) => void;
 
@@ -52,6 +71,8 @@ export const useTracesStore = defineStore('traces', () => {
   let scheduled = false;
   const activity = new Set<ActivityListener>();
   let active = new Set<string>();
+  /** Labs' traces put aside, least recently left first. */
+  const aside = new Map<string, PutAside>();
 
   const lab = ref<string | null>(null);
   /** Bumped (at most every REDRAW_MS) when records were added or removed. */
@@ -137,6 +158,7 @@ export const useTracesStore = defineStore('traces', () => {
     unwatch();
     lab.value = name;
     clear();
+    restore(name);
     sub = wsClient().subscribe({ channel: 'trace', lab: name, raw: true }, (m) => {
       if (m.type === 'trace') {
         const t = m as { records: TraceRecord[]; dropped: number };
@@ -154,7 +176,35 @@ export const useTracesStore = defineStore('traces', () => {
     sub?.close();
     sub = null;
     subscribed.value = false;
+    if (lab.value !== null) putAside(lab.value);
     lab.value = null;
+  }
+
+  function putAside(name: string): void {
+    aside.delete(name);
+    aside.set(name, { all, base, held, dropped: dropped.value, evicted: evicted.value, t0: t0.value, epochNs, filterText: filterText.value, paused: paused.value });
+    while (aside.size > LABS_KEPT) aside.delete(aside.keys().next().value!);
+  }
+
+  /** The lab's trace as it was left, or an empty one with no filter. */
+  function restore(name: string): void {
+    const a = aside.get(name);
+    aside.delete(name);
+    filterError.value = null;
+    paused.value = a?.paused ?? false;
+    if (a) {
+      all = a.all;
+      base = a.base;
+      held = a.held;
+      dropped.value = a.dropped;
+      evicted.value = a.evicted;
+      t0.value = a.t0;
+      epochNs = a.epochNs;
+    }
+    // The filter is compiled again (it was valid when left), which also rebuilds the shown rows.
+    if (!setFilter(a?.filterText ?? '')) setFilter('');
+    total.value = all.length;
+    heldCount.value = held.length;
   }
 
   function clear(): void {
@@ -166,6 +216,7 @@ export const useTracesStore = defineStore('traces', () => {
     evicted.value = 0;
     select(null);
     t0.value = null;
+    epochNs = null;
     count.value = 0;
     total.value = 0;
     heldCount.value = 0;
