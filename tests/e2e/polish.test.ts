@@ -194,6 +194,7 @@ describe.skipIf(missing !== null)('issue 14 polish in Chromium', () => {
     // An ordinary delete asks in the workspace's dialog; Cancel keeps the lab.
     await page.click('[data-lab="spare"] button.danger');
     await page.waitForSelector('[data-test="confirm-dialog"]');
+    await page.screenshot({ path: join(SHOTS, 'delete-lab-dialog-1280x800.png') });
     expect(await page.textContent('[data-test="confirm-dialog"]')).toContain('spare');
     await page.click('[data-test="confirm-cancel"]');
     await page.waitForSelector('[data-test="confirm-dialog"]', { state: 'detached' });
@@ -206,6 +207,7 @@ describe.skipIf(missing !== null)('issue 14 polish in Chromium', () => {
     expect(text).toContain('child');
     expect(text).not.toMatch(/cannot be undone/);
     expect(await page.locator('[data-test="confirm-ok"]').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'delete-clone-parent-1280x800.png') });
     await page.click('[data-test="confirm-cancel"]');
     expect(statuses.filter((s) => s === 409)).toEqual([]);
     expect(native).toEqual([]);
