@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { type WirelabServer, startServer } from '../../server/app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -156,4 +156,44 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** One API request: its status and its body (parsed when JSON, the text otherwise, undefined when empty). */
+export async function apiCall(apiUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${apiUrl}/api/v1${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: !text ? undefined : r.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
+interface CyElement {
+  renderedPosition(): { x: number; y: number };
+  renderedMidpoint(): { x: number; y: number };
+}
+
+/** Where a canvas node (or a cable's middle, with edge) is on the page. */
+export async function screenPos(page: Page, id: string, edge = false): Promise<{ x: number; y: number }> {
+  return page.evaluate(
+    ([id, edge]) => {
+      const cy = (window as unknown as { wirelabCy: { getElementById(id: string): CyElement; container(): HTMLElement } }).wirelabCy;
+      const el = cy.getElementById(id as string);
+      const p = edge ? el.renderedMidpoint() : el.renderedPosition();
+      const r = cy.container().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
+    [id, edge] as const,
+  );
+}
+
+/** With the Link tool, a drag from one canvas node to another (the popup, if any, is the caller's). */
+export async function dragLink(page: Page, from: string, to: string): Promise<void> {
+  await page.click('[data-test="tool-link"]');
+  const a = await screenPos(page, from);
+  const b = await screenPos(page, to);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps: 12 });
+  await page.mouse.up();
 }

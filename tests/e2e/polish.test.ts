@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, apiCall, browserMissing, buildClient, dragLink, launchBrowser, screenPos, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
@@ -30,15 +30,6 @@ interface Cy {
   container(): HTMLElement;
 }
 
-async function screenPos(page: Page, id: string): Promise<{ x: number; y: number }> {
-  return page.evaluate((id) => {
-    const cy = (window as unknown as { wirelabCy: Cy }).wirelabCy;
-    const p = cy.getElementById(id).renderedPosition();
-    const r = cy.container().getBoundingClientRect();
-    return { x: r.left + p.x, y: r.top + p.y };
-  }, id);
-}
-
 /** The node's drawn box (with its label) on the page. */
 async function screenBox(page: Page, id: string): Promise<Box> {
   return page.evaluate((id) => {
@@ -50,16 +41,6 @@ async function screenBox(page: Page, id: string): Promise<Box> {
 }
 
 const overlap = (a: { x: number; y: number; width: number; height: number }, b: Box) => a.x < b.x2 && b.x1 < a.x + a.width && a.y < b.y2 && b.y1 < a.y + a.height;
-
-async function dragLink(page: Page, from: string, to: string): Promise<void> {
-  await page.click('[data-test="tool-link"]');
-  const a = await screenPos(page, from);
-  const b = await screenPos(page, to);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(b.x, b.y, { steps: 12 });
-  await page.mouse.up();
-}
 
 async function openLab(page: Page, appUrl: string, name: string, node: string): Promise<void> {
   await page.goto(`${appUrl}#/labs/${name}`);
@@ -94,14 +75,7 @@ describe.skipIf(missing !== null)('issue 14 polish in Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   const pageErrors: string[] = [];
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${lab.apiUrl}/api/v1${path}`, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text && r.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as any) : text };
-  };
+  const call = (method: string, path: string, body?: unknown) => apiCall(lab.apiUrl, method, path, body);
   const create = async (file: unknown) => {
     const r = await call('POST', '/labs', file);
     expect(r.status, JSON.stringify(r.body)).toBe(201);
