@@ -201,6 +201,25 @@ describe.skipIf(missing !== null)('issue 14 polish in Chromium', () => {
     await page.waitForSelector('[data-test="canvas"]');
     await page.waitForTimeout(300);
     expect(await page.locator('.notice').count()).toBe(0);
+
+    // Nor does a 409 raised in a lab (a node a check names cannot be deleted) follow out of it.
+    await create({
+      wirelab: 1,
+      name: 'refs',
+      nodes: { pc1: { kind: 'host', ui: { x: 150, y: 150 } }, pc2: { kind: 'host', ui: { x: 400, y: 150 } } },
+      checks: [{ name: 'named', ping: { from: 'pc1', to: 'pc2' } }],
+    });
+    await openLab(page, lab.appUrl, 'refs', 'pc1');
+    await selectNode(page, 'pc1');
+    await page.click('[data-test="delete"]');
+    await page.locator('.notice.error', { hasText: 'still referred to' }).waitFor();
+    await page.click('text=‹ Labs');
+    await page.waitForSelector('[data-lab="child"]');
+    expect(await page.locator('.notice').count()).toBe(0);
+    await page.click('[data-lab="parent"] a.lab-name');
+    await page.waitForSelector('[data-test="canvas"]');
+    await page.waitForTimeout(300);
+    expect(await page.locator('.notice').count()).toBe(0);
   }, 90_000);
 
   test('the import notice says each thing once and covers no row\'s buttons', async () => {
