@@ -6,13 +6,13 @@
  * keeps up with thousands of records a second. Records the server could not send (the browser
  * was too slow) are counted and shown, never silently lost.
  *
- * Each lab keeps its own trace: leaving a lab puts its records and filter aside (for the last few
- * labs), and reopening it brings them back, so a running lab shows what it did before; frames it
- * sent while another lab was open were not watched and are not there.
+ * Each lab keeps its own trace: leaving a lab puts its records, filter and subscription aside (for
+ * the last few labs), where frames keep arriving, and reopening it brings them back, so a running
+ * lab shows what it did before and while another lab was open.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { Layer, TraceRecord } from '../../../contract/index.js';
+import type { Layer, TraceRecord, WsServerMessage } from '../../../contract/index.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Predicate, compileFilter } from '../lib/filter.js';
 import { recordsToPcapng } from '../lib/pcapng.js';
@@ -36,6 +36,9 @@ interface PutAside {
   epochNs: bigint | null;
   filterText: string;
   paused: boolean;
+  /** Still open: the lab's frames are kept while another lab is shown. */
+  sub: Subscription | null;
+  subscribed: boolean;
 }
 
 export type ActivityListener = (links: Set<string>) => void;
@@ -154,40 +157,77 @@ export const useTracesStore = defineStore('traces', () => {
     bump();
   }
 
+  /** A message of lab `name`'s subscription: shown when it is the open lab, else kept aside. */
+  function onMessage(name: string, m: WsServerMessage): void {
+    if (lab.value !== name) {
+      const a = aside.get(name);
+      if (!a) return;
+      if (m.type === 'trace') keepAside(a, m.records, m.dropped);
+      else if (m.type === 'subscribed') a.subscribed = true;
+      return;
+    }
+    if (m.type === 'trace') {
+      receive(m.records, m.dropped);
+    } else if (m.type === 'subscribed') {
+      subscribed.value = true;
+      error.value = null;
+    } else if (m.type === 'error') {
+      error.value = m.error;
+    }
+  }
+
+  /** Records of a lab that is not shown: stored as `append` would, bounded the same way. */
+  function keepAside(a: PutAside, incoming: TraceRecord[], droppedNow: number): void {
+    a.dropped += droppedNow;
+    if (incoming.length === 0) return;
+    const records = incoming.map(storeRecord);
+    if (a.t0 === null) a.t0 = records[0]!.time;
+    a.epochNs ??= BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(records[0]!.time));
+    const into = a.paused ? a.held : a.all;
+    for (let i = 0; i < records.length; i++) into.push(records[i]!);
+    if (a.held.length > PAUSED_CAPACITY) {
+      const n = a.held.length - PAUSED_CAPACITY;
+      a.held.splice(0, n);
+      a.evicted += n;
+    }
+    if (a.all.length > TRACE_CAPACITY) {
+      const n = a.all.length - TRACE_CAPACITY + (TRACE_CAPACITY >> 4);
+      a.all.splice(0, n);
+      a.base += n;
+      a.evicted += n;
+    }
+  }
+
   function watch(name: string): void {
     unwatch();
     lab.value = name;
     clear();
-    restore(name);
-    sub = wsClient().subscribe({ channel: 'trace', lab: name, raw: true }, (m) => {
-      if (m.type === 'trace') {
-        const t = m as { records: TraceRecord[]; dropped: number };
-        receive(t.records, t.dropped);
-      } else if (m.type === 'subscribed') {
-        subscribed.value = true;
-        error.value = null;
-      } else if (m.type === 'error') {
-        error.value = String((m as { error: string }).error);
-      }
-    });
+    const kept = restore(name);
+    error.value = null;
+    sub = kept?.sub ?? wsClient().subscribe({ channel: 'trace', lab: name, raw: true }, (m) => onMessage(name, m));
+    subscribed.value = kept?.subscribed ?? false;
   }
 
   function unwatch(): void {
-    sub?.close();
+    if (lab.value !== null) putAside(lab.value);
+    else sub?.close();
     sub = null;
     subscribed.value = false;
-    if (lab.value !== null) putAside(lab.value);
     lab.value = null;
   }
 
   function putAside(name: string): void {
     aside.delete(name);
-    aside.set(name, { all, base, held, dropped: dropped.value, evicted: evicted.value, t0: t0.value, epochNs, filterText: filterText.value, paused: paused.value });
-    while (aside.size > LABS_KEPT) aside.delete(aside.keys().next().value!);
+    aside.set(name, { all, base, held, dropped: dropped.value, evicted: evicted.value, t0: t0.value, epochNs, filterText: filterText.value, paused: paused.value, sub, subscribed: subscribed.value });
+    while (aside.size > LABS_KEPT) {
+      const oldest = aside.keys().next().value!;
+      aside.get(oldest)!.sub?.close();
+      aside.delete(oldest);
+    }
   }
 
-  /** The lab's trace as it was left, or an empty one with no filter. */
-  function restore(name: string): void {
+  /** The lab's trace as it was left (and kept since), or an empty one with no filter. */
+  function restore(name: string): PutAside | undefined {
     const a = aside.get(name);
     aside.delete(name);
     filterError.value = null;
@@ -205,6 +245,7 @@ export const useTracesStore = defineStore('traces', () => {
     if (!setFilter(a?.filterText ?? '')) setFilter('');
     total.value = all.length;
     heldCount.value = held.length;
+    return a;
   }
 
   function clear(): void {
