@@ -24,6 +24,8 @@ export const TRACE_CAPACITY = 50_000;
 const PAUSED_CAPACITY = 50_000;
 /** Labs whose trace is kept aside while another is open (the most recent ones). */
 const LABS_KEPT = 4;
+/** Records a lab kept aside holds at most once new ones arrive: busy labs in the background stay cheap. */
+const ASIDE_CAPACITY = 10_000;
 
 /** One lab's trace while another lab is open. */
 interface PutAside {
@@ -176,7 +178,7 @@ export const useTracesStore = defineStore('traces', () => {
     }
   }
 
-  /** Records of a lab that is not shown: stored as `append` would, bounded the same way. */
+  /** Records of a lab that is not shown: stored as `append` would, in a smaller bound. */
   function keepAside(a: PutAside, incoming: TraceRecord[], droppedNow: number): void {
     a.dropped += droppedNow;
     if (incoming.length === 0) return;
@@ -190,8 +192,8 @@ export const useTracesStore = defineStore('traces', () => {
       a.held.splice(0, n);
       a.evicted += n;
     }
-    if (a.all.length > TRACE_CAPACITY) {
-      const n = a.all.length - TRACE_CAPACITY + (TRACE_CAPACITY >> 4);
+    if (a.all.length > ASIDE_CAPACITY) {
+      const n = a.all.length - ASIDE_CAPACITY + (ASIDE_CAPACITY >> 4);
       a.all.splice(0, n);
       a.base += n;
       a.evicted += n;
