@@ -289,6 +289,34 @@ describe('live state, traces and checks on a running lab', () => {
     expect(traces.count).toBeLessThan(traces.total / 100);
   });
 
+  test('each lab keeps its own trace and filter, for the last four labs left', () => {
+    const traces = useTracesStore();
+    const arp = (i: number): TraceRecord => ({
+      time: i,
+      link: 'a:eth0--b:eth0',
+      from: 'a:eth0',
+      to: 'b:eth0',
+      length: 60,
+      protocol: 'ARP',
+      src: '02:00:00:00:00:01',
+      dst: 'ff:ff:ff:ff:ff:ff',
+      info: 'Who has 10.0.0.2? Tell 10.0.0.1',
+      layers: [{ name: 'Ethernet II', fields: { dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:01', type: '0x0806' } }, { name: 'ARP', fields: { op: 'request', senderIp: '10.0.0.1', targetIp: '10.0.0.2' } }],
+    });
+    traces.watch('lab-a');
+    traces.receive([arp(1), arp(2)], 0);
+    expect(traces.setFilter('arp')).toBe(true);
+    traces.watch('lab-b');
+    expect([traces.filterText, traces.total, traces.count]).toEqual(['', 0, 0]);
+    traces.watch('lab-a');
+    expect([traces.filterText, traces.total, traces.count]).toEqual(['arp', 2, 2]);
+    // Five other labs later, lab-a's trace has made room for theirs.
+    for (const l of ['lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g']) traces.watch(l);
+    traces.watch('lab-a');
+    expect([traces.filterText, traces.total]).toEqual(['', 0]);
+    traces.unwatch();
+  });
+
   test('the live status of a network: address plan and the leases of its DHCP server', async () => {
     await api.addNetwork('live', 'vmnet1', { type: 'host-only', subnet: '192.168.56.0/24' });
     await api.addNode('live', 'pc3', { kind: 'host', interfaces: { eth0: { network: 'vmnet1', ip: 'dhcp' } } });
