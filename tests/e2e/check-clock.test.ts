@@ -6,33 +6,26 @@
  * whole nanoseconds. An idle lab's clock used to lag wall time by the idle spell, and both figures
  * grew with it ("rtt avg 122797.682 ms (369.39 s)"). One test, so it runs beside the others in CI.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, SHOTS, browserMissing, startBrowserLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser check-clock test: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 const IDLE_MS = 120_000;
 
 describe.skipIf(missing !== null)('check times on an idle real-time lab, in Chromium', () => {
+  let env: Awaited<ReturnType<typeof startBrowserLab>>;
   let lab: Lab;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    buildClient();
-    lab = await startLab();
-    browser = await launchBrowser({ width: 1280, height: 800 });
+    env = await startBrowserLab();
+    lab = env.lab;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
-  });
+  afterAll(() => env?.close());
 
   test('a ping check after two idle minutes reports a sane round trip and duration, in the page and through the API', async () => {
     const file = {
@@ -45,7 +38,7 @@ describe.skipIf(missing !== null)('check times on an idle real-time lab, in Chro
     };
     const created = await fetch(`${lab.apiUrl}/api/v1/labs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(file) });
     expect(created.status, await created.text()).toBe(201);
-    const page = await browser.context.newPage();
+    const page = env.page;
     await page.goto(`${lab.appUrl}#/labs/idle-nat`);
     await page.waitForSelector('[data-test="power"]:not([disabled])');
     await page.click('[data-test="power"]');
@@ -81,6 +74,5 @@ describe.skipIf(missing !== null)('check times on an idle real-time lab, in Chro
     expect(Number.isInteger(result!.durationNs), String(result!.durationNs)).toBe(true);
     expect(result!.durationNs).toBeLessThanOrEqual(apiWallNs);
     expect(Number(/rtt avg ([\d.]+) ms/.exec(result!.detail)?.[1])).toBeLessThan(1000);
-    await page.close();
   }, IDLE_MS + 120_000);
 });

@@ -7,7 +7,7 @@
  * /api/v1 (HTTP and WebSocket upgrades) to the wirelab server, as `wirelab serve` would.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
@@ -196,4 +196,25 @@ export async function dragLink(page: Page, from: string, to: string): Promise<vo
   await page.mouse.down();
   await page.mouse.move(b.x, b.y, { steps: 12 });
   await page.mouse.up();
+}
+
+/** Where the browser tests put their screenshots. */
+export const SHOTS = join('test-output', 'screenshots');
+
+/** What a browser test file starts with: the client built, a server on a fresh labs folder, Chromium and a page. */
+export async function startBrowserLab(viewport = { width: 1280, height: 800 }): Promise<{ lab: Lab; page: Page; context: BrowserContext; close(): Promise<void> }> {
+  mkdirSync(SHOTS, { recursive: true });
+  buildClient();
+  const lab = await startLab();
+  const browser = await launchBrowser(viewport);
+  const page = await browser.context.newPage();
+  return {
+    lab,
+    page,
+    context: browser.context,
+    async close() {
+      await browser.close();
+      await lab.close();
+    },
+  };
 }

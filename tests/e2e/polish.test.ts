@@ -7,17 +7,15 @@
  * the bottom panel's height survives a reload; impairment fields are empty with a hint; Esc after
  * a refused rename brings the old name back; "1 host". Screenshots go to test-output/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, apiCall, browserMissing, buildClient, dragLink, launchBrowser, screenPos, startLab } from './harness.js';
+import { type Lab, SHOTS, apiCall, browserMissing, dragLink, screenPos, startBrowserLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser polish tests: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 
 interface Box {
   x1: number;
@@ -71,8 +69,8 @@ function pair(name: string, net: number): unknown {
 }
 
 describe.skipIf(missing !== null)('issue 14 polish in Chromium', () => {
+  let env: Awaited<ReturnType<typeof startBrowserLab>>;
   let lab: Lab;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   const pageErrors: string[] = [];
   const call = (method: string, path: string, body?: unknown) => apiCall(lab.apiUrl, method, path, body);
@@ -82,17 +80,13 @@ describe.skipIf(missing !== null)('issue 14 polish in Chromium', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    buildClient();
-    lab = await startLab();
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    page = await browser.context.newPage();
+    env = await startBrowserLab();
+    ({ lab, page } = env);
     page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
+    await env?.close();
     expect(pageErrors).toEqual([]);
   });
 

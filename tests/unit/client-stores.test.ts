@@ -31,6 +31,20 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
+/** A trace record of an ARP request for 10.0.0.(i % 250), as the trace channel sends one. */
+const arpRecord = (i: number): TraceRecord => ({
+  time: i,
+  link: 'a:eth0--b:eth0',
+  from: 'a:eth0',
+  to: 'b:eth0',
+  length: 60,
+  protocol: 'ARP',
+  src: '02:00:00:00:00:01',
+  dst: 'ff:ff:ff:ff:ff:ff',
+  info: `Who has 10.0.0.${i % 250}? Tell 10.0.0.1`,
+  layers: [{ name: 'Ethernet II', fields: { dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:01', type: '0x0806' } }, { name: 'ARP', fields: { op: 'request', senderIp: '10.0.0.1', targetIp: `10.0.0.${i % 250}` } }],
+});
+
 const labFile = (lab: string) => parseYaml(readFileSync(join(dir, lab, 'lab.yaml'), 'utf8')) as Record<string, any>;
 
 beforeAll(async () => {
@@ -264,19 +278,7 @@ describe('live state, traces and checks on a running lab', () => {
 
   test('the trace is bounded and says what it dropped and discarded', async () => {
     const traces = useTracesStore();
-    const rec = (i: number): TraceRecord => ({
-      time: i,
-      link: 'a:eth0--b:eth0',
-      from: 'a:eth0',
-      to: 'b:eth0',
-      length: 60,
-      protocol: 'ARP',
-      src: '02:00:00:00:00:01',
-      dst: 'ff:ff:ff:ff:ff:ff',
-      info: `Who has 10.0.0.${i % 250}? Tell 10.0.0.1`,
-      layers: [{ name: 'Ethernet II', fields: { dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:01', type: '0x0806' } }, { name: 'ARP', fields: { op: 'request', senderIp: '10.0.0.1', targetIp: `10.0.0.${i % 250}` } }],
-    });
-    const batch = Array.from({ length: 1000 }, (_, i) => rec(i));
+    const batch = Array.from({ length: 1000 }, (_, i) => arpRecord(i));
     for (let k = 0; k < 60; k++) traces.receive(batch, k === 0 ? 7 : 0);
     await until(() => traces.total > 0, 'a redraw');
     expect(traces.total).toBeLessThanOrEqual(TRACE_CAPACITY);
@@ -291,20 +293,8 @@ describe('live state, traces and checks on a running lab', () => {
 
   test('each lab keeps its own trace and filter, for the last four labs left', () => {
     const traces = useTracesStore();
-    const arp = (i: number): TraceRecord => ({
-      time: i,
-      link: 'a:eth0--b:eth0',
-      from: 'a:eth0',
-      to: 'b:eth0',
-      length: 60,
-      protocol: 'ARP',
-      src: '02:00:00:00:00:01',
-      dst: 'ff:ff:ff:ff:ff:ff',
-      info: 'Who has 10.0.0.2? Tell 10.0.0.1',
-      layers: [{ name: 'Ethernet II', fields: { dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:01', type: '0x0806' } }, { name: 'ARP', fields: { op: 'request', senderIp: '10.0.0.1', targetIp: '10.0.0.2' } }],
-    });
     traces.watch('lab-a');
-    traces.receive([arp(1), arp(2)], 0);
+    traces.receive([arpRecord(1), arpRecord(2)], 0);
     expect(traces.setFilter('arp')).toBe(true);
     traces.watch('lab-b');
     expect([traces.filterText, traces.total, traces.count]).toEqual(['', 0, 0]);
