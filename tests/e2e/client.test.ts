@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
-import { type Lab, browserMissing, buildClient, launchBrowser, screenPos, startLab } from './harness.js';
+import { type Lab, browserMissing, buildClient, dragLink, launchBrowser, screenPos, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
@@ -31,13 +31,7 @@ async function dragFromPalette(page: Page, kind: string, x: number, y: number): 
 }
 
 async function drawLink(page: Page, from: string, to: string): Promise<void> {
-  await page.click('[data-test="tool-link"]');
-  const a = await screenPos(page, from);
-  const b = await screenPos(page, to);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(b.x, b.y, { steps: 12 });
-  await page.mouse.up();
+  await dragLink(page, from, to);
   await page.waitForSelector('[data-test="link-popup"]');
   await page.click('[data-test="link-connect"]');
   await page.waitForSelector('[data-test="link-popup"]', { state: 'detached' });

@@ -7,7 +7,7 @@
  * /api/v1 (HTTP and WebSocket upgrades) to the wirelab server, as `wirelab serve` would.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
@@ -158,6 +158,16 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
   };
 }
 
+/** One API request: its status and its body (parsed when JSON, the text otherwise, undefined when empty). */
+export async function apiCall(apiUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${apiUrl}/api/v1${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: !text ? undefined : r.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
 /** What the tests read of the canvas: the Cytoscape instance the client puts on window. */
 export interface CanvasCy {
   getElementById(id: string): {
@@ -187,4 +197,36 @@ export async function screenPos(page: Page, id: string, edge = false): Promise<{
     },
     [id, edge] as const,
   );
+}
+
+/** With the Link tool, a drag from one canvas node to another (the popup, if any, is the caller's). */
+export async function dragLink(page: Page, from: string, to: string): Promise<void> {
+  await page.click('[data-test="tool-link"]');
+  const a = await screenPos(page, from);
+  const b = await screenPos(page, to);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps: 12 });
+  await page.mouse.up();
+}
+
+/** Where the browser tests put their screenshots. */
+export const SHOTS = join('test-output', 'screenshots');
+
+/** What a browser test file starts with: the client built, a server on a fresh labs folder, Chromium and a page. */
+export async function startBrowserLab(viewport = { width: 1280, height: 800 }): Promise<{ lab: Lab; page: Page; context: BrowserContext; close(): Promise<void> }> {
+  mkdirSync(SHOTS, { recursive: true });
+  buildClient();
+  const lab = await startLab();
+  const browser = await launchBrowser(viewport);
+  const page = await browser.context.newPage();
+  return {
+    lab,
+    page,
+    context: browser.context,
+    async close() {
+      await browser.close();
+      await lab.close();
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, apiCall, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
@@ -56,14 +56,7 @@ describe.skipIf(missing !== null)('the Snapshot Manager in Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   const pageErrors: string[] = [];
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${lab.apiUrl}/api/v1${path}`, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? (JSON.parse(text) as any) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown) => apiCall(lab.apiUrl, method, path, body);
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });

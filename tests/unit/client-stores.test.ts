@@ -31,6 +31,20 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
+/** A trace record of an ARP request for 10.0.0.(i % 250), as the trace channel sends one. */
+const arpRecord = (i: number): TraceRecord => ({
+  time: i,
+  link: 'a:eth0--b:eth0',
+  from: 'a:eth0',
+  to: 'b:eth0',
+  length: 60,
+  protocol: 'ARP',
+  src: '02:00:00:00:00:01',
+  dst: 'ff:ff:ff:ff:ff:ff',
+  info: `Who has 10.0.0.${i % 250}? Tell 10.0.0.1`,
+  layers: [{ name: 'Ethernet II', fields: { dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:01', type: '0x0806' } }, { name: 'ARP', fields: { op: 'request', senderIp: '10.0.0.1', targetIp: `10.0.0.${i % 250}` } }],
+});
+
 const labFile = (lab: string) => parseYaml(readFileSync(join(dir, lab, 'lab.yaml'), 'utf8')) as Record<string, any>;
 
 beforeAll(async () => {
@@ -264,19 +278,7 @@ describe('live state, traces and checks on a running lab', () => {
 
   test('the trace is bounded and says what it dropped and discarded', async () => {
     const traces = useTracesStore();
-    const rec = (i: number): TraceRecord => ({
-      time: i,
-      link: 'a:eth0--b:eth0',
-      from: 'a:eth0',
-      to: 'b:eth0',
-      length: 60,
-      protocol: 'ARP',
-      src: '02:00:00:00:00:01',
-      dst: 'ff:ff:ff:ff:ff:ff',
-      info: `Who has 10.0.0.${i % 250}? Tell 10.0.0.1`,
-      layers: [{ name: 'Ethernet II', fields: { dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:01', type: '0x0806' } }, { name: 'ARP', fields: { op: 'request', senderIp: '10.0.0.1', targetIp: `10.0.0.${i % 250}` } }],
-    });
-    const batch = Array.from({ length: 1000 }, (_, i) => rec(i));
+    const batch = Array.from({ length: 1000 }, (_, i) => arpRecord(i));
     for (let k = 0; k < 60; k++) traces.receive(batch, k === 0 ? 7 : 0);
     await until(() => traces.total > 0, 'a redraw');
     expect(traces.total).toBeLessThanOrEqual(TRACE_CAPACITY);
@@ -287,6 +289,22 @@ describe('live state, traces and checks on a running lab', () => {
     expect(traces.setFilter('arp.addr == 10.0.0.3')).toBe(true);
     expect(traces.count).toBeGreaterThan(0);
     expect(traces.count).toBeLessThan(traces.total / 100);
+  });
+
+  test('each lab keeps its own trace and filter, for the last four labs left', () => {
+    const traces = useTracesStore();
+    traces.watch('lab-a');
+    traces.receive([arpRecord(1), arpRecord(2)], 0);
+    expect(traces.setFilter('arp')).toBe(true);
+    traces.watch('lab-b');
+    expect([traces.filterText, traces.total, traces.count]).toEqual(['', 0, 0]);
+    traces.watch('lab-a');
+    expect([traces.filterText, traces.total, traces.count]).toEqual(['arp', 2, 2]);
+    // Five other labs later, lab-a's trace has made room for theirs.
+    for (const l of ['lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g']) traces.watch(l);
+    traces.watch('lab-a');
+    expect([traces.filterText, traces.total]).toEqual(['', 0]);
+    traces.unwatch();
   });
 
   test('the live status of a network: address plan and the leases of its DHCP server', async () => {

@@ -61,6 +61,14 @@ export const useLabsStore = defineStore('labs', () => {
     await refresh();
   }
 
+  /** The linked clones made from snapshots of `name` (it cannot be deleted while there are any). */
+  function clonesOf(name: string): string[] {
+    return Object.entries(cloneOf.value)
+      .filter(([, p]) => p.lab === name)
+      .map(([clone]) => clone)
+      .sort();
+  }
+
   async function remove(name: string): Promise<void> {
     await api.deleteLab(name);
     labs.value = labs.value.filter((l) => l.name !== name);
@@ -98,7 +106,7 @@ export const useLabsStore = defineStore('labs', () => {
     return r;
   }
 
-  return { labs, cloneOf, loaded, loading, refresh, watchLabs, unwatch, create, remove, start, stop, importFile };
+  return { labs, cloneOf, loaded, loading, refresh, clonesOf, watchLabs, unwatch, create, remove, start, stop, importFile };
 });
 
 function toBase64(bytes: Uint8Array): string {

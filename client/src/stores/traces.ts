@@ -5,10 +5,14 @@
  * second that something changed (`version`), and renders only the rows it shows, so the page
  * keeps up with thousands of records a second. Records the server could not send (the browser
  * was too slow) are counted and shown, never silently lost.
+ *
+ * Each lab keeps its own trace: leaving a lab puts its records, filter and subscription aside (for
+ * the last few labs), where frames keep arriving, and reopening it brings them back, so a running
+ * lab shows what it did before and while another lab was open.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { Layer, TraceRecord } from '../../../contract/index.js';
+import type { Layer, TraceRecord, WsServerMessage } from '../../../contract/index.js';
 import { type Subscription, wsClient } from '../api/ws.js';
 import { type Predicate, compileFilter } from '../lib/filter.js';
 import { recordsToPcapng } from '../lib/pcapng.js';
@@ -18,6 +22,26 @@ import { type StoredRecord, layersOf, storeRecord } from '../lib/records.js';
 export const TRACE_CAPACITY = 50_000;
 /** Records held while paused, at most. */
 const PAUSED_CAPACITY = 50_000;
+/** Labs whose trace is kept aside while another is open (the most recent ones). */
+const LABS_KEPT = 4;
+/** Records a lab kept aside holds at most once new ones arrive: busy labs in the background stay cheap. */
+const ASIDE_CAPACITY = 10_000;
+
+/** One lab's trace while another lab is open. */
+interface PutAside {
+  all: StoredRecord[];
+  base: number;
+  held: StoredRecord[];
+  dropped: number;
+  evicted: number;
+  t0: number | null;
+  epochNs: bigint | null;
+  filterText: string;
+  paused: boolean;
+  /** Still open: the lab's frames are kept while another lab is shown. */
+  sub: Subscription | null;
+  subscribed: boolean;
+}
 
 export type ActivityListener = (links: Set<string>) => void;
 
@@ -52,6 +76,8 @@ export const useTracesStore = defineStore('traces', () => {
   let scheduled = false;
   const activity = new Set<ActivityListener>();
   let active = new Set<string>();
+  /** Labs' traces put aside, least recently left first. */
+  const aside = new Map<string, PutAside>();
 
   const lab = ref<string | null>(null);
   /** Bumped (at most every REDRAW_MS) when records were added or removed. */
@@ -133,28 +159,95 @@ export const useTracesStore = defineStore('traces', () => {
     bump();
   }
 
+  /** A message of lab `name`'s subscription: shown when it is the open lab, else kept aside. */
+  function onMessage(name: string, m: WsServerMessage): void {
+    if (lab.value !== name) {
+      const a = aside.get(name);
+      if (!a) return;
+      if (m.type === 'trace') keepAside(a, m.records, m.dropped);
+      else if (m.type === 'subscribed') a.subscribed = true;
+      return;
+    }
+    if (m.type === 'trace') {
+      receive(m.records, m.dropped);
+    } else if (m.type === 'subscribed') {
+      subscribed.value = true;
+      error.value = null;
+    } else if (m.type === 'error') {
+      error.value = m.error;
+    }
+  }
+
+  /** Records of a lab that is not shown: stored as `append` would, in a smaller bound. */
+  function keepAside(a: PutAside, incoming: TraceRecord[], droppedNow: number): void {
+    a.dropped += droppedNow;
+    if (incoming.length === 0) return;
+    const records = incoming.map(storeRecord);
+    if (a.t0 === null) a.t0 = records[0]!.time;
+    a.epochNs ??= BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(records[0]!.time));
+    const into = a.paused ? a.held : a.all;
+    for (let i = 0; i < records.length; i++) into.push(records[i]!);
+    if (a.held.length > PAUSED_CAPACITY) {
+      const n = a.held.length - PAUSED_CAPACITY;
+      a.held.splice(0, n);
+      a.evicted += n;
+    }
+    if (a.all.length > ASIDE_CAPACITY) {
+      const n = a.all.length - ASIDE_CAPACITY + (ASIDE_CAPACITY >> 4);
+      a.all.splice(0, n);
+      a.base += n;
+      a.evicted += n;
+    }
+  }
+
   function watch(name: string): void {
     unwatch();
     lab.value = name;
     clear();
-    sub = wsClient().subscribe({ channel: 'trace', lab: name, raw: true }, (m) => {
-      if (m.type === 'trace') {
-        const t = m as { records: TraceRecord[]; dropped: number };
-        receive(t.records, t.dropped);
-      } else if (m.type === 'subscribed') {
-        subscribed.value = true;
-        error.value = null;
-      } else if (m.type === 'error') {
-        error.value = String((m as { error: string }).error);
-      }
-    });
+    const kept = restore(name);
+    error.value = null;
+    sub = kept?.sub ?? wsClient().subscribe({ channel: 'trace', lab: name, raw: true }, (m) => onMessage(name, m));
+    subscribed.value = kept?.subscribed ?? false;
   }
 
   function unwatch(): void {
-    sub?.close();
+    if (lab.value !== null) putAside(lab.value);
+    else sub?.close();
     sub = null;
     subscribed.value = false;
     lab.value = null;
+  }
+
+  function putAside(name: string): void {
+    aside.delete(name);
+    aside.set(name, { all, base, held, dropped: dropped.value, evicted: evicted.value, t0: t0.value, epochNs, filterText: filterText.value, paused: paused.value, sub, subscribed: subscribed.value });
+    while (aside.size > LABS_KEPT) {
+      const oldest = aside.keys().next().value!;
+      aside.get(oldest)!.sub?.close();
+      aside.delete(oldest);
+    }
+  }
+
+  /** The lab's trace as it was left (and kept since), or an empty one with no filter. */
+  function restore(name: string): PutAside | undefined {
+    const a = aside.get(name);
+    aside.delete(name);
+    filterError.value = null;
+    paused.value = a?.paused ?? false;
+    if (a) {
+      all = a.all;
+      base = a.base;
+      held = a.held;
+      dropped.value = a.dropped;
+      evicted.value = a.evicted;
+      t0.value = a.t0;
+      epochNs = a.epochNs;
+    }
+    // The filter is compiled again (it was valid when left), which also rebuilds the shown rows.
+    if (!setFilter(a?.filterText ?? '')) setFilter('');
+    total.value = all.length;
+    heldCount.value = held.length;
+    return a;
   }
 
   function clear(): void {
@@ -166,6 +259,7 @@ export const useTracesStore = defineStore('traces', () => {
     evicted.value = 0;
     select(null);
     t0.value = null;
+    epochNs = null;
     count.value = 0;
     total.value = 0;
     heldCount.value = 0;
