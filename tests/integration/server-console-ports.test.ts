@@ -56,6 +56,29 @@ async function ports(lab: string): Promise<Map<string, number>> {
 }
 
 describe('telnet console ports', () => {
+  it('answers, at start and after, the port each console really listens on, whichever lab starts first', async () => {
+    // Two labs numbered alike from 5000, with different node names so a prompt tells the lab.
+    const names = { con: ['pc1', 'pc2', 'pc3'], other: ['x1', 'x2', 'x3'] } as const;
+    for (const [lab, nodes] of Object.entries(names)) {
+      await t.api.expect(201, 'POST', '/labs', { name: lab, nodes: Object.fromEntries(nodes.map((n) => [n, { kind: 'host' }])) });
+    }
+    for (const order of [['other', 'con'], ['con', 'other']] as const) {
+      const answered = new Map<string, Map<string, number>>();
+      for (const lab of order) {
+        const r = await t.api.request('POST', `/labs/${lab}/start`);
+        expect(r.status, r.text).toBe(200);
+        answered.set(lab, new Map((r.body as { nodes: { name: string; console: number }[] }).nodes.map((n) => [n.name, n.console])));
+      }
+      for (const lab of order) {
+        // The start answer, the node views and the listener agree, and it is this lab's node.
+        expect(await ports(lab), `${lab} after starting ${order.join(', ')}`).toEqual(answered.get(lab));
+        for (const [node, port] of answered.get(lab)!) expect(await prompt(port), `${lab}/${node} on ${port}`).toMatch(new RegExp(`^${node}>`));
+      }
+      for (const lab of order) await t.api.expect(200, 'POST', `/labs/${lab}/stop`);
+    }
+    for (const lab of Object.keys(names)) await t.api.expect(204, 'DELETE', `/labs/${lab}`);
+  }, 60_000);
+
   it('gives every node of two labs numbered alike its own port, following live edits', async () => {
     const before = await ports('one');
     expect([...before.values()].every((p) => p >= 5000)).toBe(true);
