@@ -136,7 +136,6 @@ export class LabConsoles implements LabConsolesView {
     shared.bound = listenReserved(this.ports, 'shared', shared.port, {
       host: '127.0.0.1',
       explicit: false,
-      capped: false,
       moved: (port) => (shared.port = port),
       onSocket: (socket) => {
         if (this.closed) return void socket.destroy();

@@ -149,7 +149,7 @@ export async function listenReserved(
   pool: ConsolePortPool,
   owner: string,
   port: number,
-  opts: { host: string; explicit: boolean; onSocket: (socket: Socket) => void; moved?: (port: number) => void; capped?: boolean },
+  opts: { host: string; explicit: boolean; onSocket: (socket: Socket) => void; moved?: (port: number) => void },
 ): Promise<{ server: Server; port: number } | { error: string }> {
   for (let tries = 1; ; tries++) {
     const r = await new Promise<Server | NodeJS.ErrnoException>((resolve) => {
@@ -171,7 +171,8 @@ export async function listenReserved(
     }
     pool.refused(port);
     if (opts.explicit) return { error: `port ${port} is in use` };
-    const next = pool.reserve(owner, port + 1, opts.capped ?? true);
+    // Not capped: the console moves, it does not add a listener (it had its place under the cap).
+    const next = pool.reserve(owner, port + 1, false);
     if (typeof next !== 'number' || tries >= MAX_PORT_TRIES) {
       if (typeof next === 'number') pool.release(next);
       return { error: `no free console port from ${port - tries + 1} (tried ${tries})` };
