@@ -8,11 +8,16 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
+import { loadLabText } from '../../devices/lab/load.js';
+import { LabRuntime } from '../../devices/lab/runtime.js';
+import { ConsoleHub } from '../../server/console-hub.js';
+import { ConsolePortPool, consoleBudget, openFileLimit } from '../../server/console-ports.js';
+import { TelnetConsoles } from '../../server/console-telnet.js';
 import { Api } from '../integration/server-harness.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -154,4 +159,53 @@ describe.skipIf(!prlimit)('a lab of many nodes in a server with few file descrip
     await s.api.expect(200, 'GET', '/labs');
     s.proc.kill('SIGTERM');
   }, 180_000);
+});
+
+describe('the console budget', () => {
+  test('is taken from the open-file limit, leaving at least half (and 512) to the rest of the server', () => {
+    expect(openFileLimit()).toBeGreaterThan(0);
+    expect(consoleBudget(1024)).toEqual({ listeners: 512, connections: 64, fileLimit: 1024 });
+    expect(consoleBudget(20_000)).toEqual({ listeners: 10_000, connections: 1250, fileLimit: 20_000 });
+    expect(consoleBudget(256).listeners).toBe(0);
+    expect(consoleBudget(1024, 7).listeners).toBe(7);
+  });
+
+  test('caps listeners and connections: beyond the cap a node has no port, a client is told and closed', async () => {
+    const r = loadLabText('wirelab: 1\nname: few\nnodes:\n  r1: { kind: router }\n  r2: { kind: router }\n  r3: { kind: router }\n', 'lab.yaml');
+    if (!r.ok) throw new Error('bad lab');
+    const rt = new LabRuntime(r.lab);
+    rt.start();
+    const hub = new ConsoleHub(rt);
+    const first = 40_000 + Math.floor(Math.random() * 20_000);
+    const pool = new ConsolePortPool(first, first + 50, { listeners: 2, connections: 2 });
+    const consoles = new TelnetConsoles(hub, { pool, portOffset: first - 5000 });
+    try {
+      const opened = await consoles.listen();
+      expect(opened.filter((l) => l.error === null)).toHaveLength(2);
+      expect(consoles.state('r3')).toEqual({ port: null, none: 'cap' });
+      expect(consoles.withoutPort()).toBe(1);
+      const port = consoles.portOf('r1')!;
+      // Two clients held open (each got the server's first bytes: admitted), then a third is refused with a message.
+      const held = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<Socket>((resolveSocket) => {
+              const sock = connect(port, '127.0.0.1');
+              sock.once('data', () => resolveSocket(sock));
+            }),
+        ),
+      );
+      const c = await telnet(port, [], /too many|r1>/);
+      expect(c).toMatch(/too many telnet console connections \(2\)/);
+      for (const sock of held) sock.destroy();
+      // Once the server has seen them go, clients are taken again.
+      let again = '';
+      for (let i = 0; i < 20 && !/r1>/.test(again); i++) again = await telnet(port, [''], /r1>\s*$|too many/, 3_000);
+      expect(again).toMatch(/r1>/);
+    } finally {
+      await consoles.close();
+      hub.close();
+      rt.stop();
+    }
+  });
 });
