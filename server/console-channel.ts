@@ -83,20 +83,21 @@ export class LabConsoles implements LabConsolesView {
         await this.labs.replace(lab, file);
       },
     });
-    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports, token: this.opts.token ?? null }, `${lab}/`);
-    const sync = () => {
-      const done = telnet.sync().then((listeners) => {
-        for (const l of listeners) if (l.error) this.opts.onTelnetError?.(lab, l.node, l.port, l.error);
-      });
-      // Ports are reserved by now: nodes without one are reached through the shared port.
+    // Once ports are reserved: nodes without one are reached through the shared port, and the log says so once.
+    const planned = () => {
       const without = telnet.withoutPort();
       if (without > 0 || telnet.refusedAny()) this.openShared();
       const h = this.hubs.get(lab);
       if (without > 0 && h && !h.told) {
         h.told = true;
-        void done.then(() => this.tellNoPorts(lab, without));
+        void telnet.ready().then(() => this.tellNoPorts(lab, without));
       }
     };
+    const telnet = new TelnetConsoles(hub, { host: '127.0.0.1', pool: this.ports, token: this.opts.token ?? null, onPlanned: planned }, `${lab}/`);
+    const sync = () =>
+      void telnet.sync().then((listeners) => {
+        for (const l of listeners) if (l.error) this.opts.onTelnetError?.(lab, l.node, l.port, l.error);
+      });
     const onEvent: RuntimeListener = (e) => {
       if (e.type === 'node-changed') sync();
     };

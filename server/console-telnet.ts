@@ -49,6 +49,8 @@ export interface TelnetConsolesOptions {
   pool?: ConsolePortPool;
   /** When set, a client must type it as its first line before it reaches a console. */
   token?: string | null;
+  /** Told after each plan (ports reserved or refused), before any bind. */
+  onPlanned?(): void;
 }
 
 /** How long a client may take to give the token or name a node, and the longest line taken as one. */
@@ -420,6 +422,9 @@ export class TelnetConsoles {
   private readonly target: ConsoleTarget;
   /** Binds run one after another: a lab edited twice quickly must not open a port twice. */
   private syncing: Promise<ConsoleListener[]> = Promise.resolve([]);
+  /** A sync asked for and not planned yet, and the turn that will plan and bind it. */
+  private dirty = false;
+  private scheduled: Promise<ConsoleListener[]> | null = null;
   private closed = false;
 
   constructor(
@@ -443,31 +448,48 @@ export class TelnetConsoles {
    */
   sync(): Promise<ConsoleListener[]> {
     if (this.closed) return Promise.resolve([]);
-    this.plan();
-    this.syncing = this.syncing.then(
-      () => this.bind(),
-      () => this.bind(),
-    );
-    return this.syncing;
+    // Coalesced: a PUT that adds 25,000 nodes is one plan, not 25,000 (each over the whole lab).
+    this.dirty = true;
+    this.scheduled ??= Promise.resolve().then(() => {
+      this.scheduled = null;
+      this.planNow();
+      this.syncing = this.syncing.then(
+        () => this.bind(),
+        () => this.bind(),
+      );
+      return this.syncing;
+    });
+    return this.scheduled;
   }
 
   /** Resolves once every port reserved so far listens (or was refused). */
   ready(): Promise<unknown> {
-    return this.syncing;
+    return this.scheduled ?? this.syncing;
+  }
+
+  /** Reserves now what a sync asked for: whoever reads the ports sees them at once. */
+  private planNow(): void {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    this.plan();
+    this.opts.onPlanned?.();
   }
 
   /** The port a node's console listens on (or is about to), or null when it has none. */
   portOf(node: string): number | null {
+    this.planNow();
     return this.nodes.get(node)?.port ?? null;
   }
 
   state(node: string): TelnetPortState | null {
+    this.planNow();
     const n = this.nodes.get(node);
     return n ? { port: n.port, none: n.port === null ? n.none : null } : null;
   }
 
   /** Nodes without a port of their own because of the pool's cap or range. */
   withoutPort(): number {
+    this.planNow();
     let count = 0;
     for (const n of this.nodes.values()) if (n.port === null && (n.none === 'cap' || n.none === 'range')) count++;
     return count;

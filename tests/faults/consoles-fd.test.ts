@@ -18,7 +18,7 @@ import { LabRuntime } from '../../devices/lab/runtime.js';
 import { ConsoleHub } from '../../server/console-hub.js';
 import { ConsolePortPool, consoleBudget, openFileLimit } from '../../server/console-ports.js';
 import { TelnetConsoles } from '../../server/console-telnet.js';
-import { Api } from '../integration/server-harness.js';
+import { Api, startTestServer } from '../integration/server-harness.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const NOFILE = 1024;
@@ -208,4 +208,28 @@ describe('the console budget', () => {
       rt.stop();
     }
   });
+});
+
+describe('a running lab replaced by one of many nodes', () => {
+  test('plans its console ports once, not once per node added', async () => {
+    const t = await startTestServer({ consoleListeners: 64 });
+    try {
+      await t.api.expect(201, 'POST', '/labs', { name: 'grow', nodes: { h0: { kind: 'hub' } } });
+      await t.api.expect(200, 'POST', '/labs/grow/start');
+      const nodes: Record<string, unknown> = {};
+      for (let i = 0; i < 10_000; i++) nodes[`h${i}`] = { kind: 'hub', ports: 2 };
+      const t0 = Date.now();
+      const r = await t.api.request('PUT', '/labs/grow', { name: 'grow', nodes });
+      const ms = Date.now() - t0;
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      const views = (r.body as { nodes: { console: number | null }[] }).nodes;
+      expect(views.filter((v) => v.console !== null).length).toBeLessThanOrEqual(64);
+      console.log(`PUT of 10,000 nodes into a running lab: ${ms} ms`);
+      // Generous: one plan per node added took minutes (each plan walks the whole lab).
+      expect(ms).toBeLessThan(60_000);
+      await t.api.expect(200, 'POST', '/labs/grow/stop');
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });
