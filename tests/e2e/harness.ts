@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { type ServerOptions, type WirelabServer, startServer } from '../../server/app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -156,4 +156,14 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Where a node of the canvas is on the page (for mouse clicks). */
+export async function nodePoint(page: Page, node: string): Promise<{ x: number; y: number }> {
+  return page.evaluate((id) => {
+    const cy = (window as unknown as { wirelabCy: { getElementById(id: string): { renderedPosition(): { x: number; y: number } }; container(): HTMLElement } }).wirelabCy;
+    const pos = cy.getElementById(id).renderedPosition();
+    const r = cy.container().getBoundingClientRect();
+    return { x: r.left + pos.x, y: r.top + pos.y };
+  }, node);
 }
