@@ -3,7 +3,9 @@
  * (the lab model's `console:`, from 5000 up), so `telnet 127.0.0.1 5001`, PuTTY, SecureCRT or
  * `nc` reach its console. Option negotiation as a console server does it (RFC 854/857/858/1073):
  * the server echoes and suppresses go-ahead, so clients switch to character mode, and it asks
- * for the window size (NAWS). Several clients may share one console; all see its output.
+ * for the window size (NAWS). Several clients may share one console; all see its output. On the
+ * server's shared port (server/console-channel.ts) a session first asks which console, `lab/node`,
+ * as a terminal server does; on a server with a token both ask for the token first.
  */
 import { writeFile, rename } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
