@@ -83,7 +83,7 @@ function startServer(labsDir: string, nofile: number): Promise<Server> {
  * Connects to a telnet port, types `lines` (each followed by CR), and answers what it printed
  * once `until` matches (telnet negotiation left out), or what it had after the time ran out.
  */
-export function telnet(port: number, lines: string[], until: RegExp, ms = 10_000): Promise<string> {
+function telnet(port: number, lines: string[], until: RegExp, ms = 10_000): Promise<string> {
   return new Promise((resolveText) => {
     const sock = connect(port, '127.0.0.1');
     let seen = '';
