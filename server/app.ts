@@ -22,6 +22,7 @@ import { InvalidLabName, LabStore } from './store.js';
 import { TraceHub } from './trace.js';
 import { type WsOptions, WsHub } from './ws.js';
 import { LabConsoles } from './console-channel.js';
+import { consoleBudget } from './console-ports.js';
 
 /** How long stopping the server waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -55,6 +56,8 @@ export interface ServerOptions {
   watchDebounceMs?: number;
   ws?: Partial<Omit<WsOptions, 'log' | 'labs' | 'traces'>>;
   captures?: CaptureOptions;
+  /** Telnet console listeners the server may open (default: from its open-file limit, server/console-ports.ts). */
+  consoleListeners?: number;
 }
 
 export interface WirelabServer {
@@ -98,7 +101,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<WirelabServ
   await labs.init();
   const traces = new TraceHub(labs);
   const captures = new CaptureManager(labs, opts.captures);
-  const consoles = new LabConsoles(labs, (lab, node, port, error) => log.warn({ lab, node, port }, `telnet console not opened: ${error}`), token);
+  const consoles = new LabConsoles(labs, {
+    token,
+    budget: consoleBudget(undefined, opts.consoleListeners),
+    onTelnetError: (lab, node, port, error) => log.warn({ lab, node, port }, `telnet console not opened: ${error}`),
+    onNotice: (fields, message) => log.warn(fields, message),
+  });
   labs.consoles = consoles;
   const ws = new WsHub({ ...opts.ws, log, labs, traces, consoles });
   const table = routes({ labs, captures, log });

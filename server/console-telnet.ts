@@ -3,15 +3,18 @@
  * (the lab model's `console:`, from 5000 up), so `telnet 127.0.0.1 5001`, PuTTY, SecureCRT or
  * `nc` reach its console. Option negotiation as a console server does it (RFC 854/857/858/1073):
  * the server echoes and suppresses go-ahead, so clients switch to character mode, and it asks
- * for the window size (NAWS). Several clients may share one console; all see its output.
+ * for the window size (NAWS). Several clients may share one console; all see its output. On the
+ * server's shared port (server/console-channel.ts) a session first asks which console, `lab/node`,
+ * as a terminal server does; on a server with a token both ask for the token first.
  */
 import { writeFile, rename } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { basename } from 'node:path';
 import { TextDecoder } from 'node:util';
 import type { LabRuntime } from '../devices/lab/runtime.js';
 import { sameToken } from './auth.js';
-import { type ConsoleAttachment, ConsoleHub } from './console-hub.js';
+import { type ConsoleAttachment, type ConsoleClient, ConsoleHub } from './console-hub.js';
+import { ConsolePortPool, type NoPortReason, listenReserved } from './console-ports.js';
 import { locateLab } from './lab-files.js';
 import { formatLabFile } from './lab-yaml.js';
 
@@ -48,51 +51,34 @@ export interface TelnetConsolesOptions {
   pool?: ConsolePortPool;
   /** When set, a client must type it as its first line before it reaches a console. */
   token?: string | null;
+  /** Told after each plan (ports reserved or refused), before any bind. */
+  onPlanned?(): void;
 }
 
-/** How long a client may take to give the token, and the longest line taken as one. */
-const TOKEN_WAIT_MS = 60_000;
+/** How long a client may take to give the token or name a node, and the longest line taken as one. */
+const LINE_WAIT_MS = 60_000;
 const TOKEN_MAX = 256;
-
-/**
- * The console ports one server holds, across its running labs. As on a GNS3 compute, a node
- * whose lab file names no port gets the lab model's (5000 up) when it is free and otherwise the
- * next free one, so two labs numbered from 5000 both get every console; a port the lab file
- * names is that port or an error. The range is GNS3's default console range.
- */
-export class ConsolePortPool {
-  private readonly held = new Set<number>();
-
-  constructor(
-    readonly first = 5000,
-    readonly last = 10000,
-  ) {}
-
-  isHeld(port: number): boolean {
-    return this.held.has(port);
-  }
-  hold(port: number): void {
-    this.held.add(port);
-  }
-  release(port: number): void {
-    this.held.delete(port);
-  }
-
-  /** Where a node without a port of its own may listen: its model port first, then free ones. */
-  *candidates(preferred: number): Generator<number> {
-    if (!this.held.has(preferred)) yield preferred;
-    for (let p = this.first; p <= this.last; p++) if (p !== preferred && !this.held.has(p)) yield p;
-  }
-}
-
-/** Ports the OS refuses before a node gives up looking (other programs holding a run of them). */
-const MAX_PORT_TRIES = 64;
+const PICK_MAX = 160;
+/** Names at the shared port that are no console before the client is disconnected. */
+const PICK_TRIES = 5;
 
 export interface ConsoleListener {
   node: string;
   port: number;
   /** Why it could not listen (port taken), or null. */
   error: string | null;
+}
+
+/** Where a telnet connection's keystrokes go. */
+export interface ConsoleTarget {
+  /** The node when the port is that node's own; null: the client names `lab/node` first (the shared port). */
+  readonly node: string | null;
+  /** Attaches to a node's console; throws with a message for the client when it cannot. */
+  attach(node: string, client: ConsoleClient): ConsoleAttachment;
+  /** The shared port's first words: how to pick a console. */
+  greeting?(): string;
+  /** The answer to `?` at the shared port's prompt. */
+  list?(): string;
 }
 
 /** One telnet connection: the protocol on one side, a console attachment on the other. */
@@ -108,15 +94,17 @@ export class TelnetSession {
   /** Bytes gathered while one chunk of input is handled, written as one piece at its end. */
   private batch: Buffer[] | null = null;
   private batchBytes = 0;
-  /** The token's line being typed, while the client has not given it (null: not asked or given). */
-  private tokenLine: string | null = null;
-  private tokenTimer: NodeJS.Timeout | undefined;
+  /** A line asked for before the console: the token, then (shared port) the node; null: at the console. */
+  private mode: 'token' | 'pick' | null = null;
+  private line = '';
+  private lineTimer: NodeJS.Timeout | undefined;
+  private pickTries = 0;
   private skipLineEnd = false;
+  private bell = false;
 
   constructor(
     readonly socket: Socket,
-    private readonly hub: ConsoleHub,
-    readonly node: string,
+    private readonly target: ConsoleTarget,
     private readonly token: string | null = null,
   ) {
     socket.setNoDelay(true);
@@ -124,46 +112,112 @@ export class TelnetSession {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => this.close());
     socket.on('error', () => this.close());
-    if (token === null) {
-      this.attach();
-      return;
-    }
-    // The server takes a token: the console is reached only with it (echo is off: WILL ECHO).
-    this.tokenLine = '';
-    this.put(Buffer.from('Token: '));
-    this.tokenTimer = setTimeout(() => this.refuse('no token given'), TOKEN_WAIT_MS);
+    // On a server with a token the console is reached only with it (not echoed: we said WILL ECHO).
+    if (token !== null) this.ask('token', 'Token: ');
+    else this.afterToken();
+  }
+
+  /** The node this session shows (its port's, or the one picked at the shared port), or null. */
+  get node(): string | null {
+    return this.attachment?.node ?? this.target.node;
+  }
+
+  private ask(mode: 'token' | 'pick', prompt: string): void {
+    this.mode = mode;
+    this.line = '';
+    this.bell = false;
+    this.send(prompt);
+    clearTimeout(this.lineTimer);
+    this.lineTimer = setTimeout(() => this.refuse(mode === 'token' ? "no token given; the console needs the server's token as its first line" : 'no console named'), LINE_WAIT_MS);
   }
 
   private refuse(why: string): void {
-    this.tokenLine = null;
-    if (!this.socket.destroyed) this.socket.end(`\r\n% ${why}; the console needs the server's token as its first line\r\n`);
+    this.mode = null;
+    clearTimeout(this.lineTimer);
+    if (!this.socket.destroyed) this.socket.end(`\r\n% ${why}\r\n`);
   }
 
-  /** Typed text while the token is asked for; what follows its line goes to the console. */
-  private tokenInput(text: string): void {
-    const end = text.search(/[\r\n]/);
-    this.tokenLine += end < 0 ? text : text.slice(0, end);
-    if (this.tokenLine!.length > TOKEN_MAX) return this.refuse('wrong token');
-    if (end < 0) return;
-    clearTimeout(this.tokenTimer);
-    const given = this.tokenLine!;
-    this.tokenLine = null;
-    if (!sameToken(given, this.token!)) return this.refuse('wrong token');
-    this.put(Buffer.from('\r\n'));
-    this.attach();
-    const rest = text.slice(end + 1);
-    // CR LF or CR NUL ends the line; its second half may come in the next chunk.
-    this.skipLineEnd = rest === '' && text[end] === '\r';
-    const keys = rest.replace(/^[\n\0]/, '');
-    if (keys) this.attachment?.write(keys);
+  private afterToken(): void {
+    if (this.target.node !== null) {
+      this.attach(this.target.node);
+      return;
+    }
+    this.send(this.target.greeting?.() ?? '');
+    this.ask('pick', 'Console (lab/node): ');
   }
 
-  private attach(): void {
+  /**
+   * Typed text while a line is asked for, a character at a time: the token (not echoed) or the
+   * node to reach (echoed, with backspace). What follows the line goes to the console.
+   */
+  private lineInput(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (this.skipLineEnd) {
+        this.skipLineEnd = false;
+        if (ch === '\n' || ch === '\0') continue;
+      }
+      if (ch === '\r' || ch === '\n') {
+        // CR LF or CR NUL ends the line; its second half may come in the next chunk.
+        this.skipLineEnd = ch === '\r';
+        this.lineDone();
+        if (this.mode !== null) continue;
+        let keys = text.slice(i + 1);
+        if (this.skipLineEnd && keys) {
+          this.skipLineEnd = false;
+          keys = keys.replace(/^[\n\0]/, '');
+        }
+        if (keys && this.attachment && !this.attachment.write(keys)) this.socket.pause();
+        return;
+      }
+      const echo = this.mode === 'pick';
+      if (ch === '\x7f' || ch === '\b') {
+        if (this.line && echo) this.send('\b \b');
+        this.line = this.line.slice(0, -1);
+      } else if (ch === '\x15') {
+        if (echo) this.send('\b \b'.repeat(this.line.length));
+        this.line = '';
+      } else if (ch === '\x03' || ch === '\x04') return this.refuse('bye');
+      else if (ch >= ' ') {
+        if (this.mode === 'token') {
+          if (this.line.length >= TOKEN_MAX) return this.refuse("wrong token; the console needs the server's token as its first line");
+        } else if (this.line.length >= PICK_MAX) {
+          if (!this.bell) this.send('\x07');
+          this.bell = true;
+          continue;
+        }
+        this.line += ch;
+        if (echo) this.send(ch);
+      }
+    }
+  }
+
+  private lineDone(): void {
+    const line = this.line;
+    this.line = '';
+    clearTimeout(this.lineTimer);
+    if (this.mode === 'token') {
+      this.mode = null;
+      if (!sameToken(line, this.token!)) return this.refuse("wrong token; the console needs the server's token as its first line");
+      this.send('\r\n');
+      return this.afterToken();
+    }
+    const name = line.trim();
+    this.send('\r\n');
+    if (name === '?' || name === 'help') this.send(this.target.list?.() ?? '');
+    else if (name !== '') {
+      this.mode = null;
+      if (this.attach(name)) return;
+      if (++this.pickTries >= PICK_TRIES) return this.refuse('too many names that are no console');
+    }
+    this.ask('pick', 'Console (lab/node): ');
+  }
+
+  /** Attaches to a node's console; at a node's own port a failure closes the connection. */
+  private attach(node: string): boolean {
     const socket = this.socket;
-    const hub = this.hub;
-    const node = this.node;
     try {
-      this.attachment = hub.attach(node, {
+      this.attachment = this.target.attach(node, {
         output: (text) => this.send(text),
         closed: (reason) => {
           this.attachment = null;
@@ -174,8 +228,11 @@ export class TelnetSession {
           if (!socket.destroyed) socket.resume();
         },
       });
+      return true;
     } catch (e) {
-      socket.end(`% ${(e as Error).message}\r\n`);
+      if (this.target.node !== null) socket.end(`% ${(e as Error).message}\r\n`);
+      else this.send(`% ${(e as Error).message}\r\n`);
+      return false;
     }
   }
 
@@ -270,7 +327,7 @@ export class TelnetSession {
         this.skipLineEnd = false;
         text = text.replace(/^[\n\0]/, '');
       }
-      if (text && this.tokenLine !== null) this.tokenInput(text);
+      if (text && this.mode !== null) this.lineInput(text);
       // The console has much waiting: stop reading this client until it has taken it.
       else if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();
     };
@@ -323,27 +380,62 @@ export class TelnetSession {
   }
 
   close(): void {
-    clearTimeout(this.tokenTimer);
-    this.tokenLine = null;
+    clearTimeout(this.lineTimer);
+    this.mode = null;
     this.attachment?.detach();
     this.attachment = null;
   }
 }
 
-/** A telnet server per node of a running lab. */
+/** A node's telnet port: reserved (then listening), or none and why. */
+interface NodePort {
+  /** The port the lab model (or the options) asks for, and whether only that port will do. */
+  want: number;
+  explicit: boolean;
+  /** Reserved in the pool (listening once `server` is set), or null. */
+  port: number | null;
+  server: Server | null;
+  binding: boolean;
+  /** Why there is no port: the pool's cap or range, or the OS's or the pool's refusal of an explicit port. */
+  none: NoPortReason | string | null;
+  /** The refusal in `none` was reported. */
+  reported: boolean;
+  /** The node went (or its port changed) while it was bound: its bind lets the port go. */
+  gone: boolean;
+}
+
+/** What the API says of a node's telnet console while its lab runs. */
+export interface TelnetPortState {
+  /** Its own port (reserved at once, listening moments later), or null. */
+  port: number | null;
+  /** Why it has none: 'cap' or 'range' (the pool's limits), or an error. */
+  none: NoPortReason | string | null;
+}
+
+/**
+ * A telnet server per node of a running lab, on ports reserved synchronously in the server's
+ * pool (so a view built right after a start or an edit names the port that will answer), as long
+ * as the pool's cap allows; the other nodes are reached through the shared port.
+ */
 export class TelnetConsoles {
-  private readonly listening = new Map<string, { server: Server; port: number; explicit: boolean }>();
+  private readonly nodes = new Map<string, NodePort>();
   private readonly sockets = new Set<Socket>();
   private readonly pool: ConsolePortPool;
-  /** Syncs run one after another: a lab edited twice quickly must not open a port twice. */
+  private readonly target: ConsoleTarget;
+  /** Binds run one after another: a lab edited twice quickly must not open a port twice. */
   private syncing: Promise<ConsoleListener[]> = Promise.resolve([]);
+  /** A sync asked for and not planned yet, and the turn that will plan and bind it. */
+  private dirty = false;
+  private scheduled: Promise<ConsoleListener[]> | null = null;
   private closed = false;
 
   constructor(
     readonly hub: ConsoleHub,
     private readonly opts: TelnetConsolesOptions = {},
+    private readonly owner = '',
   ) {
     this.pool = opts.pool ?? new ConsolePortPool();
+    this.target = { node: null, attach: (node, client) => hub.attach(node, client) };
   }
 
   /** Listens for every node; a port that is taken is reported, not fatal. */
@@ -352,101 +444,159 @@ export class TelnetConsoles {
   }
 
   /**
-   * Follows the lab: listens for nodes added since the last call, closes the ports of nodes
-   * removed (or whose lab-file port changed). Answers what was opened now.
+   * Follows the lab: reserves ports for nodes added since the last call (and for nodes that had
+   * none, when the pool has room again) and frees those of nodes removed (or whose lab-file port
+   * changed), at once; then binds them. Answers the listeners opened or refused now.
    */
   sync(): Promise<ConsoleListener[]> {
-    this.syncing = this.syncing.then(
-      () => this.syncNow(),
-      () => this.syncNow(),
-    );
-    return this.syncing;
+    if (this.closed) return Promise.resolve([]);
+    // Coalesced: a PUT that adds 25,000 nodes is one plan, not 25,000 (each over the whole lab).
+    this.dirty = true;
+    this.scheduled ??= Promise.resolve().then(() => {
+      this.scheduled = null;
+      this.planNow();
+      this.syncing = this.syncing.then(
+        () => this.bind(),
+        () => this.bind(),
+      );
+      return this.syncing;
+    });
+    return this.scheduled;
   }
 
-  /** The port a node's console listens on, or null when it does not. */
+  /** Resolves once every port reserved so far listens (or was refused). */
+  ready(): Promise<unknown> {
+    return this.scheduled ?? this.syncing;
+  }
+
+  /** Reserves now what a sync asked for: whoever reads the ports sees them at once. */
+  private planNow(): void {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    this.plan();
+    this.opts.onPlanned?.();
+  }
+
+  /** The port a node's console listens on (or is about to), or null when it has none. */
   portOf(node: string): number | null {
-    return this.listening.get(node)?.port ?? null;
+    this.planNow();
+    return this.nodes.get(node)?.port ?? null;
   }
 
-  private async syncNow(): Promise<ConsoleListener[]> {
-    if (this.closed) return [];
-    // Each node's port as it should be: where it is wanted, and whether only that port will do.
-    const wanted = new Map(this.hub.ports().map((p) => [p.node, { port: this.preferredPort(p.node, p.port), explicit: p.explicit || this.opts.ports?.[p.node] !== undefined }]));
-    for (const [node, l] of this.listening) {
+  state(node: string): TelnetPortState | null {
+    this.planNow();
+    const n = this.nodes.get(node);
+    return n ? { port: n.port, none: n.port === null ? n.none : null } : null;
+  }
+
+  /** Nodes without a port of their own because of the pool's cap or range. */
+  withoutPort(): number {
+    this.planNow();
+    let count = 0;
+    for (const n of this.nodes.values()) if (n.port === null && (n.none === 'cap' || n.none === 'range')) count++;
+    return count;
+  }
+
+  /** Some node's explicit port was refused. */
+  refusedAny(): boolean {
+    for (const n of this.nodes.values()) if (n.port === null && n.none !== null && n.none !== 'cap' && n.none !== 'range') return true;
+    return false;
+  }
+
+  private plan(): void {
+    const wanted = new Map<string, { want: number; explicit: boolean }>();
+    for (const p of this.hub.ports()) wanted.set(p.node, { want: (this.opts.ports?.[p.node] ?? p.port) + (this.opts.portOffset ?? 0), explicit: p.explicit || this.opts.ports?.[p.node] !== undefined });
+    for (const [node, n] of this.nodes) {
       const w = wanted.get(node);
-      if (w && (w.explicit ? l.explicit && l.port === w.port : !l.explicit)) continue;
-      this.listening.delete(node);
-      await this.closeServer(l.server, l.port);
+      if (n.port !== null && w && w.explicit === n.explicit && (!w.explicit || w.want === n.want)) continue;
+      this.nodes.delete(node);
+      this.free(n);
     }
-    const out: ConsoleListener[] = [];
     for (const [node, w] of wanted) {
-      if (this.listening.has(node)) continue;
-      out.push(await this.open(node, w.port, w.explicit));
+      if (this.nodes.has(node)) continue;
+      const n: NodePort = { ...w, port: null, server: null, binding: false, none: null, reported: false, gone: false };
+      if (w.explicit) {
+        if (this.pool.isHeld(w.want)) n.none = `port ${w.want} is another running lab's console`;
+        else if (this.pool.full) n.none = 'cap';
+        else {
+          this.pool.hold(w.want, `${this.owner}${node}`);
+          n.port = w.want;
+        }
+      } else {
+        const r = this.pool.reserve(`${this.owner}${node}`, w.want);
+        if (typeof r === 'number') n.port = r;
+        else n.none = r;
+      }
+      this.nodes.set(node, n);
+    }
+  }
+
+  private async bind(): Promise<ConsoleListener[]> {
+    const out: ConsoleListener[] = [];
+    const host = this.opts.host ?? '127.0.0.1';
+    for (const [node, n] of this.nodes) {
       if (this.closed) break;
+      if (n.port === null) {
+        // Refusals are reported once, when they happen; the pool's limits are told per lab by its owner.
+        if (n.none !== null && n.none !== 'cap' && n.none !== 'range' && !n.reported) {
+          out.push({ node, port: n.want, error: n.none });
+          n.reported = true;
+        }
+        continue;
+      }
+      if (n.server !== null || n.binding) continue;
+      n.binding = true;
+      const r = await listenReserved(this.pool, `${this.owner}${node}`, n.port, {
+        host,
+        explicit: n.explicit,
+        onSocket: (socket) => this.connected(socket, node, n),
+        moved: (port) => (n.port = port),
+      });
+      n.binding = false;
+      if ('error' in r) {
+        n.port = null;
+        n.none = r.error;
+        n.reported = true;
+        if (!n.gone) out.push({ node, port: n.want, error: r.error });
+        continue;
+      }
+      // The node went (or the consoles closed) while it bound: the server and the port go too.
+      if (this.closed || n.gone) {
+        this.pool.release(r.port);
+        n.port = null;
+        r.server.close();
+        continue;
+      }
+      n.server = r.server;
+      out.push({ node, port: r.port, error: null });
     }
     return out;
   }
 
-  private preferredPort(node: string, modelPort: number): number {
-    return (this.opts.ports?.[node] ?? modelPort) + (this.opts.portOffset ?? 0);
+  private connected(socket: Socket, node: string, n: NodePort): void {
+    if (this.closed || n.gone) return void socket.destroy();
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    new TelnetSession(socket, { ...this.target, node }, this.opts.token ?? null);
   }
 
-  private async open(node: string, preferred: number, explicit: boolean): Promise<ConsoleListener> {
-    const host = this.opts.host ?? '127.0.0.1';
-    // A new server per attempt: one whose listen failed is not reused.
-    const tryPort = (port: number) =>
-      new Promise<Server | NodeJS.ErrnoException>((resolve) => {
-        const server = createServer((socket) => {
-          this.sockets.add(socket);
-          socket.on('close', () => this.sockets.delete(socket));
-          new TelnetSession(socket, this.hub, node, this.opts.token ?? null);
-        });
-        const onError = (e: NodeJS.ErrnoException) => resolve(e);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          resolve(server);
-        });
-      });
-    if (explicit) {
-      if (this.pool.isHeld(preferred)) return { node, port: preferred, error: `port ${preferred} is another running lab's console` };
-      const r = await tryPort(preferred);
-      if (r instanceof Error) return { node, port: preferred, error: r.code === 'EADDRINUSE' ? `port ${preferred} is in use` : r.message };
-      return this.opened(node, r, preferred, true);
-    }
-    let tries = 0;
-    let last: NodeJS.ErrnoException | null = null;
-    for (const port of this.pool.candidates(preferred)) {
-      if (tries++ >= MAX_PORT_TRIES) break;
-      const r = await tryPort(port);
-      if (!(r instanceof Error)) return this.opened(node, r, port, false);
-      last = r;
-      if (last.code !== 'EADDRINUSE') break;
-    }
-    return { node, port: preferred, error: last && last.code !== 'EADDRINUSE' ? last.message : `no free console port from ${preferred} (tried ${tries})` };
-  }
-
-  private opened(node: string, server: Server, port: number, explicit: boolean): ConsoleListener {
-    if (this.closed) {
-      server.close();
-      return { node, port, error: 'the consoles were closed' };
-    }
-    this.pool.hold(port);
-    this.listening.set(node, { server, port, explicit });
-    return { node, port, error: null };
-  }
-
-  private closeServer(server: Server, port: number): Promise<void> {
-    this.pool.release(port);
-    return new Promise<void>((resolve) => server.close(() => resolve()));
+  private free(n: NodePort): void {
+    n.gone = true;
+    // A bind under way releases its port itself when it ends.
+    if (n.binding) return;
+    if (n.port !== null) this.pool.release(n.port);
+    n.server?.close();
+    n.port = null;
+    n.server = null;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const s of this.sockets) s.destroy();
-    const all = [...this.listening.values()];
-    this.listening.clear();
-    await Promise.all(all.map((l) => this.closeServer(l.server, l.port)));
+    const servers = [...this.nodes.values()].map((n) => n.server).filter((s): s is Server => s !== null);
+    for (const n of this.nodes.values()) this.free(n);
+    this.nodes.clear();
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
   }
 }
 

@@ -13,7 +13,7 @@ import { type LabError, formatLabError, loadLabText } from '../devices/lab/load.
 import type { CheckResult, LabEvent, LabSummary, LabView, LinkView, NetworkView, NodeView } from '../contract/index.js';
 import { type Lab, type LabFile, type LabLink, type PathSegment, LAB_NAME_RE, validateLab } from '../devices/lab/schema.js';
 import { ApiError, type ErrorDetail, badField, conflict, issueDetails, notFound } from './errors.js';
-import { labSummary, labView, linkView, networkView, networkViews, nodeView, nodeViews } from './lab-views.js';
+import { type NodeConsoleInfo, type TelnetPortOf, labSummary, labView, linkView, networkView, networkViews, nodeView, nodeViews } from './lab-views.js';
 import { type FormattedLabFile, formatLabFileReusing } from './lab-yaml.js';
 import { type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, type RuntimeOptions, asLabState } from './runtime.js';
 import { hostNetworking } from './host-sockets.js';
@@ -62,14 +62,16 @@ export interface LabServiceOptions {
 
 /** What the lab service needs of the running labs' consoles (server/console-channel.ts). */
 export interface LabConsolesView {
-  /** Where a node's telnet console really listens (it may differ from the lab model's port), or null. */
-  telnetPort(lab: string, node: string): number | null;
+  /** Where a running lab's node's telnet console is (it may differ from the lab model's port), or null. */
+  consoleOf(lab: string, node: string): NodeConsoleInfo | null;
+  /** Resolves when the lab's telnet consoles listen where its views say. */
+  ready(lab: string): Promise<void>;
   /** Command histories, for snapshots. */
   histories(lab: string): Record<string, string[]>;
   restoreHistories(lab: string, histories: Readonly<Record<string, readonly string[]>>): void;
 }
 
-const NO_CONSOLES: LabConsolesView = { telnetPort: () => null, histories: () => ({}), restoreHistories: () => undefined };
+const NO_CONSOLES: LabConsolesView = { consoleOf: () => null, ready: async () => undefined, histories: () => ({}), restoreHistories: () => undefined };
 
 /** The registry and lifecycle of labs; server/labs.ts's LabService adds the edits of lab files. */
 export class LabRegistry {
@@ -197,8 +199,8 @@ export class LabRegistry {
     return this.validLab(this.entry(name));
   }
 
-  private telnetPorts(name: string): (node: string) => number | null {
-    return (node) => this.consoles.telnetPort(name, node);
+  private telnetPorts(name: string): TelnetPortOf {
+    return (node) => this.consoles.consoleOf(name, node);
   }
 
   view(name: string): LabView {
@@ -210,7 +212,7 @@ export class LabRegistry {
     const lab = this.validLab(e);
     const n = Object.hasOwn(lab.nodes, node) ? lab.nodes[node] : undefined;
     if (!n) throw noNode(node);
-    return nodeView(lab, n, e.runtime, this.consoles.telnetPort(name, node));
+    return nodeView(lab, n, e.runtime, this.consoles.consoleOf(name, node));
   }
 
   nodeViews(name: string): NodeView[] {
@@ -458,6 +460,8 @@ export class LabRegistry {
       this.log.info({ lab: name }, 'lab started');
       this.runtimeChanged(e);
     });
+    // The answer names the ports the consoles listen on, not ones they are still trying.
+    await this.consoles.ready(name);
     return this.view(name);
   }
 

@@ -24,8 +24,14 @@ export interface KnownLab {
 /** Warnings by lab model: a view is asked for often, the model changes at each edit. */
 const warningsOf = new WeakMap<Lab, LabError[]>();
 
-/** Where a node's telnet console really listens while its lab runs, or null. */
-export type TelnetPortOf = (node: string) => number | null;
+/** Where a running lab's node's telnet console is: its own port, or none, the shared port and why. */
+export interface NodeConsoleInfo {
+  port: number | null;
+  shared: number | null;
+  note: string | null;
+}
+/** The node's console while its lab runs, or null (stopped, or a service without consoles). */
+export type TelnetPortOf = (node: string) => NodeConsoleInfo | null;
 
 export function labSummary(e: KnownLab): LabSummary {
   return {
@@ -72,7 +78,7 @@ export function linkEnds(l: LabLink): [string, string] {
   return [`${l.a.node}:${l.a.iface}`, l.b.kind === 'network' ? l.b.network : `${l.b.node}:${l.b.iface}`];
 }
 
-export function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null, telnetPort: number | null): NodeView {
+export function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null, telnet: NodeConsoleInfo | null): NodeView {
   const cable = new Map<string, string>();
   for (const l of lab.links) {
     if (l.a.node === n.name) cable.set(l.a.iface, l.id);
@@ -82,7 +88,10 @@ export function nodeView(lab: Lab, n: LabNode, rt: LabRuntimeApi | null, telnetP
     name: n.name,
     kind: n.kind,
     status: rt ? rt.nodeStatus(n.name) : 'stopped',
-    console: rt && telnetPort !== null ? telnetPort : n.console,
+    // While the lab runs, where the console really is (never the model's port when it listens elsewhere).
+    console: rt && telnet ? telnet.port : n.console,
+    consoleShared: rt && telnet ? telnet.shared : null,
+    consoleNote: rt && telnet ? telnet.note : null,
     ui: n.ui ?? null,
     interfaces: n.interfaces.map((i) => ({ name: i.name, mac: macToString(i.mac), network: i.network ?? null, link: cable.get(i.name) ?? null })),
     spec: lab.file.nodes?.[n.name] ?? ({} as NodeSpec),

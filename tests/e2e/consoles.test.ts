@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, browserMissing, buildClient, launchBrowser, screenPos, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
@@ -16,12 +16,7 @@ if (missing) console.warn(`skipping the browser console test: ${missing}`);
 const SHOTS = join('test-output', 'screenshots');
 
 async function openConsole(page: Page, node: string): Promise<void> {
-  const p = await page.evaluate((id) => {
-    const cy = (window as unknown as { wirelabCy: { getElementById(id: string): { renderedPosition(): { x: number; y: number } }; container(): HTMLElement } }).wirelabCy;
-    const pos = cy.getElementById(id).renderedPosition();
-    const r = cy.container().getBoundingClientRect();
-    return { x: r.left + pos.x, y: r.top + pos.y };
-  }, node);
+  const p = await screenPos(page, node);
   await page.mouse.dblclick(p.x, p.y);
   await page.locator('[data-test="console-panel"] .ctab.on', { hasText: node }).waitFor();
   await page.locator('[data-test="console-panel"] .xterm').last().waitFor();

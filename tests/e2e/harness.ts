@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
-import { type WirelabServer, startServer } from '../../server/app.js';
+import { type ServerOptions, type WirelabServer, startServer } from '../../server/app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -61,9 +61,9 @@ export interface Lab {
 }
 
 /** A wirelab server on a fresh labs folder, and the client served next to it. */
-export async function startLab(): Promise<Lab> {
+export async function startLab(opts: Partial<ServerOptions> = {}): Promise<Lab> {
   const labsDir = mkdtempSync(join(tmpdir(), 'wirelab-e2e-'));
-  const server = await startServer({ port: 0, labsDir, logLevel: 'silent', watch: false });
+  const server = await startServer({ port: 0, labsDir, logLevel: 'silent', watch: false, ...opts });
   const apiUrl = server.url;
   let front: Server | null = null;
   let appUrl = apiUrl + '/';

@@ -37,6 +37,8 @@ describe('names and interfaces', () => {
       kind: 'switch',
       status: 'stopped',
       console: 5000,
+      consoleShared: null,
+      consoleNote: null,
       ui: null,
       spec: { kind: 'switch' },
       interfaces: [

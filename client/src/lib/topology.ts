@@ -132,3 +132,23 @@ export function impairmentLabel(imp: LinkView['impairments']): string {
   if (imp.rate) parts.push(imp.rate);
   return parts.join(' ');
 }
+
+export interface TelnetHint {
+  /** Short, for the inspector: `telnet 5003`, `telnet 4999 → lab/node` or `no telnet port`. */
+  label: string;
+  /** Its own port, or null. */
+  port: number | null;
+  /** The server's shared telnet port where `lab/node` is typed, or null. */
+  shared: number | null;
+  /** What to type at the shared port. */
+  pick: string;
+  /** Why the node has no port of its own (the server's words), or null. */
+  note: string | null;
+}
+
+/** How a node's console is reached over telnet: its own port, or the shared port and `lab/node`. */
+export function telnetHint(lab: string, n: Pick<NodeView, 'name' | 'console' | 'consoleShared' | 'consoleNote'>): TelnetHint {
+  const pick = `${lab}/${n.name}`;
+  const label = n.console !== null ? `telnet ${n.console}` : n.consoleShared !== null ? `telnet ${n.consoleShared} → ${pick}` : 'no telnet port';
+  return { label, port: n.console, shared: n.consoleShared, pick, note: n.consoleNote };
+}

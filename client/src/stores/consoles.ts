@@ -7,16 +7,19 @@
  *   -> {op:'input', id, data}            -> {op:'resize', id, cols, rows}
  *
  * A server without that channel answers the subscription with an error; the tab then says so
- * and shows the node's telnet port (GNS3 convention) instead.
+ * and shows how to reach the node over telnet instead (its port, GNS3 convention, or the
+ * server's shared telnet port and `lab/node`).
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { type Subscription, wsClient } from '../api/ws.js';
+import type { TelnetHint } from '../lib/topology.js';
 
 export interface ConsoleTab {
   node: string;
   kind: string;
-  telnetPort: number;
+  /** Where its telnet console is (its own port, or the shared port and lab/node). */
+  telnet: TelnetHint;
   state: 'connecting' | 'open' | 'unavailable' | 'closed';
   message: string;
 }
@@ -53,12 +56,12 @@ export const useConsolesStore = defineStore('consoles', () => {
     }
   }
 
-  function open(labName: string, node: string, kind: string, telnetPort: number): void {
+  function open(labName: string, node: string, kind: string, telnet: TelnetHint): void {
     if (lab.value !== labName) closeAll();
     lab.value = labName;
     active.value = node;
     if (tab(node)) return;
-    tabs.value = [...tabs.value, { node, kind, telnetPort, state: 'connecting', message: '' }];
+    tabs.value = [...tabs.value, { node, kind, telnet, state: 'connecting', message: '' }];
     const sub = wsClient().subscribe({ channel: 'console', lab: labName, node, cols: 80, rows: 24 }, (m) => {
       if (m.type === 'subscribed') setState(node, 'open', '');
       else if (m.type === 'console') output(node, String((m as { data?: unknown }).data ?? ''));
