@@ -4,11 +4,9 @@
  * written: path traversal, absolute paths, symlinks, devices, huge or lying sizes, zip bombs,
  * too many entries, a wrong version, broken YAML, files the manifest does not list.
  */
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadLabText } from '../../devices/lab/load.js';
@@ -16,7 +14,8 @@ import { LabRuntime } from '../../devices/lab/runtime.js';
 import { captureRuntime, encodeState } from '../../devices/snapshot/index.js';
 import { LabStore } from '../../server/store.js';
 import { ArchiveError, checkArchive, exportLab, importArchive } from '../../server/snapshots-archive.js';
-import { crc32, listZip } from '../../server/snapshots-zip.js';
+import { listZip } from '../../server/snapshots-zip.js';
+import { type Entry, LAB_YAML, archive, sha, text, zip } from '../faults/archive-zip.js';
 import { gzipSync } from 'node:zlib';
 
 let dir = '';
@@ -96,83 +95,6 @@ describe('export then import', () => {
 });
 
 // ---------------------------------------------------------------- hand-made archives
-
-interface Entry {
-  name: string;
-  data?: Uint8Array;
-  /** Unix mode for the central directory (made by Unix). */
-  mode?: number;
-  /** Size to declare instead of the real one. */
-  declare?: number;
-  deflate?: boolean;
-  badCrc?: boolean;
-}
-
-/** A zip written byte by byte, so that it can lie. */
-function zip(entries: Entry[]): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const data = Buffer.from(e.data ?? new Uint8Array(0));
-    const body = e.deflate ? deflateRawSync(data) : data;
-    const name = Buffer.from(e.name, 'utf8');
-    const crc = e.badCrc ? crc32(data) ^ 1 : crc32(data);
-    const size = e.declare ?? data.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc >>> 0, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE((3 << 8) | 20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(0x800, 8);
-    c.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    c.writeUInt32LE(crc >>> 0, 16);
-    c.writeUInt32LE(body.length, 20);
-    c.writeUInt32LE(size, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    c.writeUInt32LE(offset, 42);
-    centrals.push(c, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, end]));
-}
-
-const text = (s: string) => new TextEncoder().encode(s);
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const LAB_YAML = 'wirelab: 1\nname: evil\nnodes:\n  pc1: { kind: host }\n';
-
-/** A well-formed archive around the given files (the manifest lists them all). */
-function archive(files: Entry[], manifest: Record<string, unknown> = {}): Uint8Array {
-  const m = {
-    format: 'wirelab-archive',
-    version: 1,
-    wirelab: 1,
-    lab: 'evil',
-    exportedAt: '2026-01-01T00:00:00Z',
-    withSnapshots: false,
-    current: null,
-    files: files.map((f) => ({ path: f.name, size: f.declare ?? (f.data ?? new Uint8Array(0)).length, sha256: sha(f.data ?? new Uint8Array(0)) })),
-    ...manifest,
-  };
-  return zip([{ name: 'manifest.json', data: text(JSON.stringify(m)) }, ...files]);
-}
 
 const good = (): Entry => ({ name: 'lab/lab.yaml', data: text(LAB_YAML) });
 
