@@ -6,11 +6,15 @@
  * 100 MB, every import is refused or turned away with a reason, and nothing is left in the labs
  * folder. Declared sizes that lie are refused as the stream inflates past them.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { importCommand } from '../../server/cmd-archive.js';
+import { MAX_CONCURRENT_IMPORTS, MAX_TEXT_BYTES, importSlot } from '../../server/snapshots-archive.js';
 import { type TestServer, startTestServer } from '../integration/server-harness.js';
-import { LAB_YAML, archive, text, zeros } from './archive-zip.js';
+import { LAB_YAML, archive, sha, text, zeros } from './archive-zip.js';
 
 const MiB = 1 << 20;
 let t: TestServer | null = null;
@@ -32,6 +36,28 @@ function stateBomb(size: number): Uint8Array {
     files.push({ name: `lab/snapshots/${s}/state.bin`, deflated: z.deflated, crc: z.crc, declare: size, listed: { size, sha256: z.sha256 } } as never);
   }
   return archive(files);
+}
+
+/**
+ * The archive of the issue: 4 zero-filled entries of 120 MiB (about 490 KB in all), every one a
+ * file a lab archive may hold and listed with its true size and SHA-256.
+ */
+function issueBomb(): Uint8Array {
+  const size = 120 * MiB;
+  const z = zeros(size);
+  const names = ['lab/lab.yaml', 'lab/state/runtime.json', 'lab/snapshots/s1/lab.yaml', 'lab/snapshots/s1/snapshot.json'];
+  return archive(names.map((name) => ({ name, deflated: z.deflated, crc: z.crc, declare: size, listed: { size, sha256: z.sha256 } }) as never));
+}
+
+/** A state.bin whose central directory and manifest say 1 MiB, and that inflates to 64 MiB. */
+function liar(): Uint8Array {
+  const z = zeros(64 * MiB);
+  return archive([
+    { name: 'lab/lab.yaml', data: text(LAB_YAML) },
+    { name: 'lab/snapshots/s1/snapshot.json', data: snapshotMeta('s1') },
+    { name: 'lab/snapshots/s1/lab.yaml', data: text(LAB_YAML) },
+    { name: 'lab/snapshots/s1/state.bin', deflated: z.deflated, crc: z.crc, declare: MiB, listed: { size: MiB, sha256: sha(new Uint8Array(MiB)) } } as never,
+  ]);
 }
 
 /** What the labs folder holds besides the lab the test made. */
@@ -89,5 +115,76 @@ describe('zip bombs posted to the import API', () => {
     expect(last.loopMaxMs).toBeLessThan(1000);
     expect(last.rssGrowthMb).toBeLessThan(100);
     expect(leftovers(t.dir)).toEqual([]);
+  });
+
+  it('the issue\'s archive (4 x 120 MiB listed truthfully) is refused on its declared sizes, before anything is inflated', async () => {
+    t = await startTestServer();
+    await t.api.expect(201, 'POST', '/labs', { name: 'office', nodes: { pc1: { kind: 'host' } } });
+    const bomb = issueBomb();
+    expect(bomb.length).toBeLessThan(600_000);
+    const body = { archive: b64(bomb) };
+    const { result: replies } = await watch(() => Promise.all([0, 1, 2].map(() => t!.api.post('/labs/import', body))));
+    console.log(`issue bomb x3: GET /labs max ${last.apiMaxMs.toFixed(0)} ms, event loop max delay ${last.loopMaxMs.toFixed(0)} ms, RSS growth ${last.rssGrowthMb.toFixed(0)} MB`);
+    for (const r of replies) expect([400, 503]).toContain(r.status);
+    const refused = replies.find((r) => r.status === 400)!;
+    expect(refused.body.error).toBe(`lab/lab.yaml: refused: ${120 * MiB} bytes once inflated; a lab file, runtime.json or snapshot.json may have at most ${MAX_TEXT_BYTES}`);
+    expect(refused.body.details).toEqual([{ field: 'lab/lab.yaml', message: refused.body.error }]);
+    expect(last.apiMaxMs).toBeLessThan(1000);
+    expect(last.rssGrowthMb).toBeLessThan(100);
+    expect(leftovers(t.dir)).toEqual([]);
+  });
+
+  it('a central directory that says 1 MiB for an entry that inflates to 64 MiB: refused as the stream passes 1 MiB', async () => {
+    t = await startTestServer();
+    await t.api.expect(201, 'POST', '/labs', { name: 'office', nodes: { pc1: { kind: 'host' } } });
+    const r = await t.api.post('/labs/import', { archive: b64(liar()) });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe(`lab/snapshots/s1/state.bin: inflates to more than the ${MiB} bytes it declares`);
+    expect(leftovers(t.dir)).toEqual([]);
+  });
+
+  it(`runs at most ${MAX_CONCURRENT_IMPORTS} imports at once and turns more away with 503, a reason and Retry-After`, async () => {
+    t = await startTestServer();
+    const good = { archive: b64(archive([{ name: 'lab/lab.yaml', data: text(LAB_YAML) }])) };
+    const held = Array.from({ length: MAX_CONCURRENT_IMPORTS }, () => importSlot());
+    try {
+      expect(held.every((h) => h !== null)).toBe(true);
+      const busy = await t.api.post('/labs/import', good);
+      expect(busy.status).toBe(503);
+      expect(busy.body.error).toMatch(new RegExp(`^${MAX_CONCURRENT_IMPORTS} imports are running, the most this server runs at once; try again in a few seconds$`));
+      expect(busy.headers.get('retry-after')).toBe('5');
+    } finally {
+      for (const release of held) release?.();
+    }
+    const ok = await t.api.post('/labs/import', good);
+    expect(ok.status).toBe(201);
+    expect(ok.body.lab.name).toBe('evil');
+    // A refused import gives its slot back too.
+    for (let i = 0; i < MAX_CONCURRENT_IMPORTS + 1; i++) expect((await t.api.post('/labs/import', { archive: b64(liar()) })).status).toBe(400);
+    expect((await t.api.post('/labs/import', { ...good, as: 'again' })).status).toBe(201);
+  });
+});
+
+describe('zip bombs given to wirelab import', () => {
+  it.each([
+    ['the issue\'s archive', issueBomb, /refused: 125829120 bytes once inflated/],
+    ['a lying central directory', liar, /inflates to more than the 1048576 bytes it declares/],
+  ] as const)('%s: a clear error, no stack trace, nothing written', async (_what, make, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wirelab-bomb-'));
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    try {
+      writeFileSync(join(dir, 'bomb.wlab'), make());
+      const labs = join(dir, 'labs');
+      expect(await importCommand([join(dir, 'bomb.wlab'), '--labs', labs])).toBe(1);
+      const out = errors.join('\n');
+      expect(out).toMatch(message);
+      expect(out).toMatch(/nothing was written\.$/);
+      expect(out).not.toMatch(/\n\s+at /);
+      expect(readdirSync(labs)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
