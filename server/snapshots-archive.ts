@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -426,10 +426,17 @@ async function checkState(file: string, where: string, limits: ZipLimits): Promi
 
 /** Stages an archive in a fresh temporary folder of the labs folder; the folder is removed if anything fails. */
 async function staged<T>(store: LabStore, bytes: Uint8Array, opts: ImportOptions, then: (s: Staged, temp: string) => Promise<T>): Promise<T> {
-  await mkdir(store.root, { recursive: true });
+  const made = await mkdir(store.root, { recursive: true });
   const temp = await tempDirBeside(path.join(store.root, 'import'));
   try {
     return await then(await stageArchive(store, bytes, temp, opts), temp);
+  } catch (e) {
+    await removeDir(temp);
+    // A labs folder made for this import goes too (rmdir: only while empty).
+    for (let d = path.resolve(store.root); made !== undefined; d = path.dirname(d)) {
+      if (!(await rmdir(d).then(() => true, () => false)) || d === path.resolve(made)) break;
+    }
+    throw e;
   } finally {
     if (existsSync(temp)) await removeDir(temp);
   }
