@@ -198,15 +198,17 @@ function planArchive(bytes: Uint8Array, limits: ZipLimits): { manifest: Json; or
     }
     inManifest.set(f['path'], f as unknown as ManifestFile);
   }
+  const known = (p: string) => p === 'lab/lab.yaml' || p === 'lab/state/runtime.json' || SNAPSHOT_FILE_RE.test(p);
   for (const e of entries) {
     if (e.dir || e.name === 'manifest.json') continue;
     if (!inManifest.has(e.name)) throw new ArchiveError('refused: the file is not in the manifest', e.name);
-    if (e.name !== 'lab/lab.yaml' && e.name !== 'lab/state/runtime.json' && !SNAPSHOT_FILE_RE.test(e.name)) throw new ArchiveError('refused: a wirelab archive has no such file', e.name);
+    if (!known(e.name)) throw new ArchiveError('refused: a wirelab archive has no such file', e.name);
   }
   const files: { entry: ZipEntry; listed: ManifestFile }[] = [];
   for (const [p, f] of inManifest) {
     const e = byName.get(p);
     if (!e) throw new ArchiveError('is listed in the manifest but missing from the archive', p);
+    if (!known(p)) throw new ArchiveError('refused: a wirelab archive has no such file', p);
     if (e.size !== f.size) throw new ArchiveError(`is ${e.size} bytes, the manifest says ${f.size}`, p);
     if (isText(p) && e.size > MAX_TEXT_BYTES) throw new ArchiveError(`refused: ${e.size} bytes once inflated; a lab file, runtime.json or snapshot.json may have at most ${MAX_TEXT_BYTES}`, p);
     files.push({ entry: e, listed: f });
@@ -287,9 +289,11 @@ async function stageArchive(store: LabStore, bytes: Uint8Array, temp: string, op
       renameLabFile(file, original, name);
       t = formatLabFile(file as unknown as LabFile);
     }
+    // Parsing is the costly part (YAML): a second time only when the text changed.
+    if (renamedFrom === null) return;
     const r = loadLabText(t, p, { folderName: name });
     if (!r.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r.errors)}`, p);
-    if (renamedFrom !== null) await overwrite(fileOf(p), t);
+    await overwrite(fileOf(p), t);
   };
   const savedState = async (p: string, what: string): Promise<void> => {
     let s: unknown;
