@@ -100,43 +100,44 @@ async function watch<T>(work: () => Promise<T>): Promise<{ result: T; figures: F
 }
 let last: Figures = { apiMaxMs: 0, loopMaxMs: 0, rssGrowthMb: 0 };
 
+/** A server with one lab of its own (what GET /labs lists while the bombs go off). */
+async function serverWithLab(): Promise<TestServer> {
+  const s = await startTestServer();
+  await s.api.expect(201, 'POST', '/labs', { name: 'office', nodes: { pc1: { kind: 'host' } } });
+  return s;
+}
+
+/** Posts `bomb` three times at once while watching; the bounds every bomb must keep, then the answers. */
+async function postThreeTimes(what: string, bomb: Uint8Array) {
+  expect(bomb.length).toBeLessThan(600_000);
+  const body = { archive: b64(bomb) };
+  const { result: replies } = await watch(() => Promise.all([0, 1, 2].map(() => t!.api.post('/labs/import', body))));
+  console.log(`${what} x3: GET /labs max ${last.apiMaxMs.toFixed(0)} ms, event loop max delay ${last.loopMaxMs.toFixed(0)} ms, RSS growth ${last.rssGrowthMb.toFixed(0)} MB; answers ${replies.map((r) => `${r.status} ${r.body?.error}`).join(' | ')}`);
+  for (const r of replies) expect([400, 503]).toContain(r.status);
+  expect(last.apiMaxMs).toBeLessThan(1000);
+  expect(last.loopMaxMs).toBeLessThan(1000);
+  expect(last.rssGrowthMb).toBeLessThan(100);
+  expect(leftovers(t!.dir)).toEqual([]);
+  return replies;
+}
+
 describe('zip bombs posted to the import API', () => {
   it('three imports at once of an archive inflating to 4 x 48 MiB: the API keeps answering, RSS stays bounded, nothing is written', async () => {
-    t = await startTestServer();
-    await t.api.expect(201, 'POST', '/labs', { name: 'office', nodes: { pc1: { kind: 'host' } } });
-    const bomb = stateBomb(48 * MiB);
-    expect(bomb.length).toBeLessThan(600_000);
-    const body = { archive: b64(bomb) };
-    const { result: replies } = await watch(() => Promise.all([0, 1, 2].map(() => t!.api.post('/labs/import', body))));
-    console.log(`archive bomb x3: GET /labs max ${last.apiMaxMs.toFixed(0)} ms, event loop max delay ${last.loopMaxMs.toFixed(0)} ms, RSS growth ${last.rssGrowthMb.toFixed(0)} MB; answers ${replies.map((r) => `${r.status} ${r.body?.error}`).join(' | ')}`);
-    for (const r of replies) expect([400, 503]).toContain(r.status);
+    t = await serverWithLab();
+    const replies = await postThreeTimes('archive bomb', stateBomb(48 * MiB));
     expect(replies.some((r) => r.status === 400 && /state\.bin/.test(r.body.error))).toBe(true);
-    expect(last.apiMaxMs).toBeLessThan(1000);
-    expect(last.loopMaxMs).toBeLessThan(1000);
-    expect(last.rssGrowthMb).toBeLessThan(100);
-    expect(leftovers(t.dir)).toEqual([]);
   });
 
   it('the issue\'s archive (4 x 120 MiB listed truthfully) is refused on its declared sizes, before anything is inflated', async () => {
-    t = await startTestServer();
-    await t.api.expect(201, 'POST', '/labs', { name: 'office', nodes: { pc1: { kind: 'host' } } });
-    const bomb = issueBomb();
-    expect(bomb.length).toBeLessThan(600_000);
-    const body = { archive: b64(bomb) };
-    const { result: replies } = await watch(() => Promise.all([0, 1, 2].map(() => t!.api.post('/labs/import', body))));
-    console.log(`issue bomb x3: GET /labs max ${last.apiMaxMs.toFixed(0)} ms, event loop max delay ${last.loopMaxMs.toFixed(0)} ms, RSS growth ${last.rssGrowthMb.toFixed(0)} MB`);
-    for (const r of replies) expect([400, 503]).toContain(r.status);
+    t = await serverWithLab();
+    const replies = await postThreeTimes('issue bomb', issueBomb());
     const refused = replies.find((r) => r.status === 400)!;
     expect(refused.body.error).toBe(`lab/lab.yaml: refused: ${120 * MiB} bytes once inflated; a lab file, runtime.json or snapshot.json may have at most ${MAX_TEXT_BYTES}`);
     expect(refused.body.details).toEqual([{ field: 'lab/lab.yaml', message: refused.body.error }]);
-    expect(last.apiMaxMs).toBeLessThan(1000);
-    expect(last.rssGrowthMb).toBeLessThan(100);
-    expect(leftovers(t.dir)).toEqual([]);
   });
 
   it('a central directory that says 1 MiB for an entry that inflates to 64 MiB: refused as the stream passes 1 MiB', async () => {
-    t = await startTestServer();
-    await t.api.expect(201, 'POST', '/labs', { name: 'office', nodes: { pc1: { kind: 'host' } } });
+    t = await serverWithLab();
     const r = await t.api.post('/labs/import', { archive: b64(liar()) });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe(`lab/snapshots/s1/state.bin: inflates to more than the ${MiB} bytes it declares`);
