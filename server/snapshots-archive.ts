@@ -25,7 +25,7 @@ import { parse as parseYaml } from 'yaml';
 import { formatLabErrors, loadLabText } from '../devices/lab/load.js';
 import { LAB_NAME_RE, type LabFile } from '../devices/lab/schema.js';
 import { labRegistry } from '../devices/snapshot/registry.js';
-import { decodeState } from '../devices/snapshot/runtime-state.js';
+import { STATE_MAGIC, decodeState } from '../devices/snapshot/runtime-state.js';
 import { formatLabFile } from './lab-yaml.js';
 import { asLabState } from './runtime.js';
 import type { LabStore } from './store.js';
@@ -405,6 +405,10 @@ async function checkState(file: string, where: string, limits: ZipLimits): Promi
   try {
     await pipeline(createReadStream(file), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
       for await (const c of source) {
+        // Not a state file: refused on its first bytes, not after inflating all of it.
+        if (size === 0 && c.length >= STATE_MAGIC.length && c.subarray(0, STATE_MAGIC.length).toString('latin1') !== STATE_MAGIC) {
+          throw new ArchiveError('not a wirelab runtime state file', where);
+        }
         size += c.length;
         if (size > limits.maxEntryBytes) throw new ArchiveError(`inflates to more than ${limits.maxEntryBytes} bytes`, where);
         chunks.push(c);

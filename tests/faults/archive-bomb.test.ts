@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importCommand } from '../../server/cmd-archive.js';
 import { MAX_CONCURRENT_IMPORTS, MAX_TEXT_BYTES, importSlot } from '../../server/snapshots-archive.js';
@@ -141,6 +142,22 @@ describe('zip bombs posted to the import API', () => {
     const r = await t.api.post('/labs/import', { archive: b64(liar()) });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe(`lab/snapshots/s1/state.bin: inflates to more than the ${MiB} bytes it declares`);
+    expect(leftovers(t.dir)).toEqual([]);
+  });
+
+  it('a state.bin that is a gzip bomb of its own (64 MiB of zeros): refused on its first bytes, the RSS barely moves', async () => {
+    t = await serverWithLab();
+    const state = new Uint8Array(gzipSync(new Uint8Array(64 * MiB), { level: 9 }));
+    const bomb = archive([
+      { name: 'lab/lab.yaml', data: text(LAB_YAML) },
+      { name: 'lab/snapshots/s1/snapshot.json', data: snapshotMeta('s1') },
+      { name: 'lab/snapshots/s1/lab.yaml', data: text(LAB_YAML) },
+      { name: 'lab/snapshots/s1/state.bin', data: state, deflate: true },
+    ]);
+    const { result: r } = await watch(() => t!.api.post('/labs/import', { archive: b64(bomb) }));
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('lab/snapshots/s1/state.bin: not a wirelab runtime state file');
+    expect(last.rssGrowthMb).toBeLessThan(32);
     expect(leftovers(t.dir)).toEqual([]);
   });
 
