@@ -16,7 +16,7 @@ import { LabStore } from '../../server/store.js';
 import { ArchiveError, checkArchive, exportLab, importArchive } from '../../server/snapshots-archive.js';
 import { listZip } from '../../server/snapshots-zip.js';
 import { type Entry, LAB_YAML, archive, sha, text, zip } from '../faults/archive-zip.js';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 
 let dir = '';
 let store: LabStore;
@@ -111,6 +111,8 @@ describe('hostile archives are refused before anything is written', () => {
     ['entries that add up beyond the cap', () => zip(Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, data: text('x'), declare: 100 << 20 }))), /add up to more than/],
     ['too many entries', () => zip(Array.from({ length: 10_001 }, (_, i) => ({ name: `f${i}`, data: new Uint8Array(0) }))), /10001 entries; at most 10000/],
     ['a damaged entry', () => archive([{ ...good(), badCrc: true }]), /CRC does not match/],
+    ['deflate data that is not deflate', () => archive([good(), { name: 'lab/state/runtime.json', deflated: new Uint8Array(64).fill(0xff), crc: 0, declare: 10, listed: { size: 10 } }]), /lab\/state\/runtime\.json: cannot be inflated/],
+    ['a deflate stream cut short', () => archive([good(), { name: 'lab/state/runtime.json', deflated: new Uint8Array(deflateRawSync(new Uint8Array(1 << 20).fill(7)).subarray(0, 100)), crc: 0, declare: 1 << 20, listed: { size: 1 << 20 } }]), /lab\/state\/runtime\.json: (cannot be inflated|inflates to \d+ bytes, not the 1048576)/],
     ['a name twice', () => zip([{ name: 'a', data: text('1') }, { name: 'a', data: text('2') }]), /appears twice/],
     ['no manifest', () => zip([good()]), /no manifest\.json/],
     ['another format', () => archive([good()], { format: 'something-else' }), /not a wirelab archive/],
