@@ -16,6 +16,8 @@ export interface Entry {
   deflate?: boolean;
   /** Already deflated bytes (raw deflate) standing for `data`; saves deflating big entries twice. */
   deflated?: Uint8Array;
+  /** Zstandard bytes standing for `data` (method 93, as GNS3 3.x writes). */
+  zstd?: Uint8Array;
   /** CRC of the inflated bytes, when `data` is left out for a pre-deflated entry. */
   crc?: number;
   badCrc?: boolean;
@@ -29,7 +31,8 @@ export function zip(entries: Entry[]): Uint8Array {
   for (const e of entries) {
     const data = Buffer.from(e.data ?? new Uint8Array(0));
     const deflate = e.deflate === true || e.deflated !== undefined;
-    const body = e.deflated ? Buffer.from(e.deflated) : e.deflate ? deflateRawSync(data) : data;
+    const method = e.zstd ? 93 : deflate ? 8 : 0;
+    const body = e.zstd ? Buffer.from(e.zstd) : e.deflated ? Buffer.from(e.deflated) : e.deflate ? deflateRawSync(data) : data;
     const name = Buffer.from(e.name, 'utf8');
     const real = e.crc ?? crc32(data);
     const crc = e.badCrc ? real ^ 1 : real;
@@ -38,7 +41,7 @@ export function zip(entries: Entry[]): Uint8Array {
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(deflate ? 8 : 0, 8);
+    local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc >>> 0, 14);
     local.writeUInt32LE(body.length, 18);
     local.writeUInt32LE(size, 22);
@@ -49,7 +52,7 @@ export function zip(entries: Entry[]): Uint8Array {
     c.writeUInt16LE((3 << 8) | 20, 4);
     c.writeUInt16LE(20, 6);
     c.writeUInt16LE(0x800, 8);
-    c.writeUInt16LE(deflate ? 8 : 0, 10);
+    c.writeUInt16LE(method, 10);
     c.writeUInt32LE(crc >>> 0, 16);
     c.writeUInt32LE(body.length, 20);
     c.writeUInt32LE(size, 24);
@@ -106,4 +109,21 @@ export function archive(files: (Entry & { listed?: Listed })[], manifest: Record
 export function zeros(size: number): { deflated: Uint8Array; crc: number; sha256: string } {
   const data = new Uint8Array(size);
   return { deflated: new Uint8Array(deflateRawSync(data, { level: 9 })), crc: crc32(data), sha256: sha(data) };
+}
+
+/**
+ * A Zstandard frame of `size` copies of `byte`, as RLE blocks (4 bytes a 128 KiB block: a
+ * zstd bomb packs about 32,000:1).
+ */
+export function zstdRle(byte: number, size: number): Uint8Array {
+  const BLOCK = 1 << 17;
+  // Magic; frame header: no content size, a 128 KiB window (exponent 7).
+  const out = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3];
+  for (let left = size; left > 0 || out.length === 6; left -= BLOCK) {
+    const n = Math.min(left, BLOCK);
+    const last = left <= BLOCK ? 1 : 0;
+    const header = last | (1 << 1) | (n << 3);
+    out.push(header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff, byte);
+  }
+  return new Uint8Array(out);
 }

@@ -15,7 +15,7 @@ import { captureRuntime, encodeState } from '../../devices/snapshot/index.js';
 import { LabStore } from '../../server/store.js';
 import { ArchiveError, checkArchive, exportLab, importArchive } from '../../server/snapshots-archive.js';
 import { listZip } from '../../server/snapshots-zip.js';
-import { type Entry, LAB_YAML, archive, sha, text, zip } from '../faults/archive-zip.js';
+import { type Entry, LAB_YAML, archive, sha, text, zip, zstdRle } from '../faults/archive-zip.js';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 
 let dir = '';
@@ -113,6 +113,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['a damaged entry', () => archive([{ ...good(), badCrc: true }]), /CRC does not match/],
     ['deflate data that is not deflate', () => archive([good(), { name: 'lab/state/runtime.json', deflated: new Uint8Array(64).fill(0xff), crc: 0, declare: 10, listed: { size: 10 } }]), /lab\/state\/runtime\.json: cannot be inflated/],
     ['a deflate stream cut short', () => archive([good(), { name: 'lab/state/runtime.json', deflated: new Uint8Array(deflateRawSync(new Uint8Array(1 << 20).fill(7)).subarray(0, 100)), crc: 0, declare: 1 << 20, listed: { size: 1 << 20 } }]), /lab\/state\/runtime\.json: (cannot be inflated|inflates to \d+ bytes, not the 1048576)/],
+    ['a zstd entry that lies about its size', () => archive([good(), { name: 'lab/state/runtime.json', zstd: zstdRle(0x20, 8 << 20), crc: 0, declare: 100, listed: { size: 100 } }]), /lab\/state\/runtime\.json: inflates to more than the 100 bytes it declares/],
     ['a name twice', () => zip([{ name: 'a', data: text('1') }, { name: 'a', data: text('2') }]), /appears twice/],
     ['no manifest', () => zip([good()]), /no manifest\.json/],
     ['another format', () => archive([good()], { format: 'something-else' }), /not a wirelab archive/],
@@ -142,6 +143,19 @@ describe('hostile archives are refused before anything is written', () => {
     expect(error).toBeInstanceOf(ArchiveError);
     expect((error as Error).message).toMatch(message);
     expect(tree(dir)).toEqual(before);
+  });
+
+  it('reads zstd entries (method 93) as a stream too', async () => {
+    // runtime.json: `{"version":1,"dhcp":{}}` followed by 300 KiB of spaces, as three RLE blocks and a raw one.
+    const head = text('{"version":1,"dhcp":{}}');
+    const body = new Uint8Array(head.length + 300 * 1024).fill(0x20);
+    body.set(head, 0);
+    const spaces = zstdRle(0x20, 300 * 1024);
+    // A raw block (type 0) with the JSON first, then the RLE blocks of the spaces.
+    const raw = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3, ...[(head.length << 3) & 0xff, (head.length >> 5) & 0xff, (head.length >> 13) & 0xff], ...head, ...spaces.subarray(6)];
+    const r = await importArchive(store, archive([good(), { name: 'lab/state/runtime.json', data: body, zstd: new Uint8Array(raw) }]));
+    expect(r.lab).toBe('evil');
+    expect(readFileSync(join(store.root, 'evil/state/runtime.json'))).toEqual(Buffer.from(body));
   });
 
   it('accepts the well-formed archive these are made from, and --as refuses a taken name', async () => {
