@@ -37,39 +37,23 @@ export function zip(entries: Entry[]): Uint8Array {
     const real = e.crc ?? crc32(data);
     const crc = e.badCrc ? real ^ 1 : real;
     const size = e.declare ?? data.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc >>> 0, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE((3 << 8) | 20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(0x800, 8);
-    c.writeUInt16LE(method, 10);
-    c.writeUInt32LE(crc >>> 0, 16);
-    c.writeUInt32LE(body.length, 20);
-    c.writeUInt32LE(size, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    c.writeUInt32LE(offset, 42);
-    centrals.push(c, name);
+    // [offset, bytes, value] of each header field (APPNOTE 4.3.7 and 4.3.12); version 2.0, UTF-8 names.
+    const common = (at: number): Field[] => [[at, 2, 20], [at + 2, 2, 0x800], [at + 4, 2, method], [at + 10, 4, crc >>> 0], [at + 14, 4, body.length], [at + 18, 4, size], [at + 22, 2, name.length]];
+    locals.push(header(30, [[0, 4, 0x04034b50], ...common(4)]), name, body);
+    centrals.push(header(46, [[0, 4, 0x02014b50], [4, 2, (3 << 8) | 20], ...common(6), [38, 4, ((e.mode ?? 0o100644) << 16) >>> 0], [42, 4, offset]]), name);
     offset += 30 + name.length + body.length;
   }
   const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const end = header(22, [[0, 4, 0x06054b50], [8, 2, entries.length], [10, 2, entries.length], [12, 4, cd.length], [16, 4, offset]]);
   return new Uint8Array(Buffer.concat([...locals, cd, end]));
+}
+
+type Field = [at: number, bytes: 2 | 4, value: number];
+
+function header(size: number, fields: Field[]): Buffer {
+  const b = Buffer.alloc(size);
+  for (const [at, bytes, value] of fields) bytes === 2 ? b.writeUInt16LE(value, at) : b.writeUInt32LE(value, at);
+  return b;
 }
 
 export const text = (s: string) => new TextEncoder().encode(s);
