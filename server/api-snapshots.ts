@@ -38,7 +38,7 @@ import {
 import { type ApiContext, type Route, jsonRoute } from './api.js';
 import { ApiError, badField } from './errors.js';
 import type { LabService } from './labs.js';
-import { ArchiveError, exportLab, importArchive } from './snapshots-archive.js';
+import { ArchiveError, MAX_CONCURRENT_IMPORTS, exportLab, importArchive, importSlot } from './snapshots-archive.js';
 import { importGns3Json, importGns3Project } from './gns3-import.js';
 import { SnapshotService } from './snapshots.js';
 import { SnapshotError } from '../devices/snapshot/graph.js';
@@ -142,42 +142,52 @@ export function snapshotRoutes({ labs, log }: Pick<ApiContext, 'labs' | 'log'>):
   });
   add(jsonRoute({
     method: 'post', path: '/labs/import', tag: 'snapshots', summary: 'Import a .wlab archive or a GNS3 project; checked through before anything is written',
-    body: { schema: ImportRequestSchema }, response: ImportResultSchema, status: 201, errors: [409],
-    handler: (req) =>
-      guarded(async () => {
-        const b = req.body as Record<string, unknown> | undefined;
-        if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badField('(body)', 'expected {archive: base64, as?} or {gns3: {...}, as?}');
-        for (const k of Object.keys(b)) if (!['archive', 'fileName', 'gns3', 'as'].includes(k)) throw badField(k, `unknown key ${JSON.stringify(k)}; the keys here are archive, fileName, gns3, as`);
-        if (b['as'] !== undefined && typeof b['as'] !== 'string') throw badField('as', 'as is a lab name');
-        const opts = typeof b['as'] === 'string' ? { as: b['as'] } : {};
-        if ((b['archive'] === undefined) === (b['gns3'] === undefined)) throw badField('(body)', 'send archive (base64) or gns3 (a project\'s JSON), one of the two');
-        let lab: string;
-        let source: 'gns3' | 'gns3project' | 'wlab';
-        let result: Omit<ImportResult, 'lab'> = { renamedFrom: null, snapshots: [], notes: [], gns3Report: null };
-        if (b['gns3'] !== undefined) {
-          const r = await importGns3Json(labs.store, b['gns3'], opts);
-          lab = r.lab;
-          source = 'gns3';
-          result.gns3Report = r.report;
-        } else {
-          if (typeof b['archive'] !== 'string' || !/^[A-Za-z0-9+/=\s]*$/.test(b['archive'])) throw badField('archive', 'the archive is base64 text');
-          const bytes = new Uint8Array(Buffer.from(b['archive'], 'base64'));
-          if (typeof b['fileName'] === 'string' && b['fileName'].endsWith('.gns3project')) {
-            const r = await importGns3Project(labs.store, bytes, opts);
+    body: { schema: ImportRequestSchema }, response: ImportResultSchema, status: 201, errors: [409, 503],
+    handler: async (req, res) => {
+      const release = importSlot();
+      if (!release) {
+        res.setHeader('Retry-After', '5');
+        throw new ApiError(503, `${MAX_CONCURRENT_IMPORTS} imports are running, the most this server runs at once; try again in a few seconds`, [{ field: '(body)', message: 'the server is busy importing' }]);
+      }
+      try {
+        return await guarded(async () => {
+          const b = req.body as Record<string, unknown> | undefined;
+          if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badField('(body)', 'expected {archive: base64, as?} or {gns3: {...}, as?}');
+          for (const k of Object.keys(b)) if (!['archive', 'fileName', 'gns3', 'as'].includes(k)) throw badField(k, `unknown key ${JSON.stringify(k)}; the keys here are archive, fileName, gns3, as`);
+          if (b['as'] !== undefined && typeof b['as'] !== 'string') throw badField('as', 'as is a lab name');
+          const opts = typeof b['as'] === 'string' ? { as: b['as'] } : {};
+          if ((b['archive'] === undefined) === (b['gns3'] === undefined)) throw badField('(body)', 'send archive (base64) or gns3 (a project\'s JSON), one of the two');
+          let lab: string;
+          let source: 'gns3' | 'gns3project' | 'wlab';
+          let result: Omit<ImportResult, 'lab'> = { renamedFrom: null, snapshots: [], notes: [], gns3Report: null };
+          if (b['gns3'] !== undefined) {
+            const r = await importGns3Json(labs.store, b['gns3'], opts);
             lab = r.lab;
-            source = 'gns3project';
+            source = 'gns3';
             result.gns3Report = r.report;
           } else {
-            const r = await importArchive(labs.store, bytes, opts);
-            lab = r.lab;
-            source = 'wlab';
-            result = { ...result, renamedFrom: r.renamedFrom, snapshots: r.snapshots, notes: r.notes };
+            if (typeof b['archive'] !== 'string' || !/^[A-Za-z0-9+/=\s]*$/.test(b['archive'])) throw badField('archive', 'the archive is base64 text');
+            const bytes = new Uint8Array(Buffer.from(b['archive'], 'base64'));
+            if (typeof b['fileName'] === 'string' && b['fileName'].endsWith('.gns3project')) {
+              const r = await importGns3Project(labs.store, bytes, opts);
+              lab = r.lab;
+              source = 'gns3project';
+              result.gns3Report = r.report;
+            } else {
+              const r = await importArchive(labs.store, bytes, opts);
+              lab = r.lab;
+              source = 'wlab';
+              result = { ...result, renamedFrom: r.renamedFrom, snapshots: r.snapshots, notes: r.notes };
+            }
           }
-        }
-        log?.info({ lab, renamedFrom: result.renamedFrom, snapshots: result.snapshots.length, source }, 'lab imported');
-        await labs.refresh();
-        return { lab: await waitForLab(labs, lab), ...result };
-      }),
+          log?.info({ lab, renamedFrom: result.renamedFrom, snapshots: result.snapshots.length, source }, 'lab imported');
+          await labs.refresh();
+          return { lab: await waitForLab(labs, lab), ...result };
+        });
+      } finally {
+        release();
+      }
+    },
   }));
   return R;
 }

@@ -95,8 +95,9 @@ export async function importCommand(args: string[]): Promise<number> {
     for (const n of r.notes) console.log(`  note: ${n}`);
     return 0;
   } catch (e) {
-    if (e instanceof ArchiveError) {
-      console.error(`wirelab import: ${file}: ${e.message}\nnothing was written.`);
+    // A file-system failure too (a full disk while a big entry inflates): the temporary folder is gone.
+    if (e instanceof ArchiveError || typeof (e as NodeJS.ErrnoException).code === 'string') {
+      console.error(`wirelab import: ${file}: ${(e as Error).message}\nnothing was written.`);
       return 1;
     }
     throw e;

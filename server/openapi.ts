@@ -14,6 +14,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Conflict with the lab\'s state (running, already exists, still referred to, lab.yaml broken on disk)',
   413: 'The body is too large',
   415: 'The body is not JSON',
+  503: 'Busy (too many imports at once); try again after Retry-After seconds',
 };
 
 export function openApiDocument(table: Route[], version: string): Record<string, unknown> {

@@ -6,23 +6,26 @@
  *   lab/state/runtime.json                 the stopped lab's saved state, when there is one
  *   lab/snapshots/<snap>/{snapshot.json, lab.yaml, state.bin, runtime.json}   with --with-snapshots
  *
- * Import checks everything before it writes anything: the archive's structure (snapshots-zip.ts:
- * names, links, sizes, entry count, inflation caps), the manifest (format, version, every file
- * listed and matching, nothing unlisted), every lab file against the lab schema, every snapshot's
- * metadata and state. Only then is the lab written, into a temporary folder inside the labs
- * folder that is renamed into place: nothing is ever written outside it, and a failed import
- * leaves nothing behind. A name already taken is imported under another (`--as` chooses it).
+ * Import checks the archive's structure (snapshots-zip.ts: names, links, declared sizes, entry
+ * count) and the manifest (format, version, every file listed with the size the zip declares,
+ * nothing unlisted, per-file and total caps) before it inflates anything. Then each entry is
+ * inflated as a stream (on the thread pool; the event loop stays free) into a temporary folder
+ * inside the labs folder, hashed as it streams and stopped at its declared size; every lab file
+ * is checked against the lab schema, every snapshot's metadata and state; only then is the
+ * folder renamed into place. Nothing is ever written outside the labs folder, and a failed
+ * import leaves nothing behind. A name already taken is imported under another (`--as` chooses it).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { formatLabErrors, loadLabText } from '../devices/lab/load.js';
 import { LAB_NAME_RE, type LabFile } from '../devices/lab/schema.js';
 import { labRegistry } from '../devices/snapshot/registry.js';
-import { decodeState } from '../devices/snapshot/runtime-state.js';
+import { STATE_MAGIC, decodeState } from '../devices/snapshot/runtime-state.js';
 import { formatLabFile } from './lab-yaml.js';
 import { asLabState } from './runtime.js';
 import type { LabStore } from './store.js';
@@ -33,6 +36,7 @@ import {
   SNAPSHOT_META,
   SNAPSHOT_SAVED_STATE,
   SNAPSHOT_STATE,
+  SNAPSHOTS_DIR,
   isObject,
   isSnapshotName,
   listDir,
@@ -41,16 +45,18 @@ import {
   removeDir,
   resolveLabText,
   snapshotsDir,
+  syncDir,
   tempDirBeside,
   writeDurable,
 } from './snapshots-files.js';
-import { ArchiveError, DEFAULT_LIMITS, type ZipLimits, listZip, readZipEntry, writeZip } from './snapshots-zip.js';
+import { ArchiveError, DEFAULT_LIMITS, type ZipEntry, type ZipLimits, listZip, readZipEntry, streamEntry, writeZip } from './snapshots-zip.js';
 
 export { ArchiveError } from './snapshots-zip.js';
 
 export const ARCHIVE_FORMAT = 'wirelab-archive';
 export const ARCHIVE_VERSION = 1;
-const MAX_TEXT_BYTES = 16 << 20;
+/** Largest lab.yaml, runtime.json or snapshot.json read from an archive. */
+export const MAX_TEXT_BYTES = 16 << 20;
 
 interface ManifestFile {
   path: string;
@@ -144,20 +150,26 @@ export interface ImportResult {
   notes: string[];
 }
 
-/** A checked archive, ready to be written. */
+/** A checked archive, staged in a temporary folder. */
 interface Staged {
   name: string;
   renamedFrom: string | null;
-  files: { rel: string; data: Uint8Array }[];
   snapshots: string[];
   notes: string[];
 }
 
 const SNAPSHOT_FILE_RE = /^lab\/snapshots\/([^/]+)\/(snapshot\.json|lab\.yaml|state\.bin|runtime\.json)$/;
 
-/** Checks a .wlab archive through and through; throws ArchiveError naming the first problem. */
-export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: ImportOptions = {}): Promise<Staged> {
-  const limits = opts.limits ?? DEFAULT_LIMITS;
+/**
+ * Every file an archive may hold is text (lab.yaml, runtime.json, snapshot.json; at most
+ * MAX_TEXT_BYTES) or a live snapshot's state.bin (at most the entry cap, 128 MiB by default);
+ * these are checked on the sizes the central directory and the manifest declare, before a byte
+ * is inflated, and again as each entry inflates.
+ */
+const isText = (p: string) => !p.endsWith(`/${SNAPSHOT_STATE}`);
+
+/** The archive's structure and manifest, checked without inflating anything but the manifest (at most 1 MiB). */
+function planArchive(bytes: Uint8Array, limits: ZipLimits): { manifest: Json; original: string; files: { entry: ZipEntry; listed: ManifestFile }[] } {
   const entries = listZip(bytes, limits);
   const byName = new Map(entries.filter((e) => !e.dir).map((e) => [e.name, e] as const));
   const manifestEntry = byName.get('manifest.json');
@@ -181,25 +193,42 @@ export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: Imp
   if (!Array.isArray(listed)) throw new ArchiveError('files is not a list', 'manifest.json');
   const inManifest = new Map<string, ManifestFile>();
   for (const f of listed) {
-    if (!isObject(f) || typeof f['path'] !== 'string' || typeof f['size'] !== 'number' || typeof f['sha256'] !== 'string') throw new ArchiveError('a files entry is not {path, size, sha256}', 'manifest.json');
+    if (!isObject(f) || typeof f['path'] !== 'string' || !Number.isSafeInteger(f['size']) || (f['size'] as number) < 0 || typeof f['sha256'] !== 'string') {
+      throw new ArchiveError('a files entry is not {path, size, sha256}', 'manifest.json');
+    }
     inManifest.set(f['path'], f as unknown as ManifestFile);
   }
+  const known = (p: string) => p === 'lab/lab.yaml' || p === 'lab/state/runtime.json' || SNAPSHOT_FILE_RE.test(p);
   for (const e of entries) {
     if (e.dir || e.name === 'manifest.json') continue;
     if (!inManifest.has(e.name)) throw new ArchiveError('refused: the file is not in the manifest', e.name);
-    if (e.name !== 'lab/lab.yaml' && e.name !== 'lab/state/runtime.json' && !SNAPSHOT_FILE_RE.test(e.name)) throw new ArchiveError('refused: a wirelab archive has no such file', e.name);
+    if (!known(e.name)) throw new ArchiveError('refused: a wirelab archive has no such file', e.name);
   }
-  for (const p of inManifest.keys()) if (!byName.has(p)) throw new ArchiveError('is listed in the manifest but missing from the archive', p);
-
-  // Every file read and checked against the manifest.
-  const content = new Map<string, Uint8Array>();
+  const files: { entry: ZipEntry; listed: ManifestFile }[] = [];
   for (const [p, f] of inManifest) {
-    const e = byName.get(p)!;
+    const e = byName.get(p);
+    if (!e) throw new ArchiveError('is listed in the manifest but missing from the archive', p);
+    if (!known(p)) throw new ArchiveError('refused: a wirelab archive has no such file', p);
     if (e.size !== f.size) throw new ArchiveError(`is ${e.size} bytes, the manifest says ${f.size}`, p);
-    const data = readZipEntry(bytes, e, limits);
-    if (sha256(data) !== f.sha256) throw new ArchiveError('does not match its SHA-256 in the manifest', p);
-    content.set(p, data);
+    if (isText(p) && e.size > MAX_TEXT_BYTES) throw new ArchiveError(`refused: ${e.size} bytes once inflated; a lab file, runtime.json or snapshot.json may have at most ${MAX_TEXT_BYTES}`, p);
+    files.push({ entry: e, listed: f });
   }
+  if (!byName.has('lab/lab.yaml')) throw new ArchiveError('the archive has no lab/lab.yaml');
+  return { manifest, original, files };
+}
+
+/** The lab-folder path of an archive file (lab/x -> x). */
+const relOf = (p: string) => p.slice('lab/'.length);
+
+/**
+ * Checks a .wlab archive through and through, inflating it into `temp` (a folder in the labs
+ * folder) as it goes, entry by entry, hashed as it streams: no entry is ever held whole in
+ * memory but the lab files being validated. Throws ArchiveError naming the first problem; the
+ * caller removes `temp` then.
+ */
+async function stageArchive(store: LabStore, bytes: Uint8Array, temp: string, opts: ImportOptions): Promise<Staged> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const { manifest, original, files: planned } = planArchive(bytes, limits);
 
   // The name it lands under.
   let name = original;
@@ -220,18 +249,37 @@ export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: Imp
   }
   if (name !== original) renamedFrom = original;
 
-  const text = (p: string): string => {
-    const b = content.get(p)!;
-    if (b.length > MAX_TEXT_BYTES) throw new ArchiveError(`is larger than ${MAX_TEXT_BYTES} bytes`, p);
+  // Every file inflated into the temporary folder and checked against the manifest; the small
+  // text files first, so that a broken one is refused before a big state.bin is inflated.
+  const content = new Set<string>();
+  for (const { entry, listed } of [...planned].sort((a, b) => Number(!isText(a.entry.name)) - Number(!isText(b.entry.name)))) {
+    const target = inside(temp, relOf(entry.name));
+    await mkdir(path.dirname(target), { recursive: true });
+    const hash = createHash('sha256');
+    const fh = await open(target, 'wx', 0o644);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(b);
+      await streamEntry(bytes, entry, async (chunk) => {
+        hash.update(chunk);
+        await fh.write(chunk);
+      }, limits);
+    } finally {
+      await fh.close();
+    }
+    if (hash.digest('hex') !== listed.sha256) throw new ArchiveError('does not match its SHA-256 in the manifest', entry.name);
+    content.add(entry.name);
+  }
+  const fileOf = (p: string) => inside(temp, relOf(p));
+
+  const text = async (p: string): Promise<string> => {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(await readFile(fileOf(p)));
     } catch {
       throw new ArchiveError('is not UTF-8 text', p);
     }
   };
-  /** A lab file from the archive, renamed when needed, validated as the lab's. */
-  const labText = (p: string): string => {
-    let t = text(p);
+  /** A lab file from the archive, renamed when needed, validated as the lab's, and put back renamed. */
+  const labText = async (p: string): Promise<void> => {
+    let t = await text(p);
     const r0 = loadLabText(t, p, {});
     if (!r0.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r0.errors)}`, p);
     if (r0.lab.cloneOf) throw new ArchiveError('names a parent (clone-of): a linked clone is flattened when exported, so this archive was not made by export', p);
@@ -241,27 +289,33 @@ export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: Imp
       renameLabFile(file, original, name);
       t = formatLabFile(file as unknown as LabFile);
     }
+    // Parsing is the costly part (YAML): a second time only when the text changed.
+    if (renamedFrom === null) return;
     const r = loadLabText(t, p, { folderName: name });
     if (!r.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r.errors)}`, p);
-    return t;
+    await overwrite(fileOf(p), t);
   };
-
-  if (!content.has('lab/lab.yaml')) throw new ArchiveError('the archive has no lab/lab.yaml');
-  const files: { rel: string; data: Uint8Array }[] = [{ rel: 'lab.yaml', data: utf8(labText('lab/lab.yaml')) }];
-  if (content.has('lab/state/runtime.json')) {
+  const savedState = async (p: string, what: string): Promise<void> => {
     let s: unknown;
     try {
-      s = JSON.parse(text('lab/state/runtime.json'));
+      s = JSON.parse(await text(p));
     } catch {
-      throw new ArchiveError('is not JSON', 'lab/state/runtime.json');
+      throw new ArchiveError('is not JSON', p);
     }
-    if (!asLabState(s)) throw new ArchiveError('is not a saved lab state ({version: 1, dhcp: {...}})', 'lab/state/runtime.json');
-    if (renamedFrom === null) files.push({ rel: 'state/runtime.json', data: content.get('lab/state/runtime.json')! });
-    else notes.push('the saved DHCP leases were left out: they belong to the MACs of the original name');
+    if (!asLabState(s)) throw new ArchiveError(what, p);
+  };
+
+  await labText('lab/lab.yaml');
+  if (content.has('lab/state/runtime.json')) {
+    await savedState('lab/state/runtime.json', 'is not a saved lab state ({version: 1, dhcp: {...}})');
+    if (renamedFrom !== null) {
+      await unlink(fileOf('lab/state/runtime.json'));
+      notes.push('the saved DHCP leases were left out: they belong to the MACs of the original name');
+    }
   }
 
   const snaps = new Map<string, Set<string>>();
-  for (const p of content.keys()) {
+  for (const p of content) {
     const m = SNAPSHOT_FILE_RE.exec(p);
     if (!m) continue;
     if (!isSnapshotName(m[1]!)) throw new ArchiveError('refused: not a snapshot name', p);
@@ -274,7 +328,7 @@ export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: Imp
     if (!have.has(SNAPSHOT_META) || !have.has(SNAPSHOT_LAB)) throw new ArchiveError(`snapshot ${snap} lacks snapshot.json or lab.yaml`, dir);
     let meta: Json;
     try {
-      meta = JSON.parse(text(`${dir}/${SNAPSHOT_META}`)) as Json;
+      meta = JSON.parse(await text(`${dir}/${SNAPSHOT_META}`)) as Json;
     } catch {
       throw new ArchiveError('is not JSON', `${dir}/${SNAPSHOT_META}`);
     }
@@ -288,47 +342,86 @@ export async function checkArchive(store: LabStore, bytes: Uint8Array, opts: Imp
     const dir = `lab/snapshots/${snap}`;
     const have = snaps.get(snap)!;
     if (meta.parent !== null && !metas.has(meta.parent)) meta.parent = null;
-    files.push({ rel: `snapshots/${snap}/${SNAPSHOT_LAB}`, data: utf8(labText(`${dir}/${SNAPSHOT_LAB}`)) });
+    await labText(`${dir}/${SNAPSHOT_LAB}`);
     if (have.has(SNAPSHOT_STATE)) {
       if (!meta.live) throw new ArchiveError('a snapshot of a stopped lab has no state.bin', `${dir}/${SNAPSHOT_STATE}`);
-      checkState(content.get(`${dir}/${SNAPSHOT_STATE}`)!, `${dir}/${SNAPSHOT_STATE}`, limits);
-      if (renamedFrom === null) files.push({ rel: `snapshots/${snap}/${SNAPSHOT_STATE}`, data: content.get(`${dir}/${SNAPSHOT_STATE}`)! });
-      else {
+      await checkState(fileOf(`${dir}/${SNAPSHOT_STATE}`), `${dir}/${SNAPSHOT_STATE}`, limits);
+      if (renamedFrom !== null) {
         // A running lab's state holds the devices' MACs, derived from the old name.
+        await unlink(fileOf(`${dir}/${SNAPSHOT_STATE}`));
         meta.live = false;
         meta.engineTimeNs = null;
         notes.push(`snapshot ${snap} was taken running: imported under a new name, it keeps its lab.yaml but not the running state`);
       }
     } else if (meta.live) throw new ArchiveError(`snapshot ${snap} was taken running but has no state.bin`, dir);
     if (have.has(SNAPSHOT_SAVED_STATE)) {
-      let s: unknown;
-      try {
-        s = JSON.parse(text(`${dir}/${SNAPSHOT_SAVED_STATE}`));
-      } catch {
-        throw new ArchiveError('is not JSON', `${dir}/${SNAPSHOT_SAVED_STATE}`);
-      }
-      if (!asLabState(s)) throw new ArchiveError('is not a saved lab state', `${dir}/${SNAPSHOT_SAVED_STATE}`);
-      if (renamedFrom === null) files.push({ rel: `snapshots/${snap}/${SNAPSHOT_SAVED_STATE}`, data: content.get(`${dir}/${SNAPSHOT_SAVED_STATE}`)! });
+      await savedState(`${dir}/${SNAPSHOT_SAVED_STATE}`, 'is not a saved lab state');
+      if (renamedFrom !== null) await unlink(fileOf(`${dir}/${SNAPSHOT_SAVED_STATE}`));
     }
-    files.push({ rel: `snapshots/${snap}/${SNAPSHOT_META}`, data: utf8(JSON.stringify(meta, null, 2) + '\n') });
+    await overwrite(fileOf(`${dir}/${SNAPSHOT_META}`), JSON.stringify(meta, null, 2) + '\n');
     snapshots.push(snap);
   }
   const current = manifest['current'];
-  if (typeof current === 'string' && metas.has(current)) files.push({ rel: `snapshots/${HERE_FILE}`, data: utf8(JSON.stringify({ snapshot: current }) + '\n') });
-  return { name, renamedFrom, files, snapshots: snapshots.sort(), notes };
+  if (typeof current === 'string' && metas.has(current)) await writeDurable(path.join(temp, SNAPSHOTS_DIR, HERE_FILE), JSON.stringify({ snapshot: current }) + '\n');
+  return { name, renamedFrom, snapshots: snapshots.sort(), notes };
 }
 
-/** A live snapshot's state: gzip that inflates within the caps to a state file of known classes. */
-function checkState(gz: Uint8Array, where: string, limits: ZipLimits): void {
-  let raw: Uint8Array;
+/** A path inside `dir`; names were checked, this keeps any future mistake inside the folder too. */
+function inside(dir: string, rel: string): string {
+  const target = path.resolve(dir, rel);
+  if (!target.startsWith(dir + path.sep)) throw new ArchiveError('refused: a path outside the lab folder', rel);
+  return target;
+}
+
+async function overwrite(file: string, data: string): Promise<void> {
+  await unlink(file);
+  await writeDurable(file, data);
+}
+
+/** Flushes every file under `dir` to disk (the streamed entries are written unflushed until they are known good). */
+async function syncTree(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await syncTree(p);
+    else {
+      const fh = await open(p, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  await syncDir(dir);
+}
+
+/**
+ * A live snapshot's state: gzip that inflates (as a stream, on the thread pool) within the entry
+ * cap to a state file of known classes.
+ */
+async function checkState(file: string, where: string, limits: ZipLimits): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    raw = gunzipSync(gz, { maxOutputLength: limits.maxEntryBytes });
+    await pipeline(createReadStream(file), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
+      for await (const c of source) {
+        // Not a state file: refused on its first bytes, not after inflating all of it.
+        if (size === 0 && c.length >= STATE_MAGIC.length && c.subarray(0, STATE_MAGIC.length).toString('latin1') !== STATE_MAGIC) {
+          throw new ArchiveError('not a wirelab runtime state file', where);
+        }
+        size += c.length;
+        if (size > limits.maxEntryBytes) throw new ArchiveError(`inflates to more than ${limits.maxEntryBytes} bytes`, where);
+        chunks.push(c);
+      }
+      yield* [];
+    });
   } catch (e) {
-    throw new ArchiveError(`is not a gzip stream within ${limits.maxEntryBytes} bytes: ${(e as Error).message}`, where);
+    if (e instanceof ArchiveError) throw e;
+    throw new ArchiveError(`is not a gzip stream: ${(e as Error).message}`, where);
   }
   let state;
   try {
-    state = decodeState(raw);
+    state = decodeState(Buffer.concat(chunks, size));
   } catch (e) {
     throw new ArchiveError((e as Error).message, where);
   }
@@ -339,11 +432,60 @@ function checkState(gz: Uint8Array, where: string, limits: ZipLimits): void {
   }
 }
 
-/** Imports a .wlab archive into the labs folder; nothing is written unless all of it is valid. */
-export async function importArchive(store: LabStore, bytes: Uint8Array, opts: ImportOptions = {}): Promise<ImportResult> {
-  const staged = await checkArchive(store, bytes, opts);
-  await writeStaged(store, staged);
-  return { lab: staged.name, renamedFrom: staged.renamedFrom, snapshots: staged.snapshots, notes: staged.notes };
+/** Stages an archive in a fresh temporary folder of the labs folder; the folder is removed if anything fails. */
+async function staged<T>(store: LabStore, bytes: Uint8Array, opts: ImportOptions, then: (s: Staged, temp: string) => Promise<T>): Promise<T> {
+  const made = await mkdir(store.root, { recursive: true });
+  const temp = await tempDirBeside(path.join(store.root, 'import'));
+  try {
+    return await then(await stageArchive(store, bytes, temp, opts), temp);
+  } catch (e) {
+    await removeDir(temp);
+    // A labs folder made for this import goes too (rmdir: only while empty).
+    for (let d = path.resolve(store.root); made !== undefined; d = path.dirname(d)) {
+      if (!(await rmdir(d).then(() => true, () => false)) || d === path.resolve(made)) break;
+    }
+    throw e;
+  } finally {
+    if (existsSync(temp)) await removeDir(temp);
+  }
+}
+
+/** Checks a .wlab archive through and through, writing nothing that stays; throws ArchiveError naming the first problem. */
+export function checkArchive(store: LabStore, bytes: Uint8Array, opts: ImportOptions = {}): Promise<Staged> {
+  return staged(store, bytes, opts, async (s) => s);
+}
+
+/**
+ * Imports a .wlab archive into the labs folder: staged in a temporary folder, renamed into place
+ * once all of it is valid, removed otherwise.
+ */
+export function importArchive(store: LabStore, bytes: Uint8Array, opts: ImportOptions = {}): Promise<ImportResult> {
+  return staged(store, bytes, opts, async (s, temp) => {
+    await syncTree(temp);
+    const finalDir = store.labDir(s.name);
+    if (existsSync(finalDir)) throw new ArchiveError(`a lab (or folder) named ${s.name} appeared meanwhile`);
+    await publishDir(temp, finalDir);
+    return { lab: s.name, renamedFrom: s.renamedFrom, snapshots: s.snapshots, notes: s.notes };
+  });
+}
+
+/** Imports running at once on a server; more are turned away (503) rather than queued. */
+export const MAX_CONCURRENT_IMPORTS = 2;
+let importsRunning = 0;
+
+/**
+ * One of the import slots, as the function that gives it back, or null when all are taken.
+ * Two at a time: each inflates on libuv's thread pool (4 threads by default), which the rest of
+ * the server's file I/O shares.
+ */
+export function importSlot(): (() => void) | null {
+  if (importsRunning >= MAX_CONCURRENT_IMPORTS) return null;
+  importsRunning++;
+  let given = false;
+  return () => {
+    if (!given) importsRunning--;
+    given = true;
+  };
 }
 
 /** Writes a checked lab into a temporary folder in the labs folder, then renames it into place. */

@@ -3,9 +3,13 @@
  * not show the entries' Unix modes, which is where a symlink hides), every entry is checked
  * before a byte is inflated (names, types, declared sizes, entry count), and each entry is then
  * inflated as a stream that stops at its declared size and at the caller's caps, with its CRC
- * checked: a zip bomb costs at most the cap. Deflate comes from fflate, zstd (method 93, GNS3
- * 3.x project exports) from fzstd. Archives are written with fflate.
+ * checked: a zip bomb costs at most the cap. Deflate comes from fflate (small entries, at once)
+ * or node:zlib (streamEntry: inflated on libuv's thread pool, so a big entry does not hold the
+ * event loop), zstd (method 93, GNS3 3.x project exports) from fzstd. Archives are written with
+ * fflate.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { createInflateRaw, crc32 as zlibCrc32 } from 'node:zlib';
 import { Inflate, zipSync, type Zippable } from 'fflate';
 import { Decompress as ZstdDecompress } from 'fzstd';
 
@@ -160,17 +164,22 @@ export function listZip(bytes: Uint8Array, limits: ZipLimits = DEFAULT_LIMITS): 
   return entries;
 }
 
-/** The bytes of a file entry: inflated no further than its declared size, CRC checked. */
-export function readZipEntry(bytes: Uint8Array, e: ZipEntry, limits: ZipLimits = DEFAULT_LIMITS): Uint8Array {
+/** Where an entry's data lies, after its local header is checked against the central directory. */
+function entryData(bytes: Uint8Array, e: ZipEntry): Uint8Array {
   if (e.dir) throw new ArchiveError('is a folder', e.name);
-  if (u32(bytes, e.offset) !== 0x04034b50) throw new ArchiveError('the local header is missing', e.name);
+  if (e.offset + 30 > bytes.length || u32(bytes, e.offset) !== 0x04034b50) throw new ArchiveError('the local header is missing', e.name);
   const nameLen = u16(bytes, e.offset + 26);
   const extraLen = u16(bytes, e.offset + 28);
   const localName = new TextDecoder().decode(bytes.subarray(e.offset + 30, e.offset + 30 + nameLen));
   if (localName !== e.name) throw new ArchiveError(`the local header names ${JSON.stringify(localName)}`, e.name);
   const start = e.offset + 30 + nameLen + extraLen;
   if (start + e.compressedSize > bytes.length) throw new ArchiveError('the data runs past the end of the archive', e.name);
-  const data = bytes.subarray(start, start + e.compressedSize);
+  return bytes.subarray(start, start + e.compressedSize);
+}
+
+/** The bytes of a file entry: inflated no further than its declared size, CRC checked. */
+export function readZipEntry(bytes: Uint8Array, e: ZipEntry, limits: ZipLimits = DEFAULT_LIMITS): Uint8Array {
+  const data = entryData(bytes, e);
   const cap = Math.min(e.size, limits.maxEntryBytes);
   const out = new Uint8Array(cap);
   let filled = 0;
@@ -202,6 +211,77 @@ export function readZipEntry(bytes: Uint8Array, e: ZipEntry, limits: ZipLimits =
   return out;
 }
 
+/** Input handed to an inflater at a time: small, so that no single step holds the event loop long. */
+const STREAM_STEP = 1 << 16;
+
+/**
+ * A file entry inflated as a stream, chunk by chunk, into `sink` (awaited: it may write to disk),
+ * without ever holding the whole entry. Deflate runs on libuv's thread pool (node:zlib); stored
+ * and zstd entries are handed over in steps with a turn of the event loop between. The stream
+ * is stopped as soon as it passes the entry's declared size (a central directory can lie), and
+ * its CRC is checked at the end.
+ */
+export async function streamEntry(bytes: Uint8Array, e: ZipEntry, sink: (chunk: Uint8Array) => void | Promise<void>, limits: ZipLimits = DEFAULT_LIMITS): Promise<void> {
+  const data = entryData(bytes, e);
+  const cap = Math.min(e.size, limits.maxEntryBytes);
+  let filled = 0;
+  let crc = 0;
+  const take = async (chunk: Uint8Array) => {
+    if (filled + chunk.length > cap) throw new ArchiveError(`inflates to more than the ${e.size} bytes it declares`, e.name);
+    filled += chunk.length;
+    crc = zlibCrc32(chunk, crc);
+    await sink(chunk);
+  };
+  try {
+    if (e.method === METHOD_STORED) {
+      for (let i = 0; i < data.length; i += STREAM_STEP) {
+        await take(data.subarray(i, Math.min(data.length, i + STREAM_STEP)));
+        await yieldToLoop();
+      }
+    } else if (e.method === METHOD_DEFLATE) {
+      const inf = createInflateRaw({ chunkSize: STREAM_STEP });
+      // 'close' too: a reader that gave up (cap reached) destroys the stream, and no drain comes.
+      const drained = () =>
+        new Promise<void>((r) => {
+          const done = () => (inf.off('drain', done), inf.off('close', done), r());
+          inf.on('drain', done);
+          inf.on('close', done);
+        });
+      const fed = (async () => {
+        for (let i = 0; i < data.length; i += STREAM_STEP) {
+          if (inf.destroyed) return;
+          if (!inf.write(data.subarray(i, Math.min(data.length, i + STREAM_STEP)))) await drained();
+        }
+        if (!inf.destroyed) inf.end();
+      })();
+      try {
+        for await (const chunk of inf) await take(chunk as Buffer);
+      } finally {
+        inf.destroy();
+        await fed.catch(() => undefined);
+      }
+    } else if (e.method === METHOD_ZSTD) {
+      // fzstd is synchronous: small input steps bound each step's output, a cap check between.
+      const pending: Uint8Array[] = [];
+      const z = new ZstdDecompress((chunk) => {
+        if (filled + pending.reduce((n, c) => n + c.length, 0) + chunk.length > cap) throw new ArchiveError(`inflates to more than the ${e.size} bytes it declares`, e.name);
+        pending.push(chunk);
+      });
+      const step = 1 << 12;
+      for (let i = 0; i < data.length || i === 0; i += step) {
+        z.push(data.subarray(i, Math.min(data.length, i + step)), i + step >= data.length);
+        for (const c of pending.splice(0)) await take(c);
+        await yieldToLoop();
+      }
+    }
+  } catch (err) {
+    if (err instanceof ArchiveError) throw err;
+    throw new ArchiveError(`cannot be inflated: ${(err as Error).message}`, e.name);
+  }
+  if (filled !== e.size) throw new ArchiveError(`inflates to ${filled} bytes, not the ${e.size} it declares`, e.name);
+  if (crc >>> 0 !== e.crc) throw new ArchiveError('its CRC does not match: the archive is damaged', e.name);
+}
+
 /** Writes a zip (deflate) with the given files, in order. */
 export function writeZip(files: { name: string; data: Uint8Array }[], mtime = new Date()): Uint8Array {
   const z: Zippable = {};
@@ -209,18 +289,7 @@ export function writeZip(files: { name: string; data: Uint8Array }[], mtime = ne
   return zipSync(z);
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
+/** CRC-32 as zip has it (native, from zlib). */
 export function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(b) >>> 0;
 }

@@ -179,7 +179,9 @@ function externalKeys(data: GraphData): string[] {
 
 // ---------------------------------------------------------------- one file
 
-const MAGIC = 'WLSTATE1';
+/** The first bytes of a runtime state file (after gunzip). */
+export const STATE_MAGIC = 'WLSTATE1';
+const MAGIC = STATE_MAGIC;
 
 /** The state as one byte string: magic, JSON length, JSON (info + graph), padding, the buffers' bytes. */
 export function encodeState(state: RuntimeState): Uint8Array {

@@ -4,11 +4,9 @@
  * written: path traversal, absolute paths, symlinks, devices, huge or lying sizes, zip bombs,
  * too many entries, a wrong version, broken YAML, files the manifest does not list.
  */
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadLabText } from '../../devices/lab/load.js';
@@ -16,8 +14,9 @@ import { LabRuntime } from '../../devices/lab/runtime.js';
 import { captureRuntime, encodeState } from '../../devices/snapshot/index.js';
 import { LabStore } from '../../server/store.js';
 import { ArchiveError, checkArchive, exportLab, importArchive } from '../../server/snapshots-archive.js';
-import { crc32, listZip } from '../../server/snapshots-zip.js';
-import { gzipSync } from 'node:zlib';
+import { listZip } from '../../server/snapshots-zip.js';
+import { type Entry, LAB_YAML, archive, sha, text, zip, zstdRle } from '../faults/archive-zip.js';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 
 let dir = '';
 let store: LabStore;
@@ -97,83 +96,6 @@ describe('export then import', () => {
 
 // ---------------------------------------------------------------- hand-made archives
 
-interface Entry {
-  name: string;
-  data?: Uint8Array;
-  /** Unix mode for the central directory (made by Unix). */
-  mode?: number;
-  /** Size to declare instead of the real one. */
-  declare?: number;
-  deflate?: boolean;
-  badCrc?: boolean;
-}
-
-/** A zip written byte by byte, so that it can lie. */
-function zip(entries: Entry[]): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const data = Buffer.from(e.data ?? new Uint8Array(0));
-    const body = e.deflate ? deflateRawSync(data) : data;
-    const name = Buffer.from(e.name, 'utf8');
-    const crc = e.badCrc ? crc32(data) ^ 1 : crc32(data);
-    const size = e.declare ?? data.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc >>> 0, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE((3 << 8) | 20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(0x800, 8);
-    c.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    c.writeUInt32LE(crc >>> 0, 16);
-    c.writeUInt32LE(body.length, 20);
-    c.writeUInt32LE(size, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    c.writeUInt32LE(offset, 42);
-    centrals.push(c, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, end]));
-}
-
-const text = (s: string) => new TextEncoder().encode(s);
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const LAB_YAML = 'wirelab: 1\nname: evil\nnodes:\n  pc1: { kind: host }\n';
-
-/** A well-formed archive around the given files (the manifest lists them all). */
-function archive(files: Entry[], manifest: Record<string, unknown> = {}): Uint8Array {
-  const m = {
-    format: 'wirelab-archive',
-    version: 1,
-    wirelab: 1,
-    lab: 'evil',
-    exportedAt: '2026-01-01T00:00:00Z',
-    withSnapshots: false,
-    current: null,
-    files: files.map((f) => ({ path: f.name, size: f.declare ?? (f.data ?? new Uint8Array(0)).length, sha256: sha(f.data ?? new Uint8Array(0)) })),
-    ...manifest,
-  };
-  return zip([{ name: 'manifest.json', data: text(JSON.stringify(m)) }, ...files]);
-}
-
 const good = (): Entry => ({ name: 'lab/lab.yaml', data: text(LAB_YAML) });
 
 describe('hostile archives are refused before anything is written', () => {
@@ -189,6 +111,9 @@ describe('hostile archives are refused before anything is written', () => {
     ['entries that add up beyond the cap', () => zip(Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, data: text('x'), declare: 100 << 20 }))), /add up to more than/],
     ['too many entries', () => zip(Array.from({ length: 10_001 }, (_, i) => ({ name: `f${i}`, data: new Uint8Array(0) }))), /10001 entries; at most 10000/],
     ['a damaged entry', () => archive([{ ...good(), badCrc: true }]), /CRC does not match/],
+    ['deflate data that is not deflate', () => archive([good(), { name: 'lab/state/runtime.json', deflated: new Uint8Array(64).fill(0xff), crc: 0, declare: 10, listed: { size: 10 } }]), /lab\/state\/runtime\.json: cannot be inflated/],
+    ['a deflate stream cut short', () => archive([good(), { name: 'lab/state/runtime.json', deflated: new Uint8Array(deflateRawSync(new Uint8Array(1 << 20).fill(7)).subarray(0, 100)), crc: 0, declare: 1 << 20, listed: { size: 1 << 20 } }]), /lab\/state\/runtime\.json: (cannot be inflated|inflates to \d+ bytes, not the 1048576)/],
+    ['a zstd entry that lies about its size', () => archive([good(), { name: 'lab/state/runtime.json', zstd: zstdRle(0x20, 8 << 20), crc: 0, declare: 100, listed: { size: 100 } }]), /lab\/state\/runtime\.json: inflates to more than the 100 bytes it declares/],
     ['a name twice', () => zip([{ name: 'a', data: text('1') }, { name: 'a', data: text('2') }]), /appears twice/],
     ['no manifest', () => zip([good()]), /no manifest\.json/],
     ['another format', () => archive([good()], { format: 'something-else' }), /not a wirelab archive/],
@@ -199,6 +124,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['an invalid lab', () => archive([{ name: 'lab/lab.yaml', data: text('wirelab: 1\nname: evil\nnodes:\n  pc1: { kind: toaster }\n') }]), /is not a valid lab file[\s\S]*kind/],
     ['a lab of another name than the manifest', () => archive([good()], { lab: 'other' }), /is lab evil, the manifest says other/],
     ['a file the manifest does not list', () => zip([{ name: 'manifest.json', data: text(JSON.stringify({ format: 'wirelab-archive', version: 1, wirelab: 1, lab: 'evil', files: [{ path: 'lab/lab.yaml', size: LAB_YAML.length, sha256: sha(text(LAB_YAML)) }] })) }, good(), { name: 'lab/extra.sh', data: text('rm -rf /') }]), /not in the manifest/],
+    ['a manifest that lists itself', () => zip([{ name: 'manifest.json', data: text(JSON.stringify({ format: 'wirelab-archive', version: 1, wirelab: 1, lab: 'evil', files: [{ path: 'lab/lab.yaml', size: LAB_YAML.length, sha256: sha(text(LAB_YAML)) }, { path: 'manifest.json', size: 1, sha256: '0'.repeat(64) }] })) }, good()]), /manifest\.json: refused: a wirelab archive has no such file/],
     ['a file no archive has', () => archive([good(), { name: 'lab/run.sh', data: text('x') }]), /a wirelab archive has no such file/],
     ['a file that does not match the manifest', () => zip([{ name: 'manifest.json', data: text(JSON.stringify({ format: 'wirelab-archive', version: 1, wirelab: 1, lab: 'evil', files: [{ path: 'lab/lab.yaml', size: LAB_YAML.length, sha256: '0'.repeat(64) }] })) }, good()]), /does not match its SHA-256/],
     ['a linked clone', () => archive([{ name: 'lab/lab.yaml', data: text(`${LAB_YAML}clone-of: { lab: base, snapshot: s1 }\n`) }]), /names a parent/],
@@ -217,6 +143,19 @@ describe('hostile archives are refused before anything is written', () => {
     expect(error).toBeInstanceOf(ArchiveError);
     expect((error as Error).message).toMatch(message);
     expect(tree(dir)).toEqual(before);
+  });
+
+  it('reads zstd entries (method 93) as a stream too', async () => {
+    // runtime.json: `{"version":1,"dhcp":{}}` followed by 300 KiB of spaces, as three RLE blocks and a raw one.
+    const head = text('{"version":1,"dhcp":{}}');
+    const body = new Uint8Array(head.length + 300 * 1024).fill(0x20);
+    body.set(head, 0);
+    const spaces = zstdRle(0x20, 300 * 1024);
+    // A raw block (type 0) with the JSON first, then the RLE blocks of the spaces.
+    const raw = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3, ...[(head.length << 3) & 0xff, (head.length >> 5) & 0xff, (head.length >> 13) & 0xff], ...head, ...spaces.subarray(6)];
+    const r = await importArchive(store, archive([good(), { name: 'lab/state/runtime.json', data: body, zstd: new Uint8Array(raw) }]));
+    expect(r.lab).toBe('evil');
+    expect(readFileSync(join(store.root, 'evil/state/runtime.json'))).toEqual(Buffer.from(body));
   });
 
   it('accepts the well-formed archive these are made from, and --as refuses a taken name', async () => {
