@@ -7,17 +7,15 @@
  * running frame, and nothing is polled once the tooltip is gone. Screenshots at 1280x800 and
  * 1920x1080.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, screenPos, startLab } from './harness.js';
+import { type Lab, SHOTS, browserMissing, screenPos, startBrowserLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser tests: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 
 const LAB = {
   name: 'glance',
@@ -80,24 +78,21 @@ const tooltipText = (page: Page) => page.locator('[data-test="canvas-tooltip"]')
 
 describe.skipIf(missing !== null)('the lab at a glance in Chromium', () => {
   let lab: Lab;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let env: Awaited<ReturnType<typeof startBrowserLab>>;
   let page: Page;
   const post = (path: string, body?: unknown) =>
     fetch(`${lab.apiUrl}/api/v1${path}`, { method: 'POST', ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    buildClient();
-    lab = await startLab();
+    env = await startBrowserLab();
+    lab = env.lab;
+    page = env.page;
     expect((await post('/labs', LAB)).status).toBe(201);
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    page = await browser.context.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
+    await env?.close();
   });
 
   test('addresses on hover and in the inspector, marked links, running networks', { timeout: 120_000 }, async () => {

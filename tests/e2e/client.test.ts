@@ -4,19 +4,18 @@
  * pcapng (read by tshark), an undone delete, and a cable at 100% loss failing the check.
  * Screenshots of the main views go to test-output/screenshots/.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
-import { type Lab, browserMissing, buildClient, dragLink, launchBrowser, screenPos, startLab } from './harness.js';
+import { type Lab, SHOTS, browserMissing, dragLink, screenPos, startBrowserLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser tests: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 
 async function hasElement(page: Page, id: string): Promise<boolean> {
   return page.evaluate((id) => !window.wirelabCy!.getElementById(id).empty(), id);
@@ -60,22 +59,19 @@ async function checkResult(page: Page, name: string): Promise<string> {
 
 describe.skipIf(missing !== null)('web client in Chromium', () => {
   let lab: Lab;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let env: Awaited<ReturnType<typeof startBrowserLab>>;
   let page: Page;
   const api = (path: string) => fetch(`${lab.apiUrl}/api/v1${path}`).then((r) => r.json());
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    buildClient();
-    lab = await startLab();
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    page = await browser.context.newPage();
+    env = await startBrowserLab();
+    lab = env.lab;
+    page = env.page;
     page.on('pageerror', (e) => console.error('page error:', e.message));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
+    await env?.close();
   });
 
   test('draw, address, start, ping, trace, download, undo, impair', async () => {

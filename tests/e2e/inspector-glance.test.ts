@@ -4,17 +4,15 @@
  * and switches, and a host dropped on a NAT network and cabled that leases an address without its
  * form being touched. Screenshots at 1280x800 and 1920x1080 go to test-output/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, SHOTS, browserMissing, startBrowserLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser tests: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 
 /** What these tests read of the canvas's Cytoscape (the client exposes it as (window as unknown as WithCy).wirelabCy). */
 interface Cy {
@@ -63,24 +61,21 @@ const peerCell = (page: Page, iface: string) => page.locator(`[data-test="node-c
 
 describe.skipIf(missing !== null)('the node inspector at a glance, in Chromium', () => {
   let lab: Lab;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let env: Awaited<ReturnType<typeof startBrowserLab>>;
   let page: Page;
   const api = (path: string, init?: RequestInit) => fetch(`${lab.apiUrl}/api/v1${path}`, init);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    buildClient();
-    lab = await startLab();
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    page = await browser.context.newPage();
+    env = await startBrowserLab();
+    lab = env.lab;
+    page = env.page;
     page.on('pageerror', (e) => console.error('page error:', e.message));
     const created = await api('/labs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LAB) });
     expect(created.status).toBe(201);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
+    await env?.close();
   });
 
   test('peers per interface; a duplicate address warned about in the inspector, then reported when the lab runs', async () => {
