@@ -101,7 +101,10 @@ export class WsHub {
   private readonly unlisten: () => void;
 
   constructor(readonly opts: WsOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+    // One message per connection per turn of the event loop: a client flooding small messages
+    // (2 MB of them arrive in one turn) held the loop for 10 s; now it is read as fast as it is
+    // handled, and every other socket gets its turn in between.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, allowSynchronousEvents: false });
     this.share = new CpuShare(opts.cpuShare ?? 0.4);
     this.maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
     this.hardLimit = opts.hardLimitBytes ?? 16 << 20;
