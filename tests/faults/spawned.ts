@@ -82,11 +82,13 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   logLevel?: string;
   args?: string[];
+  /** Options for node itself (--cpu-prof, --max-old-space-size). */
+  nodeArgs?: string[];
 }
 
 export function spawnServer(labsDir: string, opts: SpawnOptions = {}): Promise<Spawned> {
   const script = entry();
-  const proc = spawn(process.execPath, [script, 'serve', '--port', '0', '--labs', labsDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, 'serve', '--port', '0', '--labs', labsDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...(opts.env ?? {}) },
