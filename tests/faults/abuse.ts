@@ -103,25 +103,6 @@ function write(s: Socket, data: Buffer | string): Promise<void> {
   });
 }
 
-/** A socket that reads nothing: what it is sent piles up in the server. */
-async function neverReading(port: number, payload: Buffer, until: number, count: () => void): Promise<void> {
-  while (Date.now() < until) {
-    const s = await telnet(port);
-    count();
-    if (!s) {
-      await sleep(100);
-      continue;
-    }
-    s.pause();
-    // Writes without waiting for drain would pile up in this process: at most 4 MiB waiting here.
-    while (!s.destroyed && Date.now() < until) {
-      if (s.writableLength < 4 << 20) s.write(payload);
-      await sleep(20);
-    }
-    s.destroy();
-  }
-}
-
 export async function runAbuse(t: AbuseTarget, durationMs: number): Promise<AbuseResult> {
   const until = Date.now() + durationMs;
   const rounds: Record<string, number> = {};
@@ -143,123 +124,127 @@ export async function runAbuse(t: AbuseTarget, durationMs: number): Promise<Abus
   const probe = probeInWorker(`${t.url}/api/v1/labs`, durationMs);
   const only = process.env['WIRELAB_ABUSE_ONLY']?.split(',');
   const abuser = (name: string, run: (count: () => void) => Promise<void>): Promise<void> => (only && !only.includes(name) ? Promise.resolve() : run(count(name)));
-  const abusers: Promise<void>[] = [
-    abuser('telnet-ayt', (hit) => neverReading(t.telnetPort, ayt, until, hit)),
-    abuser('telnet-options', (hit) => neverReading(t.telnetPort, optionStorm, until, hit)),
-    abuser('telnet-long-line', async (hit) => {
-      // A line without end, read as it echoes.
+  /** Opens a connection, uses it until it is cut off or time is up, and starts over. */
+  const sessions = <C>(name: string, open: () => Promise<C | null>, use: (c: C) => Promise<void>, end: (c: C) => void): Promise<void> =>
+    abuser(name, async (hit) => {
       while (Date.now() < until) {
-        const s = await telnet(t.telnetPort);
+        const c = await open();
         hit();
-        if (!s) {
+        if (!c) {
           await sleep(100);
           continue;
         }
+        await use(c);
+        end(c);
+      }
+    });
+  const tel = () => telnet(t.telnetPort);
+  const ws = () => wsOpen(t.url);
+  const destroy = (s: Socket) => s.destroy();
+  const terminate = (w: WebSocket) => w.terminate();
+  const live = (w: WebSocket) => w.readyState === WebSocket.OPEN && Date.now() < until;
+  /** Reads nothing: what the server answers piles up on its side. Writes at most 4 MiB ahead here. */
+  const neverReading = (payload: Buffer) => async (s: Socket) => {
+    s.pause();
+    while (!s.destroyed && Date.now() < until) {
+      if (s.writableLength < 4 << 20) s.write(payload);
+      await sleep(20);
+    }
+  };
+  /** Opens `n` connections at once and closes them at once. */
+  const churn = <C>(name: string, n: number, open: () => Promise<C | null>, end: (c: C) => void) =>
+    abuser(name, async (hit) => {
+      while (Date.now() < until) {
+        const batch = await Promise.all(Array.from({ length: n }, open));
+        hit();
+        for (const c of batch) if (c) end(c);
+        await sleep(50);
+      }
+    });
+  // Invalid JSON, invalid messages, unknown ids, prototype names.
+  const junk = [
+    '{',
+    'null',
+    '[]',
+    JSON.stringify({ op: 'subscribe' }),
+    JSON.stringify({ op: 'subscribe', id: 'x', channel: 'console', lab: t.lab, node: '__proto__' }),
+    JSON.stringify({ op: 'subscribe', id: 'y', channel: 'trace', lab: t.lab, link: 'constructor' }),
+    JSON.stringify({ op: 'input', id: 'nope', data: 'x' }),
+    JSON.stringify({ op: 'subscribe', id: 'z', channel: 'trace', lab: t.lab, filter: { protocol: 'valueOf' } }),
+  ];
+  const sent = (w: WebSocket, text: string) => new Promise<void>((r) => w.send(text, () => r()));
+
+  const abusers: Promise<void>[] = [
+    sessions('telnet-ayt', tel, neverReading(ayt), destroy),
+    sessions('telnet-options', tel, neverReading(optionStorm), destroy),
+    sessions(
+      'telnet-long-line',
+      tel,
+      async (s) => {
+        // A line without end, read as it echoes.
         s.on('data', () => undefined);
         while (!s.destroyed && Date.now() < until) await write(s, line);
-        s.destroy();
-      }
-    }),
-    abuser('telnet-churn', async (hit) => {
-      while (Date.now() < until) {
-        const batch = await Promise.all(Array.from({ length: 10 }, () => telnet(t.telnetPort)));
-        hit();
-        for (const s of batch) s?.destroy();
-        await sleep(50);
-      }
-    }),
-    abuser('ws-never-reading', async (hit) => {
-      // Subscribes to everything, then reads nothing and keeps typing.
-      while (Date.now() < until) {
-        const ws = await wsOpen(t.url);
-        hit();
-        if (!ws) {
-          await sleep(100);
-          continue;
-        }
-        ws.send(JSON.stringify({ op: 'subscribe', id: 'ev', channel: 'lab' }));
-        ws.send(JSON.stringify({ op: 'subscribe', id: 'tr', channel: 'trace', lab: t.lab, raw: true }));
-        ws.send(JSON.stringify({ op: 'subscribe', id: 'c', channel: 'console', lab: t.lab, node: t.node }));
-        const raw = (ws as unknown as { _socket: Socket })._socket;
+      },
+      destroy,
+    ),
+    churn('telnet-churn', 10, tel, destroy),
+    sessions(
+      'ws-never-reading',
+      ws,
+      async (w) => {
+        // Subscribes to everything, then reads nothing and keeps typing.
+        w.send(JSON.stringify({ op: 'subscribe', id: 'ev', channel: 'lab' }));
+        w.send(JSON.stringify({ op: 'subscribe', id: 'tr', channel: 'trace', lab: t.lab, raw: true }));
+        w.send(JSON.stringify({ op: 'subscribe', id: 'c', channel: 'console', lab: t.lab, node: t.node }));
         await sleep(200);
-        raw.pause();
-        while (ws.readyState === WebSocket.OPEN && Date.now() < until) {
-          if (ws.bufferedAmount < 1 << 20) ws.send(JSON.stringify({ op: 'input', id: 'c', data: 'show running-config\r' }));
+        (w as unknown as { _socket: Socket })._socket.pause();
+        while (live(w)) {
+          if (w.bufferedAmount < 1 << 20) w.send(JSON.stringify({ op: 'input', id: 'c', data: 'show running-config\r' }));
           await sleep(5);
         }
-        ws.terminate();
-      }
-    }),
-    abuser('ws-junk', async (hit) => {
-      // Invalid JSON, invalid messages, unknown ids, prototype names.
-      const junk = [
-        '{',
-        'null',
-        '[]',
-        JSON.stringify({ op: 'subscribe' }),
-        JSON.stringify({ op: 'subscribe', id: 'x', channel: 'console', lab: t.lab, node: '__proto__' }),
-        JSON.stringify({ op: 'subscribe', id: 'y', channel: 'trace', lab: t.lab, link: 'constructor' }),
-        JSON.stringify({ op: 'input', id: 'nope', data: 'x' }),
-        JSON.stringify({ op: 'subscribe', id: 'z', channel: 'trace', lab: t.lab, filter: { protocol: 'valueOf' } }),
-      ];
-      while (Date.now() < until) {
-        const ws = await wsOpen(t.url);
-        hit();
-        if (!ws) {
-          await sleep(100);
-          continue;
-        }
-        ws.on('message', () => undefined);
-        for (let i = 0; ws.readyState === WebSocket.OPEN && Date.now() < until; i++) {
-          await new Promise<void>((r) => ws.send(junk[i % junk.length]!, () => r()));
+      },
+      terminate,
+    ),
+    sessions(
+      'ws-junk',
+      ws,
+      async (w) => {
+        w.on('message', () => undefined);
+        for (let i = 0; live(w); i++) {
+          await sent(w, junk[i % junk.length]!);
           if (i % 200 === 199) await sleep(10);
         }
-        ws.terminate();
-      }
-    }),
-    abuser('ws-long-input', async (hit) => {
-      while (Date.now() < until) {
-        const ws = await wsOpen(t.url);
-        hit();
-        if (!ws) {
-          await sleep(100);
-          continue;
-        }
-        ws.on('message', () => undefined);
-        ws.send(JSON.stringify({ op: 'subscribe', id: 'c', channel: 'console', lab: t.lab, node: t.node }));
-        while (ws.readyState === WebSocket.OPEN && Date.now() < until) {
-          await new Promise<void>((r) => ws.send(JSON.stringify({ op: 'input', id: 'c', data: wsLine }), () => r()));
+      },
+      terminate,
+    ),
+    sessions(
+      'ws-long-input',
+      ws,
+      async (w) => {
+        w.on('message', () => undefined);
+        w.send(JSON.stringify({ op: 'subscribe', id: 'c', channel: 'console', lab: t.lab, node: t.node }));
+        while (live(w)) {
+          await sent(w, JSON.stringify({ op: 'input', id: 'c', data: wsLine }));
           await sleep(2);
         }
-        ws.terminate();
-      }
-    }),
-    abuser('ws-subscriptions', async (hit) => {
-      // 100 trace subscribes (64 are taken), all unsubscribed, again.
-      while (Date.now() < until) {
-        const ws = await wsOpen(t.url);
-        hit();
-        if (!ws) {
-          await sleep(100);
-          continue;
-        }
-        ws.on('message', () => undefined);
-        for (let round = 0; ws.readyState === WebSocket.OPEN && Date.now() < until && round < 20; round++) {
-          for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ op: 'subscribe', id: `t${i}`, channel: 'trace', lab: t.lab }));
-          for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ op: 'unsubscribe', id: `t${i}` }));
+      },
+      terminate,
+    ),
+    sessions(
+      'ws-subscriptions',
+      ws,
+      async (w) => {
+        // 100 trace subscribes (64 are taken), all unsubscribed, again.
+        w.on('message', () => undefined);
+        for (let round = 0; live(w) && round < 20; round++) {
+          for (let i = 0; i < 100; i++) w.send(JSON.stringify({ op: 'subscribe', id: `t${i}`, channel: 'trace', lab: t.lab }));
+          for (let i = 0; i < 100; i++) w.send(JSON.stringify({ op: 'unsubscribe', id: `t${i}` }));
           await sleep(50);
         }
-        ws.terminate();
-      }
-    }),
-    abuser('ws-churn', async (hit) => {
-      while (Date.now() < until) {
-        const batch = await Promise.all(Array.from({ length: 20 }, () => wsOpen(t.url)));
-        hit();
-        for (const ws of batch) ws?.terminate();
-        await sleep(50);
-      }
-    }),
+      },
+      terminate,
+    ),
+    churn('ws-churn', 20, ws, terminate),
     abuser('traffic', async (hit) => {
       while (Date.now() < until) {
         hit();

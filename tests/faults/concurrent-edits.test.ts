@@ -6,12 +6,13 @@
  * whole on disk, and no temporary folder is left; a server restarted on the folder finds the
  * same lab. About 20 s.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadLabText } from '../../devices/lab/load.js';
 import { type Api, type Reply, type TestServer, startTestServer } from '../integration/server-harness.js';
+import { rng, tempFolders, twoHostLab } from './spawned.js';
 
 const SEED = 0xc0ffee;
 const dir = mkdtempSync(join(tmpdir(), 'wirelab-concurrent-'));
@@ -21,29 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const LAB = {
-  name: 'race',
-  nodes: {
-    pc1: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.1/24' } } },
-    pc2: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.2/24' } } },
-    sw1: { kind: 'switch', ports: 8 },
-  },
-  links: [
-    ['pc1:eth0', 'sw1:e0'],
-    ['pc2:eth0', 'sw1:e1'],
-  ],
-};
+const LAB = twoHostLab('race');
 
 type Op = (api: Api, r: () => number) => Promise<Reply>;
 const host = (n: number) => ({ kind: 'host', interfaces: { eth0: { ip: `10.0.0.${n}/24` } } });
@@ -68,18 +47,6 @@ const OPS: Op[] = [
   (api) => api.post('/labs/race/stop'),
   (api) => api.post('/labs/race/start'),
 ];
-
-function tempFolders(root: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string, depth: number) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name.startsWith('.wirelab-tmp-')) found.push(join(d, e.name));
-      else if (e.isDirectory() && depth < 3) walk(join(d, e.name), depth + 1);
-    }
-  };
-  walk(root, 0);
-  return found;
-}
 
 async function intact(api: Api): Promise<void> {
   const text = readFileSync(join(dir, 'race', 'lab.yaml'), 'utf8');

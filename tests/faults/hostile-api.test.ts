@@ -9,21 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabText } from '../../devices/lab/load.js';
 import { type Reply, type TestServer, startTestServer } from '../integration/server-harness.js';
+import { rng } from './spawned.js';
 
 let t: TestServer;
 const SEED = 0x5eed15;
-
-/** mulberry32: a small seeded generator, so a failure names the case that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '..', '%2e%2e', '%2F', 'a%00b', 'x'.repeat(300), ' ', 'ü', '😀', 'CON', 'sw1', 'pc1'];
 

@@ -5,13 +5,13 @@
  * acknowledged write there (a write in flight may or may not have landed, nothing older), every
  * acknowledged snapshot and import whole, and no .wirelab-tmp-* left anywhere. 4 cycles, ~40 s.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadLabText } from '../../devices/lab/load.js';
 import { Api } from '../integration/server-harness.js';
-import { type Spawned, spawnServer } from './spawned.js';
+import { type Spawned, rng, spawnServer, tempFolders, twoHostLab } from './spawned.js';
 
 const SEED = 0xdead15;
 const dir = mkdtempSync(join(tmpdir(), 'wirelab-kill-'));
@@ -21,42 +21,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const lab = (name: string, description: string) => ({
-  name,
-  description,
-  nodes: {
-    pc1: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.1/24' } } },
-    pc2: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.2/24' } } },
-    sw1: { kind: 'switch', ports: 8 },
-  },
-  links: [
-    ['pc1:eth0', 'sw1:e0'],
-    ['pc2:eth0', 'sw1:e1'],
-  ],
-});
-
-function tempFolders(root: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string, depth: number) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name.startsWith('.wirelab-tmp-')) found.push(join(d, e.name));
-      else if (e.isDirectory() && depth < 3) walk(join(d, e.name), depth + 1);
-    }
-  };
-  walk(root, 0);
-  return found;
-}
+const lab = twoHostLab;
 
 /** What the writers had acknowledged when the server stopped, and what was in flight. */
 interface Acked {

@@ -4,7 +4,7 @@
  * them through module hooks; compiled (the bench, from dist/) it runs dist/server/cli.js.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,8 +16,8 @@ const REPO = resolve(HERE, COMPILED ? '../../..' : '../..');
 
 let launcher: string | null = null;
 
-/** The script `node` runs: the compiled CLI, or an entry that registers TypeScript hooks first. */
-function entry(): string {
+/** The script `node` runs for `wirelab ...`: the compiled CLI, or an entry that registers TypeScript hooks first. */
+export function serverEntry(): string {
   if (COMPILED) return join(REPO, 'bin', 'wirelab.js'); // runs dist/server/cli.js
   if (launcher) return launcher;
   const dir = mkdtempSync(join(tmpdir(), 'wirelab-spawn-'));
@@ -87,7 +87,7 @@ export interface SpawnOptions {
 }
 
 export function spawnServer(labsDir: string, opts: SpawnOptions = {}): Promise<Spawned> {
-  const script = entry();
+  const script = serverEntry();
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, 'serve', '--port', '0', '--labs', labsDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,4 +144,46 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** mulberry32: a small seeded generator, so that a failure names the case that reproduces it. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** .wirelab-tmp-* files and folders in a labs folder, its labs and their snapshots and state. */
+export function tempFolders(root: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string, depth: number) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.wirelab-tmp-')) found.push(join(d, e.name));
+      else if (e.isDirectory() && depth < 3) walk(join(d, e.name), depth + 1);
+    }
+  };
+  walk(root, 0);
+  return found;
+}
+
+/** A small lab: two hosts on a switch. */
+export function twoHostLab(name: string, description?: string): Record<string, unknown> {
+  return {
+    name,
+    ...(description !== undefined ? { description } : {}),
+    nodes: {
+      pc1: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.1/24' } } },
+      pc2: { kind: 'host', interfaces: { eth0: { ip: '10.0.0.2/24' } } },
+      sw1: { kind: 'switch', ports: 8 },
+    },
+    links: [
+      ['pc1:eth0', 'sw1:e0'],
+      ['pc2:eth0', 'sw1:e1'],
+    ],
+  };
 }
