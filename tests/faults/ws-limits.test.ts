@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api } from '../integration/server-harness.js';
+import { Api, startTestServer } from '../integration/server-harness.js';
 import { type Spawned, spawnServer } from './spawned.js';
 
 let s: Spawned;
@@ -142,5 +142,39 @@ describe('WebSocket limits', () => {
     expect((await api.get('/labs')).status).toBe(200);
     for (const c of [...conns, again]) c.ws.close();
     await Promise.all([...conns, again].map((c) => c.closed));
+  });
+});
+
+describe('WebSocket limits on a server with a token', () => {
+  it('connections without the token or with a wrong one are refused before they count against the limits', async () => {
+    const t = await startTestServer({ token: 'right-token', ws: { maxConnections: 2 } });
+    try {
+      const ws = (token: string | null) => new WebSocket(t.api.base.replace('http', 'ws') + '/api/v1/ws' + (token ? `?token=${token}` : ''));
+      for (const token of [null, 'wrong', null, 'wrong', null]) {
+        const status = await new Promise<number>((resolve) => {
+          const w = ws(token);
+          w.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          w.once('open', () => resolve(101));
+          w.once('error', () => resolve(-1));
+        });
+        expect(status, `token ${token}`).toBe(401);
+      }
+      const open = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<WebSocket>((resolve, reject) => {
+              const w = ws('right-token');
+              w.once('open', () => resolve(w));
+              w.once('error', reject);
+            }),
+        ),
+      );
+      const third = ws('right-token');
+      const closed = await new Promise<{ code: number; reason: string }>((resolve) => third.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+      expect(closed).toEqual({ code: 1013, reason: 'too many WebSocket connections: the server takes 2' });
+      for (const w of open) w.close();
+    } finally {
+      await t.close();
+    }
   });
 });
