@@ -160,14 +160,21 @@ export function compileFilter(spec: TraceFilterSpec | undefined): CompiledFilter
 
 /** Frames a subscription holds for its client at most; beyond them frames are counted as dropped. */
 export const DEFAULT_RING = 16384;
+/** Frames a new subscription has room for: the ring doubles up to its size as a slow client falls behind. */
+const FIRST_RING = 16;
 
 /** One client's view of one link or of a whole lab. */
 export class TraceSubscription {
-  private readonly mask: number;
-  private readonly frames: (Uint8Array | undefined)[];
-  private readonly times: Float64Array;
-  private readonly taps: (LinkTrace | undefined)[];
-  private readonly dirs: Uint8Array;
+  /** Capacity - 1 of the ring as it is now (a power of two). */
+  private mask = FIRST_RING - 1;
+  /** The capacity the ring may grow to. */
+  private readonly size: number;
+  // Allocated small and grown on demand: a subscription nobody falls behind on costs a few
+  // hundred bytes, not the 400 KB a full ring takes (3,000 of them cost 1.3 GB and stalled GETs).
+  private frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(FIRST_RING).fill(undefined);
+  private times = new Float64Array(FIRST_RING);
+  private taps: (LinkTrace | undefined)[] = new Array<LinkTrace | undefined>(FIRST_RING).fill(undefined);
+  private dirs = new Uint8Array(FIRST_RING);
   private head = 0;
   count = 0;
   /** Frames that matched but found the ring full, since the client was last told. */
@@ -187,21 +194,25 @@ export class TraceSubscription {
     private readonly onData: () => void,
     ringSize = DEFAULT_RING,
   ) {
-    let size = 16;
+    let size = FIRST_RING;
     while (size < ringSize) size *= 2;
-    this.mask = size - 1;
-    this.frames = new Array<Uint8Array | undefined>(size).fill(undefined);
-    this.times = new Float64Array(size);
-    this.taps = new Array<LinkTrace | undefined>(size).fill(undefined);
-    this.dirs = new Uint8Array(size);
+    this.size = size;
+  }
+
+  /** Frames the ring has room for now (it grows up to the ring size given). */
+  get capacity(): number {
+    return this.mask + 1;
   }
 
   offer(tap: LinkTrace, frame: Uint8Array, direction: number, now: number): void {
     if (this.filter !== null && !this.filter.matches(frame)) return;
     if (this.count > this.mask) {
-      this.dropped++;
-      this.droppedTotal++;
-      return;
+      if (this.mask + 1 >= this.size) {
+        this.dropped++;
+        this.droppedTotal++;
+        return;
+      }
+      this.grow();
     }
     const i = (this.head + this.count) & this.mask;
     this.frames[i] = frame;
@@ -209,6 +220,28 @@ export class TraceSubscription {
     this.taps[i] = tap;
     this.dirs[i] = direction;
     if (this.count++ === 0) this.onData();
+  }
+
+  /** Doubles the full ring, oldest frame first (at most log2(size / 16) times in a subscription's life). */
+  private grow(): void {
+    const n = (this.mask + 1) * 2;
+    const frames = new Array<Uint8Array | undefined>(n).fill(undefined);
+    const times = new Float64Array(n);
+    const taps = new Array<LinkTrace | undefined>(n).fill(undefined);
+    const dirs = new Uint8Array(n);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & this.mask;
+      frames[k] = this.frames[i];
+      times[k] = this.times[i]!;
+      taps[k] = this.taps[i];
+      dirs[k] = this.dirs[i]!;
+    }
+    this.frames = frames;
+    this.times = times;
+    this.taps = taps;
+    this.dirs = dirs;
+    this.head = 0;
+    this.mask = n - 1;
   }
 
   /** Takes the oldest frame and appends it to `out` as one JSON record. */
@@ -234,7 +267,10 @@ export class TraceSubscription {
 
 /** The tap on one engine link, shared by every subscription that watches it. */
 export class LinkTrace implements FrameTap {
+  /** Subscriptions to this link alone. */
   subs: TraceSubscription[] = [];
+  /** Subscriptions to every link of the lab: one array shared by all the lab's taps. */
+  all: TraceSubscription[] = [];
   /** `,"link":...,"from":...,"to":...,"length":` for direction 1 (towards the first end) and 2, as JSON bytes. */
   readonly fragments: [Piece, Piece, Piece];
 
@@ -256,6 +292,8 @@ export class LinkTrace implements FrameTap {
     const now = this.link.engine.now;
     const subs = this.subs;
     for (let i = 0; i < subs.length; i++) subs[i]!.offer(this, frame, direction, now);
+    const all = this.all;
+    for (let i = 0; i < all.length; i++) all[i]!.offer(this, frame, direction, now);
   }
 }
 
@@ -357,6 +395,8 @@ export class TraceHub {
   private readonly subs = new Map<string, Set<TraceSubscription>>();
   /** Per lab: the taps in place, by engine link. */
   private readonly taps = new Map<string, Map<Link, LinkTrace>>();
+  /** Labs whose subscriptions changed since their taps were last bound. */
+  private readonly dirty = new Set<string>();
   private readonly unlisten: () => void;
 
   constructor(private readonly labs: LabService) {
@@ -365,6 +405,7 @@ export class TraceHub {
 
   close(): void {
     this.unlisten();
+    this.dirty.clear();
     for (const lab of [...this.taps.keys()]) {
       this.subs.delete(lab);
       this.rebind(lab);
@@ -375,7 +416,7 @@ export class TraceHub {
     let set = this.subs.get(sub.lab);
     if (!set) this.subs.set(sub.lab, (set = new Set()));
     set.add(sub);
-    this.rebind(sub.lab);
+    this.later(sub.lab);
   }
 
   remove(sub: TraceSubscription): void {
@@ -383,21 +424,49 @@ export class TraceHub {
     if (!set?.delete(sub)) return;
     if (set.size === 0) this.subs.delete(sub.lab);
     sub.clear();
-    this.rebind(sub.lab);
+    this.later(sub.lab);
   }
 
-  /** Taps exactly the links the lab's subscriptions watch, as the runtime has them now. */
+  /**
+   * Binds the lab's taps once the current turn is over: a client that sends many subscribes or
+   * unsubscribes in one read, or a connection closing with its subscriptions, costs one rebind.
+   */
+  private later(lab: string): void {
+    if (this.dirty.size === 0) {
+      queueMicrotask(() => {
+        const labs = [...this.dirty];
+        this.dirty.clear();
+        for (const l of labs) this.rebind(l);
+      });
+    }
+    this.dirty.add(lab);
+  }
+
+  /**
+   * Taps exactly the links the lab's subscriptions watch, as the runtime has them now. Costs
+   * one pass over the links and one over the subscriptions: lab-wide subscriptions are one
+   * array that every tap of the lab shares.
+   */
   rebind(lab: string): void {
     const rt: LabRuntimeApi | null = this.labs.runtime(lab);
-    const subs = [...(this.subs.get(lab) ?? [])];
+    const all: TraceSubscription[] = [];
+    const byLink = new Map<string, TraceSubscription[]>();
+    for (const s of this.subs.get(lab) ?? []) {
+      if (s.link === null) all.push(s);
+      else {
+        const list = byLink.get(s.link);
+        if (list) list.push(s);
+        else byLink.set(s.link, [s]);
+      }
+    }
     const want = new Map<Link, { id: string; ends: [string, string]; subs: TraceSubscription[] }>();
-    if (rt && subs.length > 0) {
+    if (rt && (all.length > 0 || byLink.size > 0)) {
       const model: Lab = rt.lab;
       for (const l of model.links) {
-        const watching = subs.filter((s) => s.link === null || s.link === l.id);
-        if (watching.length === 0) continue;
+        const subs = byLink.get(l.id) ?? [];
+        if (subs.length === 0 && all.length === 0) continue;
         const engineLink = rt.link(l.id);
-        if (engineLink) want.set(engineLink, { id: l.id, ends: labLinkEnds(l), subs: watching });
+        if (engineLink) want.set(engineLink, { id: l.id, ends: labLinkEnds(l), subs });
       }
     }
     let have = this.taps.get(lab);
@@ -421,6 +490,7 @@ export class TraceHub {
         addTap(link, tap);
       }
       tap.subs = w.subs;
+      tap.all = all;
     }
   }
 

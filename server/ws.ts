@@ -23,6 +23,11 @@
  * Trace messages are written as JSON bytes and sent as text frames; they are pure ASCII (other
  * characters as \u escapes), and parse to exactly the records described above.
  *
+ * Limits (docs/api.md): a connection holds at most 64 subscriptions of any channel; one more is
+ * refused with an error message (field `id`) and the connection stays open. The server takes at
+ * most 256 connections, 64 of them from one client address; one more is closed at once with
+ * code 1013 (try again later) and a reason that says which limit.
+ *
  * Each client has a bounded send budget: trace records are only produced while its socket has
  * less than `maxBufferedBytes` waiting; beyond that frames are counted as dropped and the next
  * message says how many. A client that lets even lab events pile up past a hard limit is
@@ -57,7 +62,17 @@ export interface WsOptions {
   cpuShare?: number;
   /** Seconds between keep-alive pings; a client that misses one is dropped (default 30). */
   heartbeatSeconds?: number;
+  /** Subscriptions one connection may hold (default 64). */
+  maxSubscriptions?: number;
+  /** Connections the server takes (default 256). */
+  maxConnections?: number;
+  /** Connections from one client address (default 64). */
+  maxConnectionsPerAddress?: number;
 }
+
+export const WS_LIMITS = { subscriptions: 64, connections: 256, connectionsPerAddress: 64 } as const;
+/** The close code for a connection over a limit: 1013, "try again later" (RFC 6455 registry). */
+export const CLOSE_TRY_LATER = 1013;
 
 type Sub = { kind: 'lab'; lab: string | null } | { kind: 'trace'; trace: TraceSubscription } | { kind: 'console'; console: ConsoleAttachment };
 
@@ -72,6 +87,8 @@ const TRACE_TAIL = ascii(']}');
 export class WsHub {
   readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
+  /** Open connections per client address. */
+  private readonly perAddress = new Map<string, number>();
   readonly share: CpuShare;
   readonly maxBuffered: number;
   readonly hardLimit: number;
@@ -84,7 +101,10 @@ export class WsHub {
   private readonly unlisten: () => void;
 
   constructor(readonly opts: WsOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+    // One message per connection per turn of the event loop: a client flooding small messages
+    // (2 MB of them arrive in one turn) held the loop for 10 s; now it is read as fast as it is
+    // handled, and every other socket gets its turn in between.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, allowSynchronousEvents: false });
     this.share = new CpuShare(opts.cpuShare ?? 0.4);
     this.maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
     this.hardLimit = opts.hardLimitBytes ?? 16 << 20;
@@ -100,12 +120,28 @@ export class WsHub {
 
   /** Takes over an HTTP upgrade that has already been authorised. */
   accept(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    const address = req.socket.remoteAddress ?? '';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // Refused after the handshake, so that a browser's client sees the code and reason.
+      const max = this.opts.maxConnections ?? WS_LIMITS.connections;
+      const maxHere = this.opts.maxConnectionsPerAddress ?? WS_LIMITS.connectionsPerAddress;
+      const here = this.perAddress.get(address) ?? 0;
+      const refusal =
+        this.clients.size >= max ? `too many WebSocket connections: the server takes ${max}` : here >= maxHere ? `too many WebSocket connections from ${address}: ${maxHere} at most` : null;
+      if (refusal !== null) {
+        this.opts.log.warn({ address, connections: this.clients.size }, refusal);
+        ws.close(CLOSE_TRY_LATER, refusal);
+        return;
+      }
+      this.perAddress.set(address, here + 1);
       const client = new Client(ws, this);
       this.clients.add(client);
       ws.on('close', () => {
         client.closed();
         this.clients.delete(client);
+        const n = (this.perAddress.get(address) ?? 1) - 1;
+        if (n > 0) this.perAddress.set(address, n);
+        else this.perAddress.delete(address);
       });
     });
   }
@@ -221,6 +257,12 @@ class Client {
       return this.send({ type: 'unsubscribed', id: m.id });
     }
     if (this.subs.has(m.id)) return this.error(m.id, `subscription ${JSON.stringify(m.id)} exists already`, [{ field: 'id', message: 'already in use' }]);
+    const most = this.hub.opts.maxSubscriptions ?? WS_LIMITS.subscriptions;
+    if (this.subs.size >= most) {
+      return this.error(m.id, `this connection has ${most} subscriptions, the most one connection may hold; unsubscribe one first`, [
+        { field: 'id', message: `more than ${most} subscriptions on one connection` },
+      ]);
+    }
     const labs = this.hub.opts.labs;
     if (m.lab !== undefined && !labs.has(m.lab)) return this.error(m.id, `no lab named ${JSON.stringify(m.lab)}`, [{ field: 'lab', message: 'no such lab' }]);
     if (m.channel === 'lab') {

@@ -24,6 +24,8 @@
  *   (host.bench.ts), devices.console_cmds_per_s (every command checked),
  *   devices.console_runconf_ms (console.bench.ts), devices.build1k_s, devices.pingall100_s,
  *   devices.boot10k_s, devices.boot10k_kb_per_node, devices.idle1k_cpu_pct (devices.bench.ts)
+ * - faults: faults.api_p99_ms_under_abuse, faults.rss_growth_mb (telnet and WebSocket abuse
+ *   against a spawned server, faults.bench.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +42,7 @@ import { bridgeBench } from './bridge.bench.js';
 import { natBench } from './nat.bench.js';
 import { routerSlowPathBench } from './router-slowpath.bench.js';
 import { clientBench } from './client.bench.js';
+import { faultsBench } from './faults.bench.js';
 
 export interface Figure {
   name: string;
@@ -57,6 +60,7 @@ const groups: Record<string, (() => Promise<Figure[]>)[]> = {
   bridge: [bridgeBench],
   client: [clientBench],
   devices: [switchBench, routerBench, routerSlowPathBench, hostBench, consoleBench, devicesBench],
+  faults: [faultsBench],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -5,62 +5,24 @@
  * server loads every lab and sweeps the leftovers of the interrupted writes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadLabText } from '../../devices/lab/load.js';
 import { validateLab } from '../../devices/lab/schema.js';
 import { formatLabFile } from '../../server/lab-yaml.js';
 import { Api } from './server-harness.js';
+import { serverEntry } from '../faults/spawned.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const LABS = ['d1', 'd2', 'd3', 'd4'];
 const CYCLES = 3;
 
-/**
- * Node runs the TypeScript sources through module hooks: vite's oxc transform (vitest brings
- * vite) when present, else TypeScript's transpileModule. No build step, so the test works from
- * a clean checkout.
- */
-function writeLauncher(dir: string): string {
-  const vite = join(REPO, 'node_modules', 'vite', 'dist', 'node', 'index.js');
-  const hooks = `
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-let transform;
-if (${JSON.stringify(existsSync(vite))}) {
-  const { transformWithOxc } = await import(${JSON.stringify(pathToFileURL(vite).href)});
-  transform = async (src, file) => (await transformWithOxc(src, file, { lang: 'ts', sourcemap: false })).code;
-} else {
-  const ts = createRequire(${JSON.stringify(join(REPO, 'package.json'))})('typescript');
-  transform = async (src, file) => ts.transpileModule(src, { fileName: file, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-}
-export async function resolve(specifier, context, next) {
-  try {
-    return await next(specifier, context);
-  } catch (e) {
-    if (specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) return next(specifier.slice(0, -3) + '.ts', context);
-    throw e;
-  }
-}
-export async function load(url, context, next) {
-  if (!url.endsWith('.ts')) return next(url, context);
-  const file = fileURLToPath(url);
-  return { format: 'module', source: await transform(await readFile(file, 'utf8'), file), shortCircuit: true };
-}
-`;
-  const entry = `
-import { register } from 'node:module';
-register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
-const { main } = await import(${JSON.stringify(pathToFileURL(join(REPO, 'server', 'cli.ts')).href)});
-process.exitCode = await main(process.argv.slice(2));
-`;
-  writeFileSync(join(dir, 'hooks.mjs'), hooks);
-  writeFileSync(join(dir, 'entry.mjs'), entry);
-  return join(dir, 'entry.mjs');
+/** The server from the TypeScript sources through module hooks (tests/faults/spawned.ts), no build step. */
+function writeLauncher(_dir: string): string {
+  return serverEntry();
 }
 
 interface Child {
