@@ -39,6 +39,11 @@ const OPT_NAWS = 31;
  */
 export const MAX_BACKLOG = 1 << 20;
 const AYT_ANSWER = Buffer.from('\r\n[Yes]\r\n');
+/** What telnet's commands type into the console: IAC IAC a 0xFF, IP ^C, EC DEL, EL ^U. */
+const TYPED_IAC = Uint8Array.of(IAC);
+const TYPED_CTRL_C = Uint8Array.of(0x03);
+const TYPED_DEL = Uint8Array.of(0x7f);
+const TYPED_CTRL_U = Uint8Array.of(0x15);
 
 export interface TelnetConsolesOptions {
   /** Address to listen on; default 127.0.0.1 (without a token, consoles carry no authentication). */
@@ -318,11 +323,14 @@ export class TelnetSession {
   }
 
   private parse(chunk: Uint8Array): void {
-    let data: number[] = [];
+    // Runs of plain data are taken as views of the chunk, not byte by byte: a flood of typing
+    // costs one scan for IAC per chunk (the per-byte loop was most of a flood's CPU).
+    let pieces: Uint8Array[] = [];
     const flush = () => {
-      if (data.length === 0 || this.socket.destroyed) return;
-      let text = this.decoder.decode(Uint8Array.from(data), { stream: true });
-      data = [];
+      if (pieces.length === 0 || this.socket.destroyed) return;
+      const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      pieces = [];
+      let text = this.decoder.decode(bytes, { stream: true });
       if (this.skipLineEnd && text) {
         this.skipLineEnd = false;
         text = text.replace(/^[\n\0]/, '');
@@ -331,25 +339,33 @@ export class TelnetSession {
       // The console has much waiting: stop reading this client until it has taken it.
       else if (text && this.attachment && !this.attachment.write(text)) this.socket.pause();
     };
-    for (const b of chunk) {
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
       if (this.socket.destroyed) return;
+      if (this.state === 'data') {
+        const at = chunk.indexOf(IAC, i);
+        const end = at < 0 ? n : at;
+        if (end > i) pieces.push(chunk.subarray(i, end));
+        if (at < 0) break;
+        this.state = 'iac';
+        i = at + 1;
+        continue;
+      }
+      const b = chunk[i++]!;
       switch (this.state) {
-        case 'data':
-          if (b === IAC) this.state = 'iac';
-          else data.push(b);
-          break;
         case 'iac':
           this.state = 'data';
-          if (b === IAC) data.push(IAC);
+          if (b === IAC) pieces.push(TYPED_IAC);
           else if (b === DO || b === DONT || b === WILL || b === WONT) {
             this.verb = b;
             this.state = 'option';
           } else if (b === SB) {
             this.sb = [];
             this.state = 'sb';
-          } else if (b === IP) data.push(0x03);
-          else if (b === EC) data.push(0x7f);
-          else if (b === EL) data.push(0x15);
+          } else if (b === IP) pieces.push(TYPED_CTRL_C);
+          else if (b === EC) pieces.push(TYPED_DEL);
+          else if (b === EL) pieces.push(TYPED_CTRL_U);
           else if (b === AYT) {
             flush();
             this.put(AYT_ANSWER);
