@@ -144,9 +144,15 @@ describe('ospf against FRR ospfd captures', () => {
     const sum = lsas.find((l) => l.header.type === LSA_TYPE.SUMMARY)!;
     expect(sum.header).toMatchObject({ linkStateId: ip('10.2.1.1'), checksum: 0x44fc });
     expect(sum.body).toMatchObject({ kind: 'summary', mask: 0xffff_ffff });
-    const rtr = lsas.find((l) => l.header.type === LSA_TYPE.ROUTER && l.header.advertisingRouter === ip('10.2.2.1') && (l.body as { links: unknown[] }).links.length === 2)!;
-    expect(rtr.body).toMatchObject({ kind: 'router', flags: 0x02 }); // E: 10.2.2.1 redistributes, an ASBR
-    expect((rtr.body as { links: { type: number }[] }).links.map((l) => l.type).sort()).toEqual([ROUTER_LINK.TRANSIT, ROUTER_LINK.STUB]);
+    // 10.2.2.1 redistributes, so it is an ASBR (E bit); once the DR is elected its newest
+    // router-LSA has a transit link to 10.2.0.2 (the DR's address) and a stub for its loopback.
+    const rtrs = lsas.filter((l) => l.header.type === LSA_TYPE.ROUTER && l.header.advertisingRouter === ip('10.2.2.1'));
+    const newest = rtrs.reduce((a, b) => (compareLsaInstances(a.header, b.header) >= 0 ? a : b));
+    expect(newest.body).toMatchObject({ kind: 'router', flags: 0x02 });
+    expect((newest.body as { links: { type: number; linkId: number }[] }).links.map((l) => [l.type, l.linkId])).toEqual([
+      [ROUTER_LINK.STUB, ip('10.2.2.1')],
+      [ROUTER_LINK.TRANSIT, ip('10.2.0.2')],
+    ]);
   });
 
   it('checks MD5 authentication (RFC 2328 D.4.3) and re-creates the digests FRR sent', () => {
