@@ -150,7 +150,7 @@ export type RipAuthData =
       type: typeof RIP_AUTH.MD5;
       keyId: number;
       sequence: number;
-      /** 16 as RFC 4822 says; FRR's "old-ripd" compatibility mode sends 20. */
+      /** FRR 8.4 sends 20 (trailer header plus digest), others 16; the digest is 16 bytes either way. */
       authDataLength: number;
       /** Needed to encode; a decoded message has none. */
       key?: Uint8Array;
