@@ -162,6 +162,16 @@ export function ospfAuthOk(b: Uint8Array, h: OspfHeader, key: Uint8Array | null)
 
 // ---- body views ----
 
+const TYPE_NAME = ['', 'Hello', 'DD', 'LSR', 'LSU', 'LSAck'];
+
+/** Checks a view's packet type and that its body is `fixed` bytes plus whole `unit`-byte entries; returns how many. */
+function entriesOf(h: OspfHeader, type: number, fixed: number, unit: number): number {
+  if (h.type !== type) throw new DecodeError(LAYER, `type ${h.type} is not ${TYPE_NAME[type]}`, h.bodyOffset - OSPF_HEADER_LENGTH + 1);
+  const n = h.bodyLength - fixed;
+  if (n < 0 || n % unit) throw new DecodeError(LAYER, `${TYPE_NAME[type]} body of ${h.bodyLength} bytes`, h.bodyOffset);
+  return n / unit;
+}
+
 export interface HelloView {
   networkMask: number;
   helloInterval: number;
@@ -175,9 +185,8 @@ export interface HelloView {
   neighborsOffset: number;
 }
 export function decodeHelloView(b: Uint8Array, h: OspfHeader): HelloView {
+  const neighborCount = entriesOf(h, OSPF_TYPE.HELLO, HELLO_FIXED, 4);
   const o = h.bodyOffset;
-  if (h.type !== OSPF_TYPE.HELLO) throw new DecodeError(LAYER, `type ${h.type} is not a Hello`, o - 23);
-  if (h.bodyLength < HELLO_FIXED || (h.bodyLength - HELLO_FIXED) % 4) throw new DecodeError(LAYER, `Hello body of ${h.bodyLength} bytes`, o);
   return {
     networkMask: u32(b, o),
     helloInterval: u16(b, o + 4),
@@ -186,7 +195,7 @@ export function decodeHelloView(b: Uint8Array, h: OspfHeader): HelloView {
     deadInterval: u32(b, o + 8),
     dr: u32(b, o + 12),
     bdr: u32(b, o + 16),
-    neighborCount: (h.bodyLength - HELLO_FIXED) / 4,
+    neighborCount,
     neighborsOffset: o + HELLO_FIXED,
   };
 }
@@ -205,15 +214,14 @@ export interface DdView {
   lsaHeadersOffset: number;
 }
 export function decodeDdView(b: Uint8Array, h: OspfHeader): DdView {
+  const lsaHeaderCount = entriesOf(h, OSPF_TYPE.DD, DD_FIXED, LSA_HEADER_LENGTH);
   const o = h.bodyOffset;
-  if (h.type !== OSPF_TYPE.DD) throw new DecodeError(LAYER, `type ${h.type} is not a DD`, o - 23);
-  if (h.bodyLength < DD_FIXED || (h.bodyLength - DD_FIXED) % LSA_HEADER_LENGTH) throw new DecodeError(LAYER, `DD body of ${h.bodyLength} bytes`, o);
   return {
     mtu: u16(b, o),
     options: b[o + 2]!,
     flags: b[o + 3]!,
     sequence: u32(b, o + 4),
-    lsaHeaderCount: (h.bodyLength - DD_FIXED) / LSA_HEADER_LENGTH,
+    lsaHeaderCount,
     lsaHeadersOffset: o + DD_FIXED,
   };
 }
@@ -225,9 +233,7 @@ export interface ListView {
   offset: number;
 }
 export function decodeLsrView(_b: Uint8Array, h: OspfHeader): ListView {
-  if (h.type !== OSPF_TYPE.LSR) throw new DecodeError(LAYER, `type ${h.type} is not an LSR`, h.bodyOffset - 23);
-  if (h.bodyLength % LSR_ENTRY) throw new DecodeError(LAYER, `LSR body of ${h.bodyLength} bytes`, h.bodyOffset);
-  return { count: h.bodyLength / LSR_ENTRY, offset: h.bodyOffset };
+  return { count: entriesOf(h, OSPF_TYPE.LSR, 0, LSR_ENTRY), offset: h.bodyOffset };
 }
 /** The i-th request of an LSR: LS type, Link State ID, Advertising Router. */
 export function lsrTypeAt(b: Uint8Array, v: ListView, i: number): number {
@@ -240,17 +246,14 @@ export function lsrAdvertisingRouterAt(b: Uint8Array, v: ListView, i: number): n
   return u32(b, v.offset + LSR_ENTRY * i + 8);
 }
 export function decodeLsAckView(_b: Uint8Array, h: OspfHeader): ListView {
-  if (h.type !== OSPF_TYPE.LSACK) throw new DecodeError(LAYER, `type ${h.type} is not an LSAck`, h.bodyOffset - 23);
-  if (h.bodyLength % LSA_HEADER_LENGTH) throw new DecodeError(LAYER, `LSAck body of ${h.bodyLength} bytes`, h.bodyOffset);
-  return { count: h.bodyLength / LSA_HEADER_LENGTH, offset: h.bodyOffset };
+  return { count: entriesOf(h, OSPF_TYPE.LSACK, 0, LSA_HEADER_LENGTH), offset: h.bodyOffset };
 }
 /**
  * An LSU: `count` LSAs from `offset`, each as long as its header says. Every LSA is checked to fit
  * the packet here, so a walk with lsaLength() afterwards stays in bounds; bodies are decoded on demand.
  */
 export function decodeLsuView(b: Uint8Array, h: OspfHeader): ListView {
-  if (h.type !== OSPF_TYPE.LSU) throw new DecodeError(LAYER, `type ${h.type} is not an LSU`, h.bodyOffset - 23);
-  if (h.bodyLength < 4) throw new DecodeError(LAYER, `LSU body of ${h.bodyLength} bytes`, h.bodyOffset);
+  entriesOf(h, OSPF_TYPE.LSU, 4, 1);
   const count = u32(b, h.bodyOffset);
   const end = h.bodyOffset + h.bodyLength;
   let o = h.bodyOffset + 4;
