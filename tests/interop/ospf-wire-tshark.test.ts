@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseIp4 } from '../../devices/wire/bytes.js';
 import { ETHERTYPE, buildEthernetFrame } from '../../devices/wire/ethernet.js';
 import { buildIpv4Packet } from '../../devices/wire/ipv4.js';
@@ -208,6 +209,14 @@ describe('tshark reads the OSPF and RIP codecs', () => {
       expect(lines[0]).toMatch(/Checksum: 0x[0-9a-f]{4} \[incorrect, should be/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!tshark.ok)("the FRR captures the unit tests replay are clean too", () => {
+    for (const name of ['ospf-rip-frr-plain.pcap', 'ospf-rip-frr-md5.pcap']) {
+      const file = fileURLToPath(new URL(`../fixtures/captures/${name}`, import.meta.url));
+      expect(tsharkProblems(file), name).toEqual([]);
+      expect(tsharkBadChecksums(file), name).toEqual([]);
     }
   });
 
