@@ -172,7 +172,8 @@ function entriesOf(h: OspfHeader, type: number, fixed: number, unit: number): nu
   return n / unit;
 }
 
-export interface HelloView {
+/** The fixed part of a Hello (A.3.2), shared by the view and the object model. */
+export interface HelloFields {
   networkMask: number;
   helloInterval: number;
   options: number;
@@ -180,6 +181,8 @@ export interface HelloView {
   deadInterval: number;
   dr: number;
   bdr: number;
+}
+export interface HelloView extends HelloFields {
   neighborCount: number;
   /** Absolute offset of the first neighbour's router ID; the rest follow every 4 bytes. */
   neighborsOffset: number;
@@ -203,12 +206,15 @@ export function helloNeighborAt(b: Uint8Array, v: HelloView, i: number): number 
   return u32(b, v.neighborsOffset + 4 * i);
 }
 
-export interface DdView {
+/** The fixed part of a Database Description (A.3.3). */
+export interface DdFields {
   mtu: number;
   options: number;
   /** DD_FLAG bits. */
   flags: number;
   sequence: number;
+}
+export interface DdView extends DdFields {
   lsaHeaderCount: number;
   /** Absolute offset of the first 20-byte LSA header (read them with the ospf-lsa.ts readers). */
   lsaHeadersOffset: number;
@@ -284,23 +290,12 @@ export interface LsaKey {
   linkStateId: number;
   advertisingRouter: number;
 }
-export interface HelloBody {
+export interface HelloBody extends HelloFields {
   type: typeof OSPF_TYPE.HELLO;
-  networkMask: number;
-  helloInterval: number;
-  options: number;
-  priority: number;
-  deadInterval: number;
-  dr: number;
-  bdr: number;
   neighbors: number[];
 }
-export interface DdBody {
+export interface DdBody extends DdFields {
   type: typeof OSPF_TYPE.DD;
-  mtu: number;
-  options: number;
-  flags: number;
-  sequence: number;
   lsaHeaders: LsaHeader[];
 }
 export interface LsrBody {
