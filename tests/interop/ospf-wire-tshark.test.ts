@@ -213,7 +213,7 @@ describe('tshark reads the OSPF and RIP codecs', () => {
   });
 
   it.skipIf(!tshark.ok)("the FRR captures the unit tests replay are clean too", () => {
-    for (const name of ['ospf-rip-frr-plain.pcap', 'ospf-rip-frr-md5.pcap']) {
+    for (const name of ['ospf-rip-frr-plain.pcap', 'ospf-rip-frr-md5.pcap', 'ospf-frr-nssa.pcap']) {
       const file = fileURLToPath(new URL(`../fixtures/captures/${name}`, import.meta.url));
       expect(tsharkProblems(file), name).toEqual([]);
       expect(tsharkBadChecksums(file), name).toEqual([]);

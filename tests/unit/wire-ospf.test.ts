@@ -1,7 +1,7 @@
 /**
- * OSPFv2 codec (devices/wire/ospf.ts, ospf-lsa.ts) and MD5 (md5.ts): every OSPF packet of two
- * captures of FRR 8.4 ospfd forming an adjacency (tests/fixtures/captures/ospf-rip-frr-*.pcap, see
- * SOURCES.md) decodes and re-encodes to the same bytes, checksums and digests included; the LSA
+ * OSPFv2 codec (devices/wire/ospf.ts, ospf-lsa.ts) and MD5 (md5.ts): every OSPF packet of three
+ * captures of FRR 8.4 ospfd forming an adjacency (tests/fixtures/captures/ospf-*frr*.pcap: plain,
+ * MD5, NSSA; see SOURCES.md) decodes and re-encodes to the same bytes, checksums and digests included; the LSA
  * checksums equal the ones FRR printed; random packets round-trip and bad bytes raise only DecodeError.
  */
 import fc from 'fast-check';
@@ -16,6 +16,7 @@ import {
   DD_FLAG,
   IPPROTO_OSPF,
   OSPF_AUTH,
+  OSPF_OPTION,
   OSPF_TYPE,
   decodeDdView,
   decodeHelloView,
@@ -153,6 +154,27 @@ describe('ospf against FRR ospfd captures', () => {
       [ROUTER_LINK.STUB, ip('10.2.2.1')],
       [ROUTER_LINK.TRANSIT, ip('10.2.0.2')],
     ]);
+  });
+
+  it('an NSSA (RFC 3101): N-bit Hellos, type-7 LSAs and the ABR default summary, byte for byte', () => {
+    const lsas: Lsa[] = [];
+    for (const { frame, off, len } of ospfPackets('ospf-frr-nssa.pcap')) {
+      const p = decodeOspfPacket(frame, off, len);
+      expect(p.areaId).toBe(1);
+      if (p.body.type === OSPF_TYPE.HELLO) expect(p.body.options & OSPF_OPTION.NP).toBe(OSPF_OPTION.NP);
+      if (p.body.type === OSPF_TYPE.LSU) lsas.push(...(p.body.lsas as Lsa[]));
+      const out = new Uint8Array(ospfEncodingLength(p));
+      encodeOspf(p, out);
+      expect(toHex(out)).toBe(toHex(frame, off, len));
+    }
+    // FRR's database: "192.0.2.0 10.2.2.1 0x80000002 0xe3e7 E2 192.0.2.0/24 [0x7]" and the ABR's
+    // "0.0.0.0 10.2.1.1 0x80000001 0x1c34 0.0.0.0/0" into the NSSA.
+    const t7 = lsas.filter((l) => l.header.type === LSA_TYPE.NSSA).find((l) => l.header.sequence === (0x8000_0002 | 0))!;
+    expect(t7.header).toMatchObject({ linkStateId: ip('192.0.2.0'), advertisingRouter: ip('10.2.2.1'), checksum: 0xe3e7, options: OSPF_OPTION.NP | OSPF_OPTION.E });
+    expect(t7.body).toMatchObject({ kind: 'external', mask: ip('255.255.255.0'), e: true, metric: 20, forwardingAddress: ip('10.2.2.1'), routeTag: 7 });
+    const def = lsas.find((l) => l.header.type === LSA_TYPE.SUMMARY && l.header.linkStateId === 0)!;
+    expect(def.header.checksum).toBe(0x1c34);
+    expect(def.body).toMatchObject({ kind: 'summary', mask: 0 });
   });
 
   it('checks MD5 authentication (RFC 2328 D.4.3) and re-creates the digests FRR sent', () => {
