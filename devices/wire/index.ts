@@ -9,3 +9,7 @@ export * from './udp.js';
 export * from './tcp.js';
 export * from './dhcp.js';
 export * from './dns.js';
+export * from './md5.js';
+export * from './ospf-lsa.js';
+export * from './ospf.js';
+export * from './rip.js';

@@ -29,3 +29,13 @@ export function tsharkFields(file: string, fields: string[], extra: string[] = [
   const out = execFileSync(TSHARK, args, { encoding: 'utf8' });
   return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
 }
+
+/**
+ * Lines of tshark's detail view (-V) that report a checksum as incorrect. Some dissectors (OSPF
+ * in 4.0) print "[incorrect, should be 0x...]" without raising an expert item, so
+ * tsharkProblems cannot see those.
+ */
+export function tsharkBadChecksums(file: string): string[] {
+  const out = execFileSync(TSHARK, ['-n', '-r', file, ...CHECKSUMS, '-V'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return out.split('\n').filter((l) => /\[incorrect/i.test(l));
+}
