@@ -9,3 +9,6 @@ export * from './udp.js';
 export * from './tcp.js';
 export * from './dhcp.js';
 export * from './dns.js';
+export * from './ip6addr.js';
+export * from './ipv6.js';
+export * from './icmpv6.js';
