@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { type Mac, isGroupMac } from '../../devices/wire/bytes.js';
 import { ETHERTYPE, buildEthernetFrame } from '../../devices/wire/ethernet.js';
 import { linkLocalFromMac, multicastMac, parseIp6, solicitedNode } from '../../devices/wire/ip6addr.js';
-import { NEXT_HEADER, buildIpv6Packet, encodeIpv6Headers, fragment6, ipv6AddressSum } from '../../devices/wire/ipv6.js';
+import { NEXT_HEADER, encodeIpv6Headers, fragment6, ipv6AddressSum } from '../../devices/wire/ipv6.js';
 import { buildIcmpv6Packet, icmpv6ErrorMessage, type Icmpv6Message } from '../../devices/wire/icmpv6.js';
 import { encodeUdp6 } from '../../devices/wire/udp.js';
 import { TCP_SYN, encodeTcp6, linuxTcpOptions } from '../../devices/wire/tcp.js';
