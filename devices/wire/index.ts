@@ -12,3 +12,4 @@ export * from './dns.js';
 export * from './ip6addr.js';
 export * from './ipv6.js';
 export * from './icmpv6.js';
+export * from './dhcpv6.js';
