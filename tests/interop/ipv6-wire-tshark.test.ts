@@ -15,6 +15,7 @@ import { buildIcmpv6Packet, icmpv6ErrorMessage, type Icmpv6Message } from '../..
 import { encodeUdp6 } from '../../devices/wire/udp.js';
 import { TCP_SYN, encodeTcp6, linuxTcpOptions } from '../../devices/wire/tcp.js';
 import { LINKTYPE_ETHERNET, pcapngInterfaceLength, pcapngPacketLength, pcapngSectionHeaderLength, writePcapngInterface, writePcapngPacket, writePcapngSectionHeader } from '../../devices/wire/pcapng.js';
+import { DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT, Dhcpv6Type, dhcpv6EncodingLength, dhcpv6OptionsFrom, encodeDhcpv6, encodeDuid, type Dhcpv6Message } from '../../devices/wire/dhcpv6.js';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../helpers/tshark.js';
 
 const tshark = tsharkAvailable();
@@ -102,6 +103,26 @@ function frames(): { what: string; frame: Uint8Array }[] {
   const opts = linuxTcpOptions({ mss: 1440, sackPermitted: true, timestamp: { value: 1, echo: 0 }, windowScale: 7 });
   encodeTcp6({ srcPort: 40002, dstPort: 80, seq: 1000, ack: 0, flags: TCP_SYN, window: 64800, options: opts }, syn, 40, ipv6AddressSum(syn, 0));
   out.push({ what: 'TCP SYN', frame: frame(HOST_MAC, syn) });
+  const clientId = encodeDuid({ type: 'llt', hwType: 1, time: 0x32aa3163, mac: HOST_MAC });
+  const serverId = encodeDuid({ type: 'll', hwType: 1, mac: ROUTER_MAC });
+  const dhcp = (from: Mac, src: Uint8Array, dst: Uint8Array, m: Dhcpv6Message): void => {
+    const bytes = new Uint8Array(dhcpv6EncodingLength(m));
+    encodeDhcpv6(m, bytes, 0);
+    const [sp, dp] = from === HOST_MAC ? [DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT] : [DHCPV6_SERVER_PORT, DHCPV6_CLIENT_PORT];
+    out.push({ what: `DHCPv6 ${m.msgType}`, frame: frame(from, udpPacket(src, dst, sp, dp, bytes, from === HOST_MAC ? 1 : 64)) });
+  };
+  const ia = { iaid: 10, t1: 1800, t2: 2880, addresses: [{ address: ip6('2001:db8:8::100'), preferredLifetime: 3600, validLifetime: 7200 }] };
+  dhcp(HOST_MAC, HOST_LL, ip6('ff02::1:2'), {
+    msgType: Dhcpv6Type.SOLICIT,
+    transactionId: 0xad3e68,
+    options: dhcpv6OptionsFrom({ clientId, iaNa: [{ iaid: 10, t1: 0, t2: 0, addresses: [] }], elapsedTime: 0, oro: [23] }),
+  });
+  dhcp(ROUTER_MAC, ROUTER_LL, HOST_LL, {
+    msgType: Dhcpv6Type.ADVERTISE,
+    transactionId: 0xad3e68,
+    options: dhcpv6OptionsFrom({ clientId, serverId, iaNa: [ia], status: { code: 0, message: 'success' }, preference: 255, dnsServers: [ip6('2001:db8:8::1')] }),
+  });
+  dhcp(HOST_MAC, HOST_LL, ip6('ff02::1:2'), { msgType: Dhcpv6Type.INFORMATION_REQUEST, transactionId: 0x10203, options: dhcpv6OptionsFrom({ clientId, elapsedTime: 150, oro: [23, 24] }) });
   return out;
 }
 
@@ -179,6 +200,21 @@ const EXPECTED: Record<string, string>[] = [
   // tshark reassembles the datagram at its last fragment and checks the UDP checksum over all of it.
   { 'ipv6.fraghdr.ident': '0xabcd0001', 'ipv6.fraghdr.offset': '154', 'ipv6.fraghdr.more': '0', 'udp.checksum.status': '1', 'udp.length': '2008' },
   { '_ws.col.Protocol': 'TCP', 'tcp.checksum.status': '1', 'tcp.options.mss_val': '1440', 'tcp.flags.syn': '1' },
+  { '_ws.col.Protocol': 'DHCPv6', 'dhcpv6.msgtype': '1', 'dhcpv6.xid': '0xad3e68', 'dhcpv6.iaid': '0000000a', 'dhcpv6.requested_option_code': '23', 'udp.checksum.status': '1' },
+  {
+    '_ws.col.Protocol': 'DHCPv6',
+    'dhcpv6.msgtype': '2',
+    'dhcpv6.duidllt.link_layer_addr': '02:00:00:00:00:10',
+    'dhcpv6.duidll.link_layer_addr': '02:00:00:00:00:01',
+    'dhcpv6.iaaddr.ip': '2001:db8:8::100',
+    'dhcpv6.iaaddr.pref_lifetime': '3600',
+    'dhcpv6.iaaddr.valid_lifetime': '7200',
+    'dhcpv6.status_code': '0',
+    'dhcpv6.option_preference': '255',
+    'dhcpv6.dns_server': '2001:db8:8::1',
+    'udp.checksum.status': '1',
+  },
+  { '_ws.col.Protocol': 'DHCPv6', 'dhcpv6.msgtype': '11', 'dhcpv6.elapsed_time': '1500', 'dhcpv6.requested_option_code': '23,24', 'udp.checksum.status': '1' },
 ];
 
 describe('tshark reads every IPv6 message the codecs build', () => {
