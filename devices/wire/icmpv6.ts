@@ -571,7 +571,7 @@ export function buildIcmpv6Packet(init: Icmpv6PacketInit, m: Icmpv6Message): Uin
  * May an ICMPv6 error be sent about the packet at b[o..]? RFC 4443 2.4(e): not about an ICMPv6
  * error or redirect, not from the unspecified or a multicast source, and not to a multicast
  * destination, except packet too big and parameter problem code 2 (`type`/`code` of the error
- * to send). Allocation-free but for the walk record the caller passes; false for bytes that are
+ * to send). Allocation-free when the caller passes its walk record; false for bytes that are
  * not an IPv6 packet.
  */
 export function icmpv6ErrorAllowed(b: Uint8Array, o: number, type: number, code: number, walk = newIpv6Walk()): boolean {
@@ -581,7 +581,7 @@ export function icmpv6ErrorAllowed(b: Uint8Array, o: number, type: number, code:
   if (ip6IsMulticast(b, o + IPV6_DST) && !toGroupOk) return false;
   let verdict: number;
   try {
-    verdict = walkIpv6(b.subarray(0, Math.min(b.length, o + IPV6_HEADER_LENGTH + u16(b, o + 4))), o, walk);
+    verdict = walkIpv6(b, o, walk);
   } catch {
     // A packet cut short still earns an error (e.g. a quote-sized one); its own header said ICMPv6 or not.
     return b[o + 6] !== NEXT_HEADER.ICMPV6 || o + IPV6_HEADER_LENGTH >= b.length || !errorOrRedirect(b[o + IPV6_HEADER_LENGTH]!);
