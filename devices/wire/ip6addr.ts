@@ -4,7 +4,7 @@
  * 16-byte Uint8Array, or 16 bytes at an offset of a packet: the readers take (buffer, offset) so
  * the hot path compares and sums addresses in place without a view per packet.
  */
-import { type Mac, parseIp4, put16, u16 } from './bytes.js';
+import { type Mac, parseAddressPrefix, parseIp4, put16, u16 } from './bytes.js';
 
 /** 16 bytes, network order. */
 export type Ip6 = Uint8Array;
@@ -90,13 +90,7 @@ export function ip6ToString(b: Uint8Array, o = 0): string {
 
 /** `2001:db8::/32` or `2001:db8::1/64` (host bits may be set); null when it is not one. */
 export function parseIp6Prefix(s: string): Ip6Prefix | null {
-  const t = s.trim();
-  const slash = t.indexOf('/');
-  if (slash < 0) return null;
-  const ip = parseIp6(t.slice(0, slash));
-  const len = t.slice(slash + 1);
-  if (ip === null || !/^\d{1,3}$/.test(len) || Number(len) > 128) return null;
-  return { ip, prefix: Number(len) };
+  return parseAddressPrefix(s, parseIp6, 128);
 }
 
 export function ip6Equal(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {

@@ -47,7 +47,7 @@ import {
 } from '../../devices/wire/icmpv6.js';
 import { decodeUdp, encodeUdp6, udpChecksumOk6 } from '../../devices/wire/udp.js';
 import { encodeTcp6, tcpChecksumOk6 } from '../../devices/wire/tcp.js';
-import { pcapFrames } from '../helpers/pcapng.js';
+import { concat, pcapFrames } from '../helpers/pcapng.js';
 
 const ip6 = (s: string): Uint8Array => parseIp6(s)!;
 const CAPTURE = pcapFrames(new Uint8Array(readFileSync(new URL('../fixtures/captures/ipv6-nd-dhcpv6.pcap', import.meta.url))));
@@ -195,7 +195,7 @@ describe('a real Linux capture, byte for byte', () => {
   it('fragment6 splits an echo as Linux did (same header, same fragment sizes)', () => {
     const a = frames[22]!;
     const b = frames[23]!;
-    const whole = concatBytes(a.f.subarray(a.o, a.o + 40), a.f.subarray(a.d.payloadOffset, a.d.payloadOffset + a.d.upperLength), b.f.subarray(b.d.payloadOffset, b.d.payloadOffset + b.d.upperLength));
+    const whole = concat([a.f.subarray(a.o, a.o + 40), a.f.subarray(a.d.payloadOffset, a.d.payloadOffset + a.d.upperLength), b.f.subarray(b.d.payloadOffset, b.d.payloadOffset + b.d.upperLength)]);
     whole[6] = NEXT_HEADER.ICMPV6;
     whole[4] = (whole.length - 40) >> 8;
     whole[5] = (whole.length - 40) & 0xff;
@@ -205,16 +205,6 @@ describe('a real Linux capture, byte for byte', () => {
     expect(frags.map((x) => toHex(x))).toEqual([toHex(a.f.subarray(a.o)), toHex(b.f.subarray(b.o))]);
   });
 });
-
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 describe('extension-header walk (RFC 8200 4)', () => {
   const src = ip6('2001:db8::1');
@@ -290,7 +280,7 @@ describe('extension-header walk (RFC 8200 4)', () => {
       expect(d.fragment?.offset).toBe(parts.reduce((n, x) => n + x.length, 0));
       parts.push(f.subarray(d.payloadOffset));
     }
-    expect(concatBytes(...parts)).toEqual(payload);
+    expect(concat(parts)).toEqual(payload);
   });
 });
 
