@@ -6,7 +6,7 @@
  */
 import { type Mac, checksum, macAt, onesSum, put16, put32, putMac, u16, u32 } from './bytes.js';
 import { DecodeError, EncodeError, need, room } from './errors.js';
-import { IP6_LENGTH, type Ip6, ip6IsMulticast, ip6IsUnspecified } from './ip6addr.js';
+import { IP6_LENGTH, type Ip6, ip6Equal, ip6IsLinkLocal, ip6IsMulticast, ip6IsUnspecified } from './ip6addr.js';
 import {
   IPV6_DST,
   IPV6_HEADER_LENGTH,
@@ -563,6 +563,45 @@ export function buildIcmpv6Packet(init: Icmpv6PacketInit, m: Icmpv6Message): Uin
   const p = encodeIpv6Headers(headers, len, out, 0);
   encodeIcmpv6(m, out, p, ipv6AddressSum(out, 0));
   return out;
+}
+
+// ---- Neighbor Discovery validity ----
+
+/**
+ * Why a decoded ND message in the packet at b[ipOffset..] must be dropped (RFC 4861 6.1.1, 6.1.2,
+ * 7.1.1, 7.1.2, 8.1), or null when it is valid: hop limit 255 (so it came from the link), a good
+ * checksum, code 0, and the per-type rules on source, destination, target and options. Option
+ * lengths of zero and short messages were refused by decodeIcmpv6 already. Null for other kinds.
+ */
+export function ndInvalid(b: Uint8Array, ipOffset: number, m: Icmpv6Decoded): string | null {
+  if (m.type < ICMPV6_TYPE.ROUTER_SOLICITATION || m.type > ICMPV6_TYPE.REDIRECT) return null;
+  if (b[ipOffset + 7] !== 255) return `hop limit ${b[ipOffset + 7]} is not 255`;
+  if (!m.checksumOk) return 'bad checksum';
+  if (m.code !== 0) return `code ${m.code}`;
+  const src = ipOffset + IPV6_SRC;
+  const dst = ipOffset + IPV6_DST;
+  const fromNobody = ip6IsUnspecified(b, src);
+  switch (m.kind) {
+    case 'routerSolicitation':
+      return fromNobody && ndOption(m.options, 'sourceLinkLayer') ? 'source link-layer option from the unspecified address' : null;
+    case 'routerAdvertisement':
+      return ip6IsLinkLocal(b, src) ? null : 'source is not link-local';
+    case 'neighborSolicitation':
+      if (ip6IsMulticast(m.target, 0)) return 'multicast target';
+      if (!fromNobody) return null;
+      // DAD: sent to the target's solicited-node group, without a source link-layer option.
+      if (!(b[dst] === 0xff && b[dst + 1] === 0x02 && b[dst + 11] === 1 && b[dst + 12] === 0xff)) return 'DAD probe not sent to a solicited-node group';
+      return ndOption(m.options, 'sourceLinkLayer') ? 'source link-layer option from the unspecified address' : null;
+    case 'neighborAdvertisement':
+      if (ip6IsMulticast(m.target, 0)) return 'multicast target';
+      return m.solicited && ip6IsMulticast(b, dst) ? 'solicited advertisement sent to a group' : null;
+    case 'redirect':
+      if (!ip6IsLinkLocal(b, src)) return 'source is not link-local';
+      if (ip6IsMulticast(m.destination, 0)) return 'multicast destination';
+      return ip6IsLinkLocal(m.target, 0) || ip6Equal(m.target, 0, m.destination, 0) ? null : 'target is neither link-local nor the destination';
+    default:
+      return null;
+  }
 }
 
 // ---- errors ----

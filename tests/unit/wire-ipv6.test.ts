@@ -40,7 +40,9 @@ import {
   encodeIcmpv6,
   icmpv6ErrorAllowed,
   icmpv6ErrorMessage,
+  icmpv6FillChecksum,
   icmpv6Length,
+  ndInvalid,
   ndOption,
   type Icmpv6Decoded,
   type Icmpv6Message,
@@ -181,6 +183,25 @@ describe('a real Linux capture, byte for byte', () => {
     expect(ndOption(ra.options, 'mtu')?.mtu).toBe(1500);
     expect(ndOption(ra.options, 'sourceLinkLayer')?.mac).toBe(0x02000000000b);
     expect(ndOption(ra.options, 'rdnss')?.servers.map((s) => ip6ToString(s))).toEqual(['2001:db8:1::1']);
+  });
+
+  it('every ND message Linux and dnsmasq sent passes the RFC 4861 validity checks', () => {
+    let nd = 0;
+    frames.forEach(({ f, o, d }, i) => {
+      if (d.protocol !== NEXT_HEADER.ICMPV6 || d.fragment) return;
+      const m = icmp(i + 1);
+      if (m.type >= 133 && m.type <= 137) nd++;
+      expect(ndInvalid(f, o, m), `frame ${i + 1}`).toBeNull();
+    });
+    expect(nd).toBe(11);
+    const dad = frames[6]!;
+    const hop = dad.f.slice();
+    hop[dad.o + 7] = 64;
+    expect(ndInvalid(hop, dad.o, decodeIcmpv6(hop, dad.d.payloadOffset, dad.d.upperLength, ipv6AddressSum(hop, dad.o)))).toMatch(/hop limit 64/);
+    const toAll = dad.f.slice();
+    toAll.set(ip6('ff02::1'), dad.o + 24);
+    icmpv6FillChecksum(toAll, dad.d.payloadOffset, dad.d.upperLength, ipv6AddressSum(toAll, dad.o));
+    expect(ndInvalid(toAll, dad.o, decodeIcmpv6(toAll, dad.d.payloadOffset, dad.d.upperLength, ipv6AddressSum(toAll, dad.o)))).toMatch(/solicited-node/);
   });
 
   it('echo, neighbor advertisement with R/S/O, and fragments (frames 14, 20, 23, 24)', () => {
