@@ -639,6 +639,67 @@ export function icmpv6Quote(packet: Uint8Array, offset = 0): Uint8Array {
   return packet.subarray(offset, offset + Math.min(total, ICMPV6_MAX_QUOTE, packet.length - offset));
 }
 
+export interface QuotedIpv6 {
+  src: Ip6;
+  dst: Ip6;
+  hopLimit: number;
+  /** Payload length the original packet claimed (the quote is usually shorter). */
+  payloadLength: number;
+  /** The upper-layer protocol after the quoted extension headers, or -1 when the quote ends inside them. */
+  protocol: number;
+  /** Offset of the quoted upper-layer header (UDP ports, ICMPv6 echo id, TCP ports). */
+  transportOffset: number;
+  /** Quoted upper-layer bytes present. */
+  transportLength: number;
+  /** True when the quote is of a non-first fragment: no upper-layer header to match on. */
+  laterFragment: boolean;
+}
+
+/**
+ * Reads the packet quoted in an ICMPv6 error at buf[offset..offset+length) (traceroute and sockets
+ * match the error to what they sent). Unlike decodeIpv6 it accepts a quote shorter than the packet
+ * it claims to be, walking extension headers only as far as the quote goes.
+ */
+export function decodeQuotedIpv6(buf: Uint8Array, offset: number, length: number): QuotedIpv6 {
+  need(LAYER, buf, offset, length);
+  if (length < IPV6_HEADER_LENGTH) throw new DecodeError(LAYER, `quote of ${length} bytes has no IPv6 header`, offset);
+  if (buf[offset]! >>> 4 !== 6) throw new DecodeError(LAYER, 'quoted packet is not IPv6', offset);
+  const end = offset + length;
+  let nh = buf[offset + 6]!;
+  let p = offset + IPV6_HEADER_LENGTH;
+  let protocol = -1;
+  let laterFragment = false;
+  for (;;) {
+    if (nh !== NEXT_HEADER.HOP_BY_HOP && nh !== NEXT_HEADER.ROUTING && nh !== NEXT_HEADER.DESTINATION && nh !== NEXT_HEADER.FRAGMENT) {
+      protocol = nh;
+      break;
+    }
+    if (p + 8 > end) {
+      p = end; // the quote ends inside the extension headers
+      break;
+    }
+    if (nh === NEXT_HEADER.FRAGMENT && (u16(buf, p + 2) & 0xfff8) !== 0) laterFragment = true;
+    const len = nh === NEXT_HEADER.FRAGMENT ? 8 : (buf[p + 1]! + 1) * 8;
+    nh = buf[p]!;
+    p += len;
+    if (laterFragment) {
+      protocol = nh;
+      break;
+    }
+  }
+  p = Math.min(p, end);
+  return {
+    src: buf.subarray(offset + IPV6_SRC, offset + IPV6_SRC + IP6_LENGTH),
+    dst: buf.subarray(offset + IPV6_DST, offset + IPV6_DST + IP6_LENGTH),
+    hopLimit: buf[offset + 7]!,
+    payloadLength: u16(buf, offset + 4),
+    protocol,
+    transportOffset: p,
+    transportLength: end - p,
+    laterFragment,
+  };
+}
+
 /** An error about the packet at offending[offset..]; `value` is the MTU (packet too big) or the pointer (parameter problem). */
 export function icmpv6ErrorMessage(
   kind: 'destUnreachable' | 'packetTooBig' | 'timeExceeded' | 'parameterProblem',

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../devices/wire/errors.js';
 import { ip6ToString, parseIp6 } from '../../devices/wire/ip6addr.js';
 import { decodeIpv6, ipv6AddressSum, newIpv6Walk, walkIpv6 } from '../../devices/wire/ipv6.js';
-import { buildIcmpv6Packet, decodeIcmpv6, type Icmpv6Message, type NdOption } from '../../devices/wire/icmpv6.js';
+import { buildIcmpv6Packet, decodeIcmpv6, decodeQuotedIpv6, type Icmpv6Message, type NdOption } from '../../devices/wire/icmpv6.js';
 import { decodeDhcpv6, readDhcpv6Fields } from '../../devices/wire/dhcpv6.js';
 import { pcapFrames } from '../helpers/pcapng.js';
 
@@ -30,7 +30,10 @@ function onlyDecodeError(fn: () => unknown): void {
 function decodeAll(b: Uint8Array): void {
   const d = decodeIpv6(b, 0);
   walkIpv6(b, 0, newIpv6Walk());
-  if (d.protocol === 58 && !d.fragment) decodeIcmpv6(b, d.payloadOffset, d.upperLength, ipv6AddressSum(b, 0));
+  if (d.protocol === 58 && !d.fragment) {
+    decodeIcmpv6(b, d.payloadOffset, d.upperLength, ipv6AddressSum(b, 0));
+    if (d.upperLength >= 8) decodeQuotedIpv6(b, d.payloadOffset + 8, d.upperLength - 8);
+  }
   if (d.protocol === 17 && d.upperLength > 8) readDhcpv6Fields(decodeDhcpv6(b, d.payloadOffset + 8, d.upperLength - 8).options);
 }
 

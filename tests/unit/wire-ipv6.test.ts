@@ -37,6 +37,7 @@ import {
   ICMPV6_MAX_QUOTE,
   buildIcmpv6Packet,
   decodeIcmpv6,
+  decodeQuotedIpv6,
   encodeIcmpv6,
   icmpv6ErrorAllowed,
   icmpv6ErrorMessage,
@@ -356,6 +357,21 @@ describe('ICMPv6 messages', () => {
     const echo = buildIcmpv6Packet({ src, dst: ip6('ff02::1') }, { kind: 'echoRequest', code: 0, id: 1, seq: 1, data: new Uint8Array(0) });
     expect(icmpv6ErrorAllowed(echo, 0, 1, 4)).toBe(false);
     expect(icmpv6ErrorAllowed(echo, 0, 2, 0)).toBe(true);
+  });
+
+  it('reads the quoted packet of an error, past extension headers, however short the quote', () => {
+    const probe = buildIpv6Packet(
+      { src, dst: ip6('2001:db8::9'), protocol: NEXT_HEADER.UDP, hopLimit: 1, extensions: [{ kind: 'destination', options: [{ type: 1, data: new Uint8Array(4) }] }] },
+      fromHex('9c40829a00100000'),
+    );
+    const err = buildIcmpv6Packet({ src: ip6('fe80::9'), dst: src }, icmpv6ErrorMessage('timeExceeded', 0, probe));
+    const m = decodeIcmpv6(err, 40, err.length - 40, ipv6AddressSum(err, 0));
+    if (m.kind !== 'timeExceeded') throw new Error(m.kind);
+    const q = decodeQuotedIpv6(err, 48, err.length - 48);
+    expect(q).toMatchObject({ hopLimit: 1, protocol: NEXT_HEADER.UDP, transportOffset: 48 + 48, transportLength: 8, laterFragment: false });
+    expect(ip6ToString(q.dst)).toBe('2001:db8::9');
+    expect(decodeQuotedIpv6(err, 48, 44)).toMatchObject({ protocol: -1, transportLength: 0 });
+    expect(() => decodeQuotedIpv6(err, 48, 39)).toThrow(DecodeError);
   });
 
   it('refuses malformed messages with DecodeError', () => {
