@@ -107,6 +107,17 @@ export type Icmpv6Message = { code: number } & (
   | { kind: 'neighborAdvertisement'; router: boolean; solicited: boolean; override: boolean; reserved?: number; target: Ip6; options: NdOption[] }
   | { kind: 'redirect'; reserved?: number; target: Ip6; destination: Ip6; options: NdOption[] }
   | { kind: 'mldv2Report'; reserved?: number; records: MldRecord[] }
+  /**
+   * Multicast listener query: 24 bytes is MLDv1 (RFC 2710), longer is MLDv2 (RFC 3810 5.1) with
+   * `v2`. `group` is :: for a general query.
+   */
+  | {
+      kind: 'mldQuery';
+      maxResponseCode: number;
+      reserved?: number;
+      group: Ip6;
+      v2?: { suppress: boolean; robustness: number; qqic: number; sources: Ip6[]; reservedBits?: number };
+    }
   /** Any other type: the 4 bytes after the checksum and the rest. */
   | { kind: 'other'; type: number; rest: number; body: Uint8Array }
 );
@@ -376,6 +387,22 @@ export function decodeIcmpv6(buf: Uint8Array, offset: number, length: number, ad
         destination: ip6View(buf, o + 24),
         options: decodeNdOptions(buf, o + 40, end),
       };
+    case ICMPV6_TYPE.MLD_QUERY: {
+      needBody(type, length, 24, o);
+      const m: Icmpv6Decoded = { ...head, kind: 'mldQuery', maxResponseCode: u16(buf, o + 4), group: ip6View(buf, o + 8) };
+      if (u16(buf, o + 6) !== 0) m.reserved = u16(buf, o + 6);
+      if (length > 24) {
+        needBody(type, length, 28, o);
+        const n = u16(buf, o + 26);
+        if (length !== 28 + 16 * n) throw new DecodeError(LAYER, `MLDv2 query of ${length} bytes does not hold ${n} sources`, o + 26);
+        const sources: Ip6[] = [];
+        for (let k = 0; k < n; k++) sources.push(ip6View(buf, o + 28 + 16 * k));
+        const f = buf[o + 24]!;
+        m.v2 = { suppress: (f & 8) !== 0, robustness: f & 7, qqic: buf[o + 25]!, sources };
+        if (f >>> 4) m.v2.reservedBits = f >>> 4;
+      }
+      return m;
+    }
     case ICMPV6_TYPE.MLDV2_REPORT: {
       needBody(type, length, 8, o);
       const m: Icmpv6Decoded = { ...head, kind: 'mldv2Report', records: decodeMldRecords(buf, o + 8, end, u16(buf, o + 6)) };
@@ -400,6 +427,7 @@ const KIND_TYPE: Record<Icmpv6Message['kind'], number> = {
   neighborAdvertisement: 136,
   redirect: 137,
   mldv2Report: 143,
+  mldQuery: 130,
   other: -1,
 };
 
@@ -431,6 +459,8 @@ export function icmpv6Length(m: Icmpv6Message): number {
       for (const r of m.records) n += 20 + 16 * r.sources.length + (r.aux?.length ?? 0);
       return n;
     }
+    case 'mldQuery':
+      return m.v2 ? 28 + 16 * m.v2.sources.length : 24;
     case 'other':
       return 8 + m.body.length;
   }
@@ -515,6 +545,17 @@ export function encodeIcmpv6(m: Icmpv6Message, buf: Uint8Array, offset: number, 
       }
       break;
     }
+    case 'mldQuery':
+      put16(buf, o + 4, m.maxResponseCode);
+      put16(buf, o + 6, m.reserved ?? 0);
+      buf.set(m.group.subarray(0, IP6_LENGTH), o + 8);
+      if (m.v2) {
+        buf[o + 24] = (((m.v2.reservedBits ?? 0) & 0xf) << 4) | (m.v2.suppress ? 8 : 0) | (m.v2.robustness & 7);
+        buf[o + 25] = m.v2.qqic;
+        put16(buf, o + 26, m.v2.sources.length);
+        m.v2.sources.forEach((src, k) => buf.set(src.subarray(0, IP6_LENGTH), o + 28 + 16 * k));
+      }
+      break;
     case 'other':
       put32(buf, o + 4, m.rest >>> 0);
       buf.set(m.body, o + 8);
@@ -540,7 +581,7 @@ export interface Icmpv6PacketInit {
   hopLimit?: number;
   trafficClass?: number;
   flowLabel?: number;
-  /** Default: MLD_HOP_BY_HOP for an MLDv2 report, else none. */
+  /** Default: MLD_HOP_BY_HOP for MLD, else none. */
   extensions?: readonly Ipv6Extension[];
 }
 
@@ -548,7 +589,7 @@ export interface Icmpv6PacketInit {
 export function buildIcmpv6Packet(init: Icmpv6PacketInit, m: Icmpv6Message): Uint8Array {
   const type = icmpv6TypeOf(m);
   const nd = type >= 133 && type <= 137;
-  const mld = type === ICMPV6_TYPE.MLDV2_REPORT;
+  const mld = type === ICMPV6_TYPE.MLDV2_REPORT || type === ICMPV6_TYPE.MLD_QUERY;
   const headers = {
     src: init.src,
     dst: init.dst,

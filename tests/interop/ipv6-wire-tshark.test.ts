@@ -96,6 +96,7 @@ function frames(): { what: string; frame: Uint8Array }[] {
       { recordType: 3, group: ip6('ff05::1:3'), sources: [ip6('2001:db8:8::1')] },
     ],
   });
+  icmp('MLDv2 query', ROUTER_MAC, ROUTER_LL, ip6('ff02::1'), { kind: 'mldQuery', code: 0, maxResponseCode: 10000, group: ip6('::'), v2: { suppress: false, robustness: 2, qqic: 125, sources: [] } });
   const dgram = udpPacket(HOST, SERVER, 40001, 7, new Uint8Array(2000).map((_, i) => i & 0xff));
   for (const f of fragment6(dgram, 1280, 0xabcd0001)) out.push({ what: 'fragment', frame: frame(HOST_MAC, f) });
   const syn = new Uint8Array(40 + 40);
@@ -196,6 +197,7 @@ const EXPECTED: Record<string, string>[] = [
     'icmpv6.mldr.mar.multicast_address': 'ff02::1:ff00:10,ff05::1:3',
     'icmpv6.mldr.mar.source_address': '2001:db8:8::1',
   },
+  { 'icmpv6.type': '130', ...ok, 'ipv6.opt.router_alert': '0', 'icmpv6.mld.maximum_response_code': '10000', 'icmpv6.mld.flag.qrv': '2', 'icmpv6.mld.qqi': '125' },
   { '_ws.col.Protocol': 'IPv6', 'ipv6.fraghdr.ident': '0xabcd0001', 'ipv6.fraghdr.offset': '0', 'ipv6.fraghdr.more': '1' },
   // tshark reassembles the datagram at its last fragment and checks the UDP checksum over all of it.
   { 'ipv6.fraghdr.ident': '0xabcd0001', 'ipv6.fraghdr.offset': '154', 'ipv6.fraghdr.more': '0', 'udp.checksum.status': '1', 'udp.length': '2008' },

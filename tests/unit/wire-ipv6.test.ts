@@ -343,6 +343,8 @@ describe('ICMPv6 messages', () => {
       ],
     },
     { kind: 'mldv2Report', code: 0, records: [{ recordType: 5, group: ip6('ff05::fb'), sources: [ip6('2001:db8::7')] }] },
+    { kind: 'mldQuery', code: 0, maxResponseCode: 10000, group: ip6('::') },
+    { kind: 'mldQuery', code: 0, maxResponseCode: 1000, group: ip6('ff05::fb'), v2: { suppress: true, robustness: 2, qqic: 125, sources: [ip6('2001:db8::7')] } },
   ])('$kind round-trips', (m) => roundTrip(m));
 
   it('errors quote at most 1232 bytes and are not sent about errors or to groups', () => {
