@@ -52,6 +52,8 @@ export interface Ipv6Walk {
   end: number;
   /** Absolute offset of a fragment header of a real fragment, else -1 (atomic fragments pass). */
   fragmentAt: number;
+  /** Absolute offset of the next-header field that names that fragment header (reassembly rewrites it). */
+  fragmentNextField: number;
   /** In bytes. */
   fragmentOffset: number;
   more: boolean;
@@ -69,6 +71,7 @@ export function newIpv6Walk(): Ipv6Walk {
     offset: 0,
     end: 0,
     fragmentAt: -1,
+    fragmentNextField: -1,
     fragmentOffset: 0,
     more: false,
     fragmentId: 0,
@@ -179,6 +182,7 @@ export function walkIpv6(b: Uint8Array, o: number, w: Ipv6Walk): number {
   need('ipv6', b, o, end - o);
   w.end = end;
   w.fragmentAt = -1;
+  w.fragmentNextField = -1;
   w.fragmentOffset = 0;
   w.more = false;
   w.fragmentId = 0;
@@ -218,6 +222,7 @@ export function walkIpv6(b: Uint8Array, o: number, w: Ipv6Walk): number {
           return IPV6_VERDICT.PARAM_PROBLEM;
         }
         w.fragmentAt = p;
+        w.fragmentNextField = nhField;
         w.fragmentOffset = offset;
         w.more = more;
         w.fragmentId = u32(b, p + 4);
@@ -233,6 +238,25 @@ export function walkIpv6(b: Uint8Array, o: number, w: Ipv6Walk): number {
   w.protocol = nh;
   w.offset = p;
   return IPV6_VERDICT.DELIVER;
+}
+
+/**
+ * The reassembled packet (RFC 8200 4.5): the first fragment's unfragmentable part (its bytes from
+ * `o` up to its fragment header, `w` being its walk) with the next-header field that named the
+ * fragment header set to the fragment header's own, the payload length fixed, then `data`, the
+ * fragments' data in order. Keeping the fragments is the stack's; this only assembles.
+ */
+export function ipv6Reassembled(first: Uint8Array, o: number, w: Ipv6Walk, data: Uint8Array): Uint8Array {
+  if (w.fragmentAt < 0) throw new EncodeError('ipv6: the walk found no fragment header');
+  const head = w.fragmentAt - o;
+  const payloadLength = head - IPV6_HEADER_LENGTH + data.length;
+  if (payloadLength > 0xffff) throw new EncodeError(`ipv6: reassembled payload of ${payloadLength} bytes exceeds 65535`);
+  const out = new Uint8Array(head + data.length);
+  out.set(first.subarray(o, w.fragmentAt), 0);
+  out[w.fragmentNextField - o] = first[w.fragmentAt]!;
+  put16(out, 4, payloadLength);
+  out.set(data, head);
+  return out;
 }
 
 // ---- decode / encode ----

@@ -29,6 +29,7 @@ import {
   fragment6,
   ipv6AddressSum,
   ipv6HeadersLength,
+  ipv6Reassembled,
   newIpv6Walk,
   walkIpv6,
   type Ipv6Extension,
@@ -225,6 +226,11 @@ describe('a real Linux capture, byte for byte', () => {
     expect(decodeIcmpv6(whole, 40, d.upperLength, ipv6AddressSum(whole, 0))).toMatchObject({ kind: 'echoRequest', id: 0x1574, checksumOk: true });
     const frags = fragment6(whole, 1500, 0x5704c63a);
     expect(frags.map((x) => toHex(x))).toEqual([toHex(a.f.subarray(a.o)), toHex(b.f.subarray(b.o))]);
+    const w = newIpv6Walk();
+    walkIpv6(a.f, a.o, w);
+    expect(w.fragmentNextField).toBe(a.o + 6);
+    const again = ipv6Reassembled(a.f, a.o, w, concat([a.f.subarray(w.offset, w.end), b.f.subarray(b.d.payloadOffset)]));
+    expect(toHex(again)).toBe(toHex(whole));
   });
 });
 
@@ -303,6 +309,9 @@ describe('extension-header walk (RFC 8200 4)', () => {
       parts.push(f.subarray(d.payloadOffset));
     }
     expect(concat(parts)).toEqual(payload);
+    const w = newIpv6Walk();
+    walkIpv6(frags[0]!, 0, w);
+    expect(toHex(ipv6Reassembled(frags[0]!, 0, w, concat(parts)))).toBe(toHex(p));
   });
 });
 
