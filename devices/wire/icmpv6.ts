@@ -652,7 +652,8 @@ export function ndInvalid(b: Uint8Array, ipOffset: number, m: Icmpv6Decoded): st
  * error or redirect, not from the unspecified or a multicast source, and not to a multicast
  * destination, except packet too big and parameter problem code 2 (`type`/`code` of the error
  * to send). Allocation-free when the caller passes its walk record; false for bytes that are
- * not an IPv6 packet.
+ * not an IPv6 packet. The link-layer rule (e.3: not about a frame sent to a group MAC) and rate
+ * limiting (2.4(f)) need the frame and a clock: they are the caller's.
  */
 export function icmpv6ErrorAllowed(b: Uint8Array, o: number, type: number, code: number, walk = newIpv6Walk()): boolean {
   if (o + IPV6_HEADER_LENGTH > b.length || b[o]! >>> 4 !== 6) return false;
