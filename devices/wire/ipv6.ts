@@ -30,7 +30,7 @@ export const NEXT_HEADER = {
 export const IPV6_OPT = { PAD1: 0, PADN: 1, ROUTER_ALERT: 5 } as const;
 
 /** ICMPv6 parameter-problem codes (RFC 4443 3.4) the walk reports. */
-export const PARAM_PROBLEM = { HEADER_FIELD: 0, NEXT_HEADER: 1, OPTION: 2 } as const;
+export const PARAM_PROBLEM = { HEADER_FIELD: 0, NEXT_HEADER: 1, OPTION: 2, INCOMPLETE_CHAIN: 3 } as const;
 
 /** What walkIpv6 says about a packet. */
 export const IPV6_VERDICT = {
@@ -139,6 +139,16 @@ function isExtension(nh: number): boolean {
   return nh === NEXT_HEADER.HOP_BY_HOP || nh === NEXT_HEADER.ROUTING || nh === NEXT_HEADER.FRAGMENT || nh === NEXT_HEADER.DESTINATION;
 }
 
+/** True when the extension headers from p on, starting with `nh`, all end by `end`. */
+function chainComplete(b: Uint8Array, p: number, end: number, nh: number): boolean {
+  while (isExtension(nh) && nh !== NEXT_HEADER.FRAGMENT) {
+    if (p + 8 > end || p + (b[p + 1]! + 1) * 8 > end) return false;
+    nh = b[p]!;
+    p += (b[p + 1]! + 1) * 8;
+  }
+  return true;
+}
+
 /** Checks the options of a hop-by-hop or destination header at p (whole header p..end). */
 function walkOptions(b: Uint8Array, o: number, p: number, end: number, w: Ipv6Walk): number {
   let q = p + 2;
@@ -172,6 +182,7 @@ function walkOptions(b: Uint8Array, o: number, p: number, end: number, w: Ipv6Wa
  * returns an IPV6_VERDICT, `w` filled. Stops at the first upper-layer header, at No Next Header,
  * or after the fragment header of a real fragment (the rest is fragment data). Throws DecodeError
  * for bytes that are not an IPv6 packet (truncated, wrong version, headers overrunning the payload).
+ * A first fragment must hold the whole extension-header chain (RFC 7112: code 3, pointer 0).
  * Routing type 0 (RFC 5095) and every other routing type are unknown here: with segments left
  * they are a parameter problem pointing at the type, without they are skipped (RFC 8200 4.4).
  */
@@ -219,6 +230,12 @@ export function walkIpv6(b: Uint8Array, o: number, w: Ipv6Walk): number {
         if (more && ((end - p - 8) & 7) !== 0) {
           w.problemCode = PARAM_PROBLEM.HEADER_FIELD;
           w.problemPointer = 4;
+          return IPV6_VERDICT.PARAM_PROBLEM;
+        }
+        // RFC 7112: a first fragment carries the whole header chain, or earns code 3, pointer 0.
+        if (offset === 0 && !chainComplete(b, p + 8, end, b[p]!)) {
+          w.problemCode = PARAM_PROBLEM.INCOMPLETE_CHAIN;
+          w.problemPointer = 0;
           return IPV6_VERDICT.PARAM_PROBLEM;
         }
         w.fragmentAt = p;

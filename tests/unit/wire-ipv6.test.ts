@@ -278,6 +278,19 @@ describe('extension-header walk (RFC 8200 4)', () => {
     expect(walkIpv6(p, 0, w)).toBe(IPV6_VERDICT.PARAM_PROBLEM);
     expect(w.problemPointer).toBe(4);
   });
+  it('a first fragment without the whole header chain is code 3, pointer 0 (RFC 7112)', () => {
+    const dopt = new Uint8Array(8);
+    dopt[0] = NEXT_HEADER.UDP;
+    dopt[1] = 2; // a 24-byte destination options header, cut after 8 bytes
+    const p = buildIpv6Packet({ src, dst, protocol: NEXT_HEADER.DESTINATION, extensions: [{ kind: 'fragment', fragmentOffset: 0, more: true, id: 5 }] }, dopt);
+    const w = newIpv6Walk();
+    expect(walkIpv6(p, 0, w)).toBe(IPV6_VERDICT.PARAM_PROBLEM);
+    expect(w).toMatchObject({ problemCode: PARAM_PROBLEM.INCOMPLETE_CHAIN, problemPointer: 0 });
+    dopt[1] = 0; // now whole
+    expect(walkIpv6(buildIpv6Packet({ src, dst, protocol: NEXT_HEADER.DESTINATION, extensions: [{ kind: 'fragment', fragmentOffset: 0, more: true, id: 5 }] }, dopt), 0, w)).toBe(IPV6_VERDICT.DELIVER);
+    expect(w.fragmentAt).toBe(40);
+  });
+
   it('refuses what is not a packet with DecodeError', () => {
     const good = buildIpv6Packet({ src, dst, protocol: NEXT_HEADER.UDP, extensions: [opt(1)] }, udp);
     const w = newIpv6Walk();
