@@ -83,19 +83,26 @@ export interface Ip4Prefix {
   ip: Ip4;
   prefix: number;
 }
-const PREFIX_LENGTH_RE = /^\d{1,2}$/;
+/**
+ * `address/length` with `parse` for the address and a length 0..max (host bits may be set); null
+ * when it is not one. Shared by the IPv4 and IPv6 prefix parsers.
+ */
+export function parseAddressPrefix<T>(s: string, parse: (text: string) => T | null, max: number): { ip: T; prefix: number } | null {
+  const t = s.trim();
+  const slash = t.indexOf('/');
+  if (slash < 0) return null;
+  const ip = parse(t.slice(0, slash));
+  const len = t.slice(slash + 1);
+  // No more digits than `max` has: "/032" is refused as before.
+  if (ip === null || !/^\d+$/.test(len) || len.length > String(max).length || Number(len) > max) return null;
+  return { ip, prefix: Number(len) };
+}
 /**
  * Parses `10.0.0.1/24` (a dotted quad, `/`, a prefix length 0..32; host bits may be set); null
  * when it is not one. The one parser of this notation: lab/units.ts words its failures for users.
  */
 export function parseIp4Prefix(s: string): Ip4Prefix | null {
-  const t = s.trim();
-  const slash = t.indexOf('/');
-  if (slash < 0) return null;
-  const ip = parseIp4(t.slice(0, slash));
-  const len = t.slice(slash + 1);
-  if (ip === null || !PREFIX_LENGTH_RE.test(len) || Number(len) > 32) return null;
-  return { ip, prefix: Number(len) };
+  return parseAddressPrefix(s, parseIp4, 32);
 }
 /** `10.0.0.0/24`, or a bare address as its /32 (what a filter matches); null when it is neither. */
 export function parseIp4OrPrefix(s: string): Ip4Prefix | null {

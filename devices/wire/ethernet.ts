@@ -8,6 +8,7 @@ import { DecodeError, need, room } from './errors.js';
 export const ETHERTYPE = {
   IPV4: 0x0800,
   ARP: 0x0806,
+  IPV6: 0x86dd,
   VLAN: 0x8100,
   QINQ: 0x88a8,
 } as const;

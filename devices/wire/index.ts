@@ -13,3 +13,7 @@ export * from './md5.js';
 export * from './ospf-lsa.js';
 export * from './ospf.js';
 export * from './rip.js';
+export * from './ip6addr.js';
+export * from './ipv6.js';
+export * from './icmpv6.js';
+export * from './dhcpv6.js';

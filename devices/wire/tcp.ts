@@ -357,6 +357,10 @@ export function tcpEncodingLength(seg: TcpEncodeInput): number {
 
 /** Writes the segment at `offset` with its checksum; returns bytes written (header + payload). */
 export function encodeTcp(seg: TcpEncodeInput, buf: Uint8Array, offset: number, srcIp: Ip4, dstIp: Ip4): number {
+  return encodeTcp6(seg, buf, offset, pseudoHeaderSum(srcIp, dstIp, 0, 0));
+}
+/** encodeTcp with the address part of either pseudo-header as a partial sum (`ipv6AddressSum` for IPv6). */
+export function encodeTcp6(seg: TcpEncodeInput, buf: Uint8Array, offset: number, addressSum: number): number {
   const hlen = tcpHeaderLength(seg);
   if (hlen > TCP_MAX_HEADER_LEN) throw new EncodeError(`tcp: options need ${hlen - TCP_HEADER_LEN} bytes, at most 40 fit`);
   const len = tcpEncodingLength(seg);
@@ -372,24 +376,32 @@ export function encodeTcp(seg: TcpEncodeInput, buf: Uint8Array, offset: number, 
   put16(buf, offset + 18, seg.urgent ?? 0);
   if (seg.options) encodeTcpOptions(seg.options, buf, offset + TCP_HEADER_LEN);
   if (seg.payload) buf.set(seg.payload, offset + hlen);
-  tcpFillChecksum(buf, offset, len, srcIp, dstIp);
+  tcpFillChecksum6(buf, offset, len, addressSum);
   return len;
 }
 
 /** Computes and stores the checksum of the segment buf[offset..offset+length), already written. */
 export function tcpFillChecksum(buf: Uint8Array, offset: number, length: number, srcIp: Ip4, dstIp: Ip4): number {
+  return tcpFillChecksum6(buf, offset, length, pseudoHeaderSum(srcIp, dstIp, 0, 0));
+}
+/** tcpFillChecksum with the address part of either pseudo-header as a partial sum. */
+export function tcpFillChecksum6(buf: Uint8Array, offset: number, length: number, addressSum: number): number {
   room(LAYER, buf, offset, length);
   put16(buf, offset + 16, 0);
-  const c = checksum(buf, offset, length, pseudoHeaderSum(srcIp, dstIp, IPPROTO_TCP, length));
+  const c = checksum(buf, offset, length, addressSum + IPPROTO_TCP + length);
   put16(buf, offset + 16, c);
   return c;
 }
 
 /** True when the segment buf[offset..offset+length) (the whole IPv4 payload) sums correctly. */
 export function tcpChecksumOk(buf: Uint8Array, offset: number, length: number, srcIp: Ip4, dstIp: Ip4): boolean {
+  return tcpChecksumOk6(buf, offset, length, pseudoHeaderSum(srcIp, dstIp, 0, 0));
+}
+/** tcpChecksumOk with the address part of either pseudo-header as a partial sum. */
+export function tcpChecksumOk6(buf: Uint8Array, offset: number, length: number, addressSum: number): boolean {
   need(LAYER, buf, offset, length);
   if (length < TCP_HEADER_LEN) return false;
-  return onesSum(buf, offset, length, pseudoHeaderSum(srcIp, dstIp, IPPROTO_TCP, length)) === 0xffff;
+  return onesSum(buf, offset, length, addressSum + IPPROTO_TCP + length) === 0xffff;
 }
 
 /** Sequence-space comparison (RFC 1982 style): a < b modulo 2^32. */

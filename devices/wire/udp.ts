@@ -1,6 +1,8 @@
 /**
  * UDP (RFC 768). Decoding reads the header in place and reports where the payload is; nothing is
- * copied. Checksums use the IPv4 pseudo-header, so the caller passes the addresses from IPv4.
+ * copied. Checksums use the IPv4 pseudo-header, so the caller passes the addresses from IPv4; the
+ * `...6` variants take the address part of the IPv6 pseudo-header as a partial sum instead
+ * (`ipv6AddressSum` in ipv6.ts), so both families share one checksum routine.
  */
 import { type Ip4, checksum, onesSum, pseudoHeaderSum, put16, u16 } from './bytes.js';
 import { DecodeError, EncodeError, need, room } from './errors.js';
@@ -66,12 +68,19 @@ export function decodeUdp(buf: Uint8Array, offset = 0, length = buf.length - off
  * field that does not fit is a malformed datagram, so the answer is false, not an exception.
  */
 export function udpChecksumOk(buf: Uint8Array, offset: number, length: number, srcIp: Ip4, dstIp: Ip4): boolean {
+  return checkSum(buf, offset, length, pseudoHeaderSum(srcIp, dstIp, 0, 0), true);
+}
+/** Over IPv6 (RFC 8200 8.1): `addressSum` from ipv6AddressSum, and checksum 0 is not allowed. */
+export function udpChecksumOk6(buf: Uint8Array, offset: number, length: number, addressSum: number): boolean {
+  return checkSum(buf, offset, length, addressSum, false);
+}
+function checkSum(buf: Uint8Array, offset: number, length: number, addressSum: number, zeroOk: boolean): boolean {
   checkSpan(buf, offset, length);
   const len = u16(buf, offset + 4);
   if (len < UDP_HEADER_LEN || len > length) return false;
-  if (u16(buf, offset + 6) === 0) return true;
+  if (u16(buf, offset + 6) === 0) return zeroOk;
   // A correct datagram sums (checksum field included) to 0xffff; a transmitted 0xffff stands for 0.
-  return onesSum(buf, offset, len, pseudoHeaderSum(srcIp, dstIp, IPPROTO_UDP, len)) === 0xffff;
+  return onesSum(buf, offset, len, addressSum + IPPROTO_UDP + len) === 0xffff;
 }
 
 /**
@@ -79,10 +88,14 @@ export function udpChecksumOk(buf: Uint8Array, offset: number, length: number, s
  * included) and payload are already written. For senders that build the payload in place.
  */
 export function udpFillChecksum(buf: Uint8Array, offset: number, srcIp: Ip4, dstIp: Ip4): number {
+  return udpFillChecksum6(buf, offset, pseudoHeaderSum(srcIp, dstIp, 0, 0));
+}
+/** udpFillChecksum with the address part of either pseudo-header as a partial sum. */
+export function udpFillChecksum6(buf: Uint8Array, offset: number, addressSum: number): number {
   const len = u16(buf, offset + 4);
   room(LAYER, buf, offset, len);
   put16(buf, offset + 6, 0);
-  let c = checksum(buf, offset, len, pseudoHeaderSum(srcIp, dstIp, IPPROTO_UDP, len));
+  let c = checksum(buf, offset, len, addressSum + IPPROTO_UDP + len);
   // RFC 768: a computed 0 is sent as all ones, because 0 on the wire means "no checksum".
   if (c === 0) c = 0xffff;
   put16(buf, offset + 6, c);
@@ -106,6 +119,10 @@ export function udpEncodingLength(u: UdpEncodeInput): number {
 
 /** Writes header (and payload when given) at `offset` and the checksum; returns bytes written. */
 export function encodeUdp(u: UdpEncodeInput, buf: Uint8Array, offset: number, srcIp: Ip4, dstIp: Ip4): number {
+  return encodeUdp6(u, buf, offset, pseudoHeaderSum(srcIp, dstIp, 0, 0));
+}
+/** encodeUdp with the address part of either pseudo-header as a partial sum (over IPv6 the checksum is mandatory). */
+export function encodeUdp6(u: UdpEncodeInput, buf: Uint8Array, offset: number, addressSum: number): number {
   const len = udpEncodingLength(u);
   if (len > 0xffff) throw new EncodeError(`udp: datagram of ${len} bytes does not fit the length field`);
   room(LAYER, buf, offset, len);
@@ -114,6 +131,6 @@ export function encodeUdp(u: UdpEncodeInput, buf: Uint8Array, offset: number, sr
   put16(buf, offset + 4, len);
   put16(buf, offset + 6, 0);
   if (u.payload) buf.set(u.payload, offset + UDP_HEADER_LEN);
-  if (u.checksum !== false) udpFillChecksum(buf, offset, srcIp, dstIp);
+  if (u.checksum !== false) udpFillChecksum6(buf, offset, addressSum);
   return len;
 }

@@ -12,6 +12,16 @@ export function tsharkAvailable(): { ok: boolean; reason: string } {
 }
 
 /**
+ * The body of a test's "reports why it is skipped" case: says why on the console, and fails under
+ * CI=true, where tshark must be installed (.ci/run installs it).
+ */
+export function reportTsharkSkip(t: { ok: boolean; reason: string }, what = 'tshark interop'): void {
+  if (t.ok) return;
+  console.warn(`${what} skipped: ${t.reason}`);
+  if (process.env.CI === 'true') throw new Error(`tshark must be installed in CI (.ci/run installs it): ${t.reason}`);
+}
+
+/**
  * Lines tshark prints for frames that are malformed or carry an expert note of at least
  * `severity` (bad checksums are errors). A capture of a whole lab shows each forwarded packet once
  * per link it crossed, which TCP analysis reads as retransmissions (warnings): check such files

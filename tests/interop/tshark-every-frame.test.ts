@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEveryFrame, everyFrame } from '../../devices/demo/every-frame.js';
 import { concat } from '../helpers/pcapng.js';
-import { tsharkAvailable, tsharkProblems, tsharkFields } from '../helpers/tshark.js';
+import { reportTsharkSkip, tsharkAvailable, tsharkProblems, tsharkFields } from '../helpers/tshark.js';
 
 const tshark = tsharkAvailable();
 
@@ -55,10 +55,7 @@ describe('tshark reads every frame type', () => {
   });
 
   it('reports why it is skipped', () => {
-    if (!tshark.ok) {
-      console.warn(`tshark interop skipped: ${tshark.reason}`);
-      expect(process.env.CI, 'tshark must be installed in CI (.ci/run installs it)').not.toBe('true');
-    }
+    reportTsharkSkip(tshark);
   });
 });
 
