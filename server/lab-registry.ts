@@ -14,7 +14,7 @@ import type { CheckResult, LabEvent, LabSummary, LabView, LinkView, NetworkView,
 import { type Lab, type LabFile, type LabLink, type PathSegment, LAB_NAME_RE, validateLab } from '../devices/lab/schema.js';
 import { ApiError, type ErrorDetail, badField, conflict, issueDetails, notFound } from './errors.js';
 import { type NodeConsoleInfo, type TelnetPortOf, labSummary, labView, linkView, networkView, networkViews, nodeView, nodeViews } from './lab-views.js';
-import { type FormattedLabFile, formatLabFileReusing } from './lab-yaml.js';
+import { type FormattedLabFile, formatLabFileReusing, formatLabFileYielding } from './lab-yaml.js';
 import { type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, type RuntimeOptions, asLabState } from './runtime.js';
 import { hostNetworking } from './host-sockets.js';
 import { LabStore } from './store.js';
@@ -535,7 +535,8 @@ export class LabRegistry {
 
   /** Writes a validated lab and brings the running lab in line with it. */
   private async commit(e: Entry, lab: Lab, source: 'api' | 'disk', restore?: (rt: LabRuntimeApi) => void): Promise<void> {
-    const f = formatLabFileReusing(lab.file, e.formatted);
+    // Yields while it formats nodes it has not formatted before (the first edit of a big lab from disk).
+    const f = await formatLabFileYielding(lab.file, e.formatted);
     await writeLabFile(this.store, e.name, f.text);
     e.text = f.text;
     e.formatted = f;
