@@ -395,7 +395,7 @@ class Normalizer {
       case 'hub': {
         const ports = spec.ports ?? LAB_DEFAULTS.hubPorts;
         const interfaces = Array.from({ length: ports }, (_, i) => this.port(name, `p${i}`, undefined, P));
-        return { ...base, kind: 'hub', ports, interfaces };
+        return Object.assign(base, { kind: 'hub' as const, ports, interfaces });
       }
       case 'cloud': {
         const e = spec.endpoint;
