@@ -120,6 +120,7 @@ export function tooDeepAt(text: string, max = MAX_NESTING): number {
 }
 
 function formatSize(chars: number): string {
+  if (chars < 1024) return `${chars} bytes`;
   return chars >= 1024 * 1024 ? `${(chars / (1024 * 1024)).toFixed(chars % (1024 * 1024) === 0 ? 0 : 1)} MiB` : `${Math.ceil(chars / 1024)} KiB`;
 }
 
