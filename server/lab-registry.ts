@@ -526,7 +526,10 @@ export class LabRegistry {
       const lab = this.validLab(e);
       const file = structuredClone(lab.file) as unknown as FileData;
       edit(file, lab);
+      // Copying and validating a big lab take a few hundred ms each: other clients are served between them.
+      await turn();
       const r = validateLab(file, { folderName: name });
+      await turn();
       if (!r.ok) throw new ApiError(how.status ?? 400, how.message, issueDetails(r.issues, how.prefix(file, lab)));
       await this.commit(e, r.lab, 'api');
       return r.lab;
@@ -607,4 +610,9 @@ export function requireObject(body: unknown): JsonObject {
   if (body === undefined) throw badField('(body)', 'a JSON body is required');
   if (!isObject(body)) throw badField('(body)', `expected a JSON object, got ${Array.isArray(body) ? 'a list' : typeof body === 'string' ? 'text' : String(body)}`);
   return structuredClone(body);
+}
+
+/** Lets the event loop serve what waits (I/O, timers) before going on. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
