@@ -55,13 +55,14 @@ export type LoadResult =
  */
 export function loadLabText(text: string, fileName: string, opts: LoadOptions = {}): LoadResult {
   const max = opts.maxChars ?? MAX_LAB_FILE_CHARS;
+  // The readers below recurse per level: a file nested thousands deep would overflow the stack.
+  // Within the size limit only, so that the more telling of the two errors is the one given.
+  const deep = tooDeepAt(text.length > max ? text.slice(0, max) : text);
+  if (deep >= 0) return { ok: false, errors: [{ file: fileName, ...lineColumn(text, deep), field: '(syntax)', message: TOO_DEEP }] };
   if (text.length > max) {
     const message = `the file is larger than ${formatSize(max)} (${formatSize(text.length)}), the most a lab file may hold`;
     return { ok: false, errors: [{ file: fileName, ...lineColumn(text, max), field: '(file)', message }] };
   }
-  // The readers below recurse per level: a file nested thousands deep would overflow the stack.
-  const deep = tooDeepAt(text);
-  if (deep >= 0) return { ok: false, errors: [{ file: fileName, ...lineColumn(text, deep), field: '(syntax)', message: TOO_DEEP }] };
   try {
     return loadChecked(text, fileName, opts);
   } catch (e) {
