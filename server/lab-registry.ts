@@ -322,12 +322,33 @@ export class LabRegistry {
     const hadProblems = e.problems !== null;
     e.problems = null;
     e.lab = r.lab;
+    this.prewarm(e);
     if (initial) return;
     this.log.info({ lab: e.name }, 'lab.yaml changed on disk; applied');
     if (hadProblems) this.emit(e.name, { type: 'lab-file-ok' });
     this.applyToRuntime(e, r.lab);
     this.emitDiff(e.name, before, r.lab, 'disk');
   }
+
+  /**
+   * A big lab read from disk has its nodes formatted in slices between other work, so that its
+   * first edit formats one node rather than all of them (a cache only: texts are reused by data).
+   */
+  private prewarm(e: Entry): void {
+    const lab = e.lab;
+    if (!lab || e.formatted || Object.keys(lab.nodes).length < PREWARM_NODES) return;
+    const ahead = formatLabFileYielding(lab.file, null).then(
+      (f) => {
+        e.formatted ??= f;
+      },
+      (err: unknown) => this.log.warn({ err, lab: e.name }, 'formatting lab.yaml ahead failed'),
+    );
+    this.formattingAhead.set(e, ahead);
+    void ahead.finally(() => this.formattingAhead.delete(e));
+  }
+
+  /** prewarm()'s work under way, which an edit waits for rather than doing it a second time. */
+  private readonly formattingAhead = new WeakMap<Entry, Promise<void>>();
 
   // ------------------------------------------------------------ serialization
 
@@ -539,6 +560,7 @@ export class LabRegistry {
   /** Writes a validated lab and brings the running lab in line with it. */
   private async commit(e: Entry, lab: Lab, source: 'api' | 'disk', restore?: (rt: LabRuntimeApi) => void): Promise<void> {
     // Yields while it formats nodes it has not formatted before (the first edit of a big lab from disk).
+    await this.formattingAhead.get(e);
     const f = await formatLabFileYielding(lab.file, e.formatted);
     await writeLabFile(this.store, e.name, f.text);
     e.text = f.text;
@@ -611,6 +633,9 @@ export function requireObject(body: unknown): JsonObject {
   if (!isObject(body)) throw badField('(body)', `expected a JSON object, got ${Array.isArray(body) ? 'a list' : typeof body === 'string' ? 'text' : String(body)}`);
   return structuredClone(body);
 }
+
+/** Labs of this many nodes have their text formatted ahead, after they are read from disk. */
+const PREWARM_NODES = 5000;
 
 /** Lets the event loop serve what waits (I/O, timers) before going on. */
 function turn(): Promise<void> {
