@@ -15,7 +15,7 @@ const SECTIONS = new Set(['networks', 'nodes', 'links', 'checks', 'snapshots', '
 
 const TO_STRING = { lineWidth: 0, flowCollectionPadding: true, indentSeq: true } as const;
 
-/** The formatted text of each node and network, by `section\0name`, with the value it was formatted from. */
+/** The formatted text of each node and network (`section\0name`) and other top-level key (`\0key`), with the value it was formatted from. */
 type EntryTexts = Map<string, { value: unknown; text: string }>;
 
 /** lab.yaml text with the file it was formatted from (lab files are never edited in place). */
@@ -37,13 +37,14 @@ export function formatLabFile(file: LabFile): string {
  */
 function formatPieces(file: LabFile, known: EntryTexts | null, entries: EntryTexts): { text: string; pending: (() => void)[] } {
   const root = file as unknown as Record<string, unknown>;
-  // Only the root's order here: orderLike of every node (a union's safeParse each) is done per node that changed.
-  const ordered = orderLike(Object.fromEntries(Object.keys(root).map((k) => [k, ENTRY_SECTIONS.has(k) && isRecord(root[k]) ? {} : root[k]])), LabFileSchema) as Record<string, unknown>;
+  // Only the root keys' order here (orderLike of every link or node is a union's safeParse each):
+  // each section is put in order when it has changed.
+  const order = orderLike(Object.fromEntries(Object.keys(root).map((k) => [k, root[k] === undefined ? undefined : true])), LabFileSchema) as Record<string, unknown>;
   const out: string[] = [];
   const pending: (() => void)[] = [];
-  if (Object.keys(ordered).length === 0) out.push(new Document({}).toString(TO_STRING));
-  for (const key of Object.keys(ordered)) {
-    const value = ENTRY_SECTIONS.has(key) && isRecord(root[key]) ? root[key] : ordered[key];
+  if (Object.keys(order).length === 0) out.push(new Document({}).toString(TO_STRING));
+  for (const key of Object.keys(order)) {
+    const value = root[key];
     const lead = SECTIONS.has(key) ? '\n' : '';
     if (ENTRY_SECTIONS.has(key) && isRecord(value) && Object.keys(value).length > 0) {
       out.push(`${lead}${formatScalarKey(key)}:\n`);
@@ -66,14 +67,23 @@ function formatPieces(file: LabFile, known: EntryTexts | null, entries: EntryTex
       }
       continue;
     }
-    const doc = new Document({ [key]: value });
+    const id = `\u0000${key}`;
+    const old = known?.get(id);
+    if (old !== undefined && sameData(old.value, value)) {
+      entries.set(id, old);
+      out.push(old.text);
+      continue;
+    }
+    const doc = new Document(orderLike({ [key]: value }, LabFileSchema));
     const pair = isMap(doc.contents) ? doc.contents.items[0] : undefined;
     if (pair) {
       if (key === 'links' || key === 'checks') {
         if (isSeq(pair.value)) for (const item of pair.value.items) flowWhereShort(item as YamlNode, 2, true);
       } else if (!ENTRY_SECTIONS.has(key)) flowWhereShort(pair.value as YamlNode, 2, true);
     }
-    out.push(lead + doc.toString(TO_STRING));
+    const text = lead + doc.toString(TO_STRING);
+    entries.set(id, { value, text });
+    out.push(text);
   }
   return {
     pending,
