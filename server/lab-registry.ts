@@ -14,7 +14,7 @@ import type { CheckResult, LabEvent, LabSummary, LabView, LinkView, NetworkView,
 import { type Lab, type LabFile, type LabLink, type PathSegment, LAB_NAME_RE, validateLab } from '../devices/lab/schema.js';
 import { ApiError, type ErrorDetail, badField, conflict, issueDetails, notFound } from './errors.js';
 import { type NodeConsoleInfo, type TelnetPortOf, labSummary, labView, linkView, networkView, networkViews, nodeView, nodeViews } from './lab-views.js';
-import { type FormattedLabFile, formatLabFileReusing } from './lab-yaml.js';
+import { type FormattedLabFile, formatLabFileReusing, formatLabFileYielding } from './lab-yaml.js';
 import { type LabRuntimeApi, type RuntimeEvent, type RuntimeFactory, type RuntimeOptions, asLabState } from './runtime.js';
 import { hostNetworking } from './host-sockets.js';
 import { LabStore } from './store.js';
@@ -322,12 +322,33 @@ export class LabRegistry {
     const hadProblems = e.problems !== null;
     e.problems = null;
     e.lab = r.lab;
+    this.prewarm(e);
     if (initial) return;
     this.log.info({ lab: e.name }, 'lab.yaml changed on disk; applied');
     if (hadProblems) this.emit(e.name, { type: 'lab-file-ok' });
     this.applyToRuntime(e, r.lab);
     this.emitDiff(e.name, before, r.lab, 'disk');
   }
+
+  /**
+   * A big lab read from disk has its nodes formatted in slices between other work, so that its
+   * first edit formats one node rather than all of them (a cache only: texts are reused by data).
+   */
+  private prewarm(e: Entry): void {
+    const lab = e.lab;
+    if (!lab || e.formatted || Object.keys(lab.nodes).length < PREWARM_NODES) return;
+    const ahead = formatLabFileYielding(lab.file, null).then(
+      (f) => {
+        e.formatted ??= f;
+      },
+      (err: unknown) => this.log.warn({ err, lab: e.name }, 'formatting lab.yaml ahead failed'),
+    );
+    this.formattingAhead.set(e, ahead);
+    void ahead.finally(() => this.formattingAhead.delete(e));
+  }
+
+  /** prewarm()'s work under way, which an edit waits for rather than doing it a second time. */
+  private readonly formattingAhead = new WeakMap<Entry, Promise<void>>();
 
   // ------------------------------------------------------------ serialization
 
@@ -526,7 +547,10 @@ export class LabRegistry {
       const lab = this.validLab(e);
       const file = structuredClone(lab.file) as unknown as FileData;
       edit(file, lab);
+      // Copying and validating a big lab take a few hundred ms each: other clients are served between them.
+      await turn();
       const r = validateLab(file, { folderName: name });
+      await turn();
       if (!r.ok) throw new ApiError(how.status ?? 400, how.message, issueDetails(r.issues, how.prefix(file, lab)));
       await this.commit(e, r.lab, 'api');
       return r.lab;
@@ -535,7 +559,9 @@ export class LabRegistry {
 
   /** Writes a validated lab and brings the running lab in line with it. */
   private async commit(e: Entry, lab: Lab, source: 'api' | 'disk', restore?: (rt: LabRuntimeApi) => void): Promise<void> {
-    const f = formatLabFileReusing(lab.file, e.formatted);
+    // Yields while it formats nodes it has not formatted before (the first edit of a big lab from disk).
+    await this.formattingAhead.get(e);
+    const f = await formatLabFileYielding(lab.file, e.formatted);
     await writeLabFile(this.store, e.name, f.text);
     e.text = f.text;
     e.formatted = f;
@@ -606,4 +632,12 @@ export function requireObject(body: unknown): JsonObject {
   if (body === undefined) throw badField('(body)', 'a JSON body is required');
   if (!isObject(body)) throw badField('(body)', `expected a JSON object, got ${Array.isArray(body) ? 'a list' : typeof body === 'string' ? 'text' : String(body)}`);
   return structuredClone(body);
+}
+
+/** Labs of this many nodes have their text formatted ahead, after they are read from disk. */
+const PREWARM_NODES = 5000;
+
+/** Lets the event loop serve what waits (I/O, timers) before going on. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -57,7 +57,11 @@ function describeIssue(iss: z.core.$ZodIssue, path: PathSegment[], out: LabIssue
   switch (iss.code) {
     case 'unrecognized_keys': {
       const known = iss.message.startsWith(UNKNOWN_KEY) ? iss.message.slice(UNKNOWN_KEY.length).split(', ') : [];
-      for (const key of iss.keys) out.push({ path: [...path, key], at: 'key', message: unknownKeyMessage(key, known) });
+      // A mapping of a million unknown keys: each named up to a point, then counted (they are reported a hundred at most).
+      const named = iss.keys.slice(0, MAX_UNKNOWN_KEYS_NAMED);
+      for (const key of named) out.push({ path: [...path, key], at: 'key', message: unknownKeyMessage(key, known) });
+      const more = iss.keys.length - named.length;
+      if (more > 0) out.push({ path, at: 'value', message: `and ${more} more unknown keys` });
       return;
     }
     case 'invalid_key': {
@@ -130,8 +134,14 @@ function defaultMessage(iss: z.core.$ZodIssue): string {
   }
 }
 
+/** Unknown keys of one mapping described one by one; the rest are counted in one issue. */
+export const MAX_UNKNOWN_KEYS_NAMED = 1000;
+
 function unknownKeyMessage(key: string, known: string[]): string {
-  const close = known.filter((k) => editDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
+  const close = known.filter((k) => {
+    const most = Math.max(1, Math.floor(k.length / 4));
+    return Math.abs(k.length - key.length) <= most && editDistance(k, key) <= most;
+  });
   if (close.length > 0) return `unknown key ${JSON.stringify(key)}; did you mean ${close.join(' or ')}?`;
   return known.length > 0 ? `unknown key ${JSON.stringify(key)}; the keys here are ${known.join(', ')}` : `unknown key ${JSON.stringify(key)}`;
 }

@@ -2,7 +2,7 @@
  * lab.yaml text -> a validated, normalized `Lab`, or every error as `file:line:column: field: what is wrong`.
  * No file I/O here: the CLI and the server read the file and pass its text and name.
  */
-import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { type Document, LineCounter, type Node as YamlNode, type Pair, type YAMLMap, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import { readPlainYaml } from './plain-yaml.js';
 import { addressConflicts } from './address-conflicts.js';
 import { type Lab, type LabFile, type LabIssue, type PathSegment, formatPath, validateLab } from './schema.js';
@@ -21,7 +21,21 @@ export interface LabError {
 export interface LoadOptions {
   /** The lab's folder name, when loaded from labs/<lab>/lab.yaml: the file's name: must equal it. */
   folderName?: string;
+  /** Longest text taken, in characters (default MAX_LAB_FILE_CHARS). */
+  maxChars?: number;
 }
+
+/**
+ * The largest lab.yaml read: 8 MiB of text, far above a 25,000-node lab (about 700 KB) and far
+ * below what takes the reader seconds. Counted in characters, which never exceed the file's bytes.
+ */
+export const MAX_LAB_FILE_CHARS = 8 * 1024 * 1024;
+
+/** Errors reported for one file: a compiler's habit, and what keeps a file of a million mistakes from taking minutes. */
+export const MAX_REPORTED_ERRORS = 100;
+
+/** Past this size a file the plain reader took is not read again by the library to locate its errors (about 1.6 ms a KB). */
+const LIBRARY_LOCATE_CHARS = 1024 * 1024;
 
 export type LoadResult =
   | {
@@ -40,9 +54,15 @@ export type LoadResult =
  * "last one wins" would hide a mistake).
  */
 export function loadLabText(text: string, fileName: string, opts: LoadOptions = {}): LoadResult {
+  const max = opts.maxChars ?? MAX_LAB_FILE_CHARS;
   // The readers below recurse per level: a file nested thousands deep would overflow the stack.
-  const deep = tooDeepAt(text);
+  // Within the size limit only, so that the more telling of the two errors is the one given.
+  const deep = tooDeepAt(text.length > max ? text.slice(0, max) : text);
   if (deep >= 0) return { ok: false, errors: [{ file: fileName, ...lineColumn(text, deep), field: '(syntax)', message: TOO_DEEP }] };
+  if (text.length > max) {
+    const message = `the file is larger than ${formatSize(max)} (${formatSize(text.length)}), the most a lab file may hold`;
+    return { ok: false, errors: [{ file: fileName, ...lineColumn(text, max), field: '(file)', message }] };
+  }
   try {
     return loadChecked(text, fileName, opts);
   } catch (e) {
@@ -100,6 +120,11 @@ export function tooDeepAt(text: string, max = MAX_NESTING): number {
   return -1;
 }
 
+function formatSize(chars: number): string {
+  if (chars < 1024) return `${chars} bytes`;
+  return chars >= 1024 * 1024 ? `${(chars / (1024 * 1024)).toFixed(chars % (1024 * 1024) === 0 ? 0 : 1)} MiB` : `${Math.ceil(chars / 1024)} KiB`;
+}
+
 function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let start = 0;
@@ -118,6 +143,11 @@ function loadChecked(text: string, fileName: string, opts: LoadOptions): LoadRes
   if (plain !== null) {
     const result = validateLab(plain.value, opts);
     if (result.ok) return loaded(result.lab, text, fileName);
+    if (text.length > LIBRARY_LOCATE_CHARS) {
+      const shown = result.issues.slice(0, MAX_REPORTED_ERRORS);
+      const errors = shown.map((i) => ({ file: fileName, ...lineColumn(text, textOffset(text, i.path)), field: formatPath(i.path), message: i.message }));
+      return { ok: false, errors: withMore(sortErrors(errors), result.issues.length - shown.length, fileName) };
+    }
   }
   const { doc, lines } = parseLabDocument(text);
   const errors: LabError[] = [];
@@ -150,8 +180,10 @@ function loadChecked(text: string, fileName: string, opts: LoadOptions): LoadRes
   }
 
   const result = validateLab(data, opts);
-  if (!result.ok) for (const issue of result.issues) at(issueOffset(doc, issue), formatPath(issue.path), issue.message);
-  if (errors.length > 0 || !result.ok) return { ok: false, errors: sortErrors(dedupe(errors)) };
+  const issues = result.ok ? [] : result.issues;
+  const keys = new KeyIndex();
+  for (const issue of issues.slice(0, MAX_REPORTED_ERRORS)) at(issueOffset(doc, issue, keys), formatPath(issue.path), issue.message);
+  if (errors.length > 0 || !result.ok) return { ok: false, errors: withMore(sortErrors(dedupe(errors)), issues.length - MAX_REPORTED_ERRORS, fileName) };
   return { ok: true, lab: result.lab, document: doc, warnings: locateIssues(doc, lines, fileName, addressConflicts(result.lab)) };
 }
 
@@ -165,9 +197,10 @@ export function labWarnings(lab: Lab, text: string | null, fileName: string): La
 }
 
 function locateIssues(doc: Document, lines: LineCounter, fileName: string, issues: readonly LabIssue[]): LabError[] {
+  const keys = new KeyIndex();
   return sortErrors(
     issues.map((i) => {
-      const pos = lines.linePos(issueOffset(doc, i));
+      const pos = lines.linePos(issueOffset(doc, i, keys));
       return { file: fileName, line: pos.line, column: pos.col, field: formatPath(i.path), message: i.message };
     }),
   );
@@ -242,6 +275,56 @@ export function labFileToYaml(file: LabFile): string {
   return stringify(file, { lineWidth: 0 });
 }
 
+/** `errors`, then one line saying how many more there are (when there are). */
+function withMore(errors: LabError[], more: number, fileName: string): LabError[] {
+  if (more <= 0) return errors;
+  const last = errors[errors.length - 1];
+  return [...errors, { file: fileName, line: last?.line ?? 1, column: last?.column ?? 1, field: '(file)', message: `and ${more} more errors not shown (fix these first)` }];
+}
+
+/**
+ * Where a path's keys are in a big plain file, found in its text: each key after the one
+ * before it (`name:` at a line's start after spaces, a dash or in a flow mapping). A key not
+ * found leaves the error at the last one that was.
+ */
+function textOffset(text: string, path: readonly PathSegment[]): number {
+  let at = 0;
+  for (const seg of path) {
+    if (typeof seg !== 'string') continue;
+    let from = at;
+    for (;;) {
+      const i = text.indexOf(`${seg}:`, from);
+      if (i < 0) return at;
+      const before = i === 0 ? 10 : text.charCodeAt(i - 1);
+      // A key starts a line (after spaces or a dash) or follows `{`, `,` or a space in a flow mapping.
+      if (before === 10 || before === 32 || before === 123 || before === 44 || before === 34 || before === 39) {
+        at = before === 34 || before === 39 ? i - 1 : i;
+        break;
+      }
+      from = i + 1;
+    }
+  }
+  return at;
+}
+
+/** Each mapping's keys by name, made once per mapping that an error is looked up in (a find per error was quadratic). */
+class KeyIndex {
+  private readonly maps = new WeakMap<object, Map<string, Pair>>();
+
+  find(map: YAMLMap, name: string): Pair | undefined {
+    let index = this.maps.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const p of map.items) {
+        const k = keyText(p.key);
+        if (k !== undefined && !index.has(k)) index.set(k, p);
+      }
+      this.maps.set(map, index);
+    }
+    return index.get(name);
+  }
+}
+
 function sortErrors(errors: LabError[]): LabError[] {
   return errors.map((e, i) => ({ e, i })).sort((a, b) => a.e.line - b.e.line || a.e.column - b.e.column || a.i - b.i).map((x) => x.e);
 }
@@ -266,7 +349,7 @@ function keyText(key: unknown): string | undefined {
  * does not (a missing required key), the key of the deepest mapping that does, so the user is
  * sent to the node or network that lacks it.
  */
-function issueOffset(doc: Document, issue: LabIssue): number {
+function issueOffset(doc: Document, issue: LabIssue, keys = new KeyIndex()): number {
   let node: unknown = doc.contents;
   let lastKeyOffset: number | undefined;
   let keyOffset: number | undefined;
@@ -275,7 +358,7 @@ function issueOffset(doc: Document, issue: LabIssue): number {
     if (isAlias(node)) node = node.resolve(doc);
     keyOffset = undefined;
     if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(seg));
+      const pair = keys.find(node, String(seg));
       if (!pair) break;
       keyOffset = (pair.key as YamlNode | null)?.range?.[0];
       if (keyOffset !== undefined) lastKeyOffset = keyOffset;

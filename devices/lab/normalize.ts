@@ -27,6 +27,7 @@ import {
   type SwitchNodeSpec,
 } from './file-schema.js';
 import { type LabIssue, type PathSegment, describeZodIssues, editDistance, formatPath, isRecord } from './issues.js';
+import { protoKeyPaths } from './proto-keys.js';
 import {
   type CheckTarget,
   type HostIp,
@@ -108,27 +109,6 @@ export function validateLab(input: unknown, opts: ValidateOptions = {}): Validat
   return { ok: true, lab };
 }
 
-/** Paths of every own `__proto__` key in parsed JSON or YAML data (paths built only for those). */
-function protoKeyPaths(input: unknown): PathSegment[][] {
-  type At = { v: object; up: At | null; key: PathSegment };
-  const pathOf = (a: At | null): PathSegment[] => {
-    const path: PathSegment[] = [];
-    for (let x = a; x && x.up; x = x.up) path.unshift(x.key);
-    return path;
-  };
-  const found: PathSegment[][] = [];
-  if (typeof input !== 'object' || input === null) return found;
-  const stack: At[] = [{ v: input, up: null, key: '' }];
-  while (stack.length > 0) {
-    const at = stack.pop()!;
-    if (!Array.isArray(at.v) && Object.hasOwn(at.v, '__proto__')) found.push([...pathOf(at), '__proto__']);
-    for (const [k, item] of Object.entries(at.v)) {
-      if (typeof item === 'object' && item !== null) stack.push({ v: item as object, up: at, key: Array.isArray(at.v) ? Number(k) : k });
-    }
-  }
-  return found;
-}
-
 function dedupe(issues: LabIssue[]): LabIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
@@ -198,12 +178,15 @@ class Normalizer {
   // No prototype: a node named `constructor` or a lookup of a missing `valueOf` is an ordinary name.
   private readonly networks: Record<string, LabNetwork> = Object.create(null) as Record<string, LabNetwork>;
   private readonly nodes: Record<string, LabNode> = Object.create(null) as Record<string, LabNode>;
-  /** `node\0iface` -> the interface model, for ports only (not sub-interfaces). */
-  private readonly ports = new Map<string, LabIfaceBase>();
+  /** The nodes in order: listing a big prototype-less table (Object.values) sorts its keys each time. */
+  private readonly nodeList: LabNode[] = [];
+  /** Interface name -> port, for nodes with many ports (a few are searched); built on first use. */
+  private readonly portIndex = new Map<string, Map<string, LabIfaceBase>>();
   /** `node\0iface` -> where it was cabled first, for "cabled twice": its network: key, or the index in links:. */
   private readonly cabled = new Map<string, string | number>();
   private readonly networkKeys: { node: string; iface: string; network: string; path: PathSegment[] }[] = [];
-  private readonly macs: { mac: Mac; owner: string; path: PathSegment[] | undefined }[] = [];
+  /** MACs written in the file, in order; generated ones only as numbers (a big lab has many). */
+  private readonly explicitMacs: { mac: Mac; owner: string; path: PathSegment[] }[] = [];
   /** Reservations whose MAC needs the links (node: reservations). */
   private readonly pendingReservations: {
     into: LabReservation[];
@@ -251,7 +234,7 @@ class Normalizer {
     for (const name of this.nodeSpecs.all) {
       if (this.nets.all.has(name)) this.issue(['nodes', name], `${JSON.stringify(name)} is also the name of a network; node and network names must differ`, 'key');
     }
-    for (const [name, spec] of this.nodeSpecs.valid) this.nodes[name] = this.node(name, spec);
+    for (const [name, spec] of this.nodeSpecs.valid) this.nodeList.push((this.nodes[name] = this.node(name, spec)));
     this.assignConsoles();
     const vmnets: [string, NetworkSpec & { type: 'nat' | 'host-only' }][] = [];
     for (const [name, spec] of this.nets.valid) if (spec.type === 'nat' || spec.type === 'host-only') vmnets.push([name, spec]);
@@ -293,7 +276,7 @@ class Normalizer {
     for (const n of Object.values(this.networks)) {
       if (n.type === 'bridged' || n.type === 'nat' || (n.type === 'host-only' && n.hostAdapter === 'tap')) return true;
     }
-    return Object.values(this.nodes).some((n) => n.kind === 'cloud');
+    return this.nodeList.some((n) => n.kind === 'cloud');
   }
 
   // ------------------------------------------------------------ references
@@ -329,16 +312,20 @@ class Normalizer {
   }
 
   private mac(node: string, iface: string, text: string | undefined, nodePath: PathSegment[]): Mac {
-    const mac = text === undefined ? stableMac(this.labName, node, iface) : must(parseMacAddress(text));
-    this.macs.push({ mac, owner: `${node}:${iface}`, path: text === undefined ? undefined : [...nodePath, 'interfaces', iface, 'mac'] });
+    if (text === undefined) return stableMac(this.labName, node, iface);
+    const mac = must(parseMacAddress(text));
+    this.explicitMacs.push({ mac, owner: `${node}:${iface}`, path: [...nodePath, 'interfaces', iface, 'mac'] });
     return mac;
   }
 
+  /** A MAC written in the file that another interface has (generated MACs are not compared: they differ by construction). */
   private checkMacs(): void {
+    if (this.explicitMacs.length === 0) return;
     const first = new Map<Mac, string>();
-    for (const m of this.macs) if (m.path === undefined && !first.has(m.mac)) first.set(m.mac, m.owner);
-    for (const m of this.macs) {
-      if (m.path === undefined) continue;
+    for (const node of this.nodeList) {
+      for (const p of node.interfaces as LabIfaceBase[]) if (!p.macExplicit && !first.has(p.mac)) first.set(p.mac, `${node.name}:${p.name}`);
+    }
+    for (const m of this.explicitMacs) {
       const other = first.get(m.mac);
       if (other !== undefined && other !== m.owner) this.issue(m.path, `${macToString(m.mac)} is also the MAC of ${other}`);
       else first.set(m.mac, m.owner);
@@ -370,7 +357,7 @@ class Normalizer {
       case 'hub': {
         const ports = spec.ports ?? LAB_DEFAULTS.hubPorts;
         const interfaces = Array.from({ length: ports }, (_, i) => this.port(name, `p${i}`, undefined, P));
-        return { ...base, kind: 'hub', ports, interfaces };
+        return Object.assign(base, { kind: 'hub' as const, ports, interfaces });
       }
       case 'cloud': {
         const e = spec.endpoint;
@@ -387,8 +374,23 @@ class Normalizer {
 
   private port(node: string, iface: string, mac: string | undefined, nodePath: PathSegment[]): LabIfaceBase {
     const port: LabIfaceBase = { name: iface, mac: this.mac(node, iface, mac, nodePath), macExplicit: mac !== undefined, network: undefined };
-    this.ports.set(`${node}\u0000${iface}`, port);
     return port;
+  }
+
+  /** A node's port (not a sub-interface) by name, once every node is built. */
+  private portOf(node: string, iface: string): LabIfaceBase | undefined {
+    const ifs = this.nodes[node]?.interfaces as LabIfaceBase[] | undefined;
+    if (ifs === undefined) return undefined;
+    if (ifs.length <= 16) {
+      for (const p of ifs) if (p.name === iface) return p;
+      return undefined;
+    }
+    let index = this.portIndex.get(node);
+    if (index === undefined) {
+      index = new Map(ifs.map((p) => [p.name, p]));
+      this.portIndex.set(node, index);
+    }
+    return index.get(iface);
   }
 
   private joinNetwork(node: string, iface: string, network: string | undefined, path: PathSegment[]): void {
@@ -612,14 +614,14 @@ class Normalizer {
 
   private assignConsoles(): void {
     const taken = new Map<number, string>();
-    for (const node of Object.values(this.nodes)) {
+    for (const node of this.nodeList) {
       if (!node.consoleExplicit) continue;
       const other = taken.get(node.console);
       if (other !== undefined) this.issue(['nodes', node.name, 'console'], `console port ${node.console} is also ${other}'s`);
       else taken.set(node.console, node.name);
     }
     let next = LAB_DEFAULTS.firstConsolePort;
-    for (const node of Object.values(this.nodes)) {
+    for (const node of this.nodeList) {
       if (node.consoleExplicit) continue;
       while (taken.has(next)) next++;
       node.console = next++;
@@ -636,7 +638,7 @@ class Normalizer {
   private chooseSubnets(vmnets: [string, NetworkSpec & { type: 'nat' | 'host-only' }][]): Map<string, Cidr> {
     const used: Cidr[] = [];
     for (const [, spec] of vmnets) if (spec.subnet !== undefined) used.push(must(parseSubnet(spec.subnet)));
-    for (const node of Object.values(this.nodes)) {
+    for (const node of this.nodeList) {
       if (node.kind === 'host') for (const i of node.interfaces) if (i.ip.mode === 'static') used.push(i.ip.cidr);
       if (node.kind === 'router') {
         for (const i of [...node.interfaces, ...node.subinterfaces]) if (i.ip) used.push(i.ip);
@@ -783,7 +785,7 @@ class Normalizer {
   private links(): LabLink[] {
     const links: LabLink[] = [];
     const attach = (node: string, iface: string, network: string) => {
-      const port = this.ports.get(`${node}\u0000${iface}`);
+      const port = this.portOf(node, iface);
       if (port) port.network = network;
       this.networks[network]?.attached.push({ node, iface });
     };
@@ -868,7 +870,7 @@ class Normalizer {
       else this.issue([...P, side], `no node named ${JSON.stringify(nodeName)}${this.suggest(nodeName, this.nodeSpecs.all)}`);
       return undefined;
     }
-    if (this.ports.has(`${nodeName}\u0000${iface}`)) return { kind: 'iface', node: nodeName, iface };
+    if (this.portOf(nodeName, iface) !== undefined) return { kind: 'iface', node: nodeName, iface };
     const sub = node.kind === 'router' ? node.subinterfaces.find((s) => s.name === iface) : undefined;
     if (sub) this.issue([...P, side], `${iface} is a sub-interface; cable its parent ${nodeName}:${sub.parent}`);
     else this.issue([...P, side], `${nodeName} has no interface ${iface}; it has ${describeNames(node.interfaces.map((i: LabIfaceBase) => i.name))}`);
@@ -880,7 +882,7 @@ class Normalizer {
   private checks(): LabCheck[] {
     const out: LabCheck[] = [];
     const { valid } = this.checkSpecs();
-    const hosts = Object.values(this.nodes).filter((n) => n.kind === 'host').map((n) => n.name);
+    const hosts = this.nodeList.filter((n) => n.kind === 'host').map((n) => n.name);
     const hostOrRouter = ['host', 'router'] as const;
     for (const [index, c] of valid) {
       const P: PathSegment[] = ['checks', index];

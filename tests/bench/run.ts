@@ -6,7 +6,8 @@
  *
  * Groups and figures (each file says how it measures):
  * - engine: engine.link_fps, engine.capture_fps, engine.idle_cpu_pct (engine.bench.ts)
- * - server: server.trace_records_per_s, server.trace_slowdown_x (server.bench.ts)
+ * - server: server.trace_records_per_s, server.trace_slowdown_x (server.bench.ts);
+ *   server.lab_load_ms_per_mb, server.lab_patch25k_first_ms, server.lab_patch25k_ms (lab-file.bench.ts)
  * - tcp: tcp.goodput_gbps (two hosts of a lab built from lab.yaml text, virtual time),
  *   tcp.goodput_harness_gbps (the TCP engine alone on a TcpDirectHost pair) (tcp.bench.ts);
  *   tcp.nat_goodput_gbps (a lab host through the NAT gateway .2 and the host's sockets to a
@@ -43,6 +44,7 @@ import { natBench } from './nat.bench.js';
 import { routerSlowPathBench } from './router-slowpath.bench.js';
 import { clientBench } from './client.bench.js';
 import { faultsBench } from './faults.bench.js';
+import { labFileBench } from './lab-file.bench.js';
 
 export interface Figure {
   name: string;
@@ -54,7 +56,7 @@ export interface Figure {
 /** Each group's benches, run in order; one that throws does not keep the others from reporting. */
 const groups: Record<string, (() => Promise<Figure[]>)[]> = {
   engine: [engineBench],
-  server: [serverBench],
+  server: [serverBench, labFileBench],
   tcp: [tcpBench, natBench],
   snapshot: [snapshotBench],
   bridge: [bridgeBench],
