@@ -4,20 +4,19 @@
  * requests for the host (answered, so frames go out too) and garbage (runts, an oversized frame,
  * a multicast source), selects the cloud node and reads the exact counters in the inspector. A
  * bridged network on a NIC that cannot be opened shows as failed, with the reason.
- * Screenshots: /tmp/wirelab-endpoints.png (the inspector) and test-output/screenshots/.
+ * Screenshots go to test-output/screenshots/.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, SHOTS, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser endpoint test: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 const LOCAL = 40_000 + Math.floor(Math.random() * 10_000);
 const REMOTE = LOCAL + 1;
 const NIC = 'wlnope0';
@@ -152,7 +151,6 @@ describe.skipIf(missing !== null)('real-world endpoints in the browser', () => {
     expect(box.x + box.width).toBeLessThanOrEqual(inspector.x + inspector.width);
     expect(await fitsWidth(page)).toBe(true);
     await panel.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: '/tmp/wirelab-endpoints.png' });
     await page.screenshot({ path: join(SHOTS, 'cloud-endpoint-1280x800.png') });
   }, 120_000);
 
@@ -166,7 +164,6 @@ describe.skipIf(missing !== null)('real-world endpoints in the browser', () => {
     expect(await inInspector.locator('[data-test="endpoint-error"]').textContent()).toMatch(new RegExp(`^nic ${NIC}: .*(CAP_NET_RAW|no interface ${NIC}|addon)`));
     expect(await inInspector.locator('[data-test="frames-in"]').textContent()).toBe('0');
     expect(await fitsWidth(page)).toBe(true);
-    await page.screenshot({ path: '/tmp/wirelab-endpoints-bridged.png' });
 
     await page.click('[data-tab="networks"]');
     await page.locator('[data-test="network-editor"] [data-network="vmnet0"]').click();

@@ -3,20 +3,19 @@
  * a running lab snapshotted in the UI, a router deleted in the UI, the snapshot restored in the UI
  * and the router back on the canvas, running and forwarding pings again; a linked clone made in the UI
  * shows "Clone of", its parent snapshot shows the lock and refuses deletion naming the clone;
- * a lab exported from the labs page and imported back. Screenshot: /tmp/wirelab-snapshots.png.
+ * a lab exported from the labs page and imported back. Screenshots go to test-output/screenshots/.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Lab, apiCall, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
+import { type Lab, SHOTS, apiCall, browserMissing, buildClient, launchBrowser, startLab } from './harness.js';
 
 const missing = browserMissing();
 if (missing && process.env['CI'] === 'true') throw new Error(`browser tests cannot run in CI: ${missing}`);
 if (missing) console.warn(`skipping the browser snapshot test: ${missing}`);
 
-const SHOTS = join('test-output', 'screenshots');
 
 interface Cy {
   getElementById(id: string): { empty(): boolean; hasClass(c: string): boolean; renderedPosition(): { x: number; y: number } };
@@ -189,7 +188,6 @@ describe.skipIf(missing !== null)('the Snapshot Manager in Chromium', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toContain('triangle-linked');
     await page.waitForTimeout(300);
-    await page.screenshot({ path: '/tmp/wirelab-snapshots.png' });
     await page.screenshot({ path: join(SHOTS, 'snapshots-1280x800.png') });
 
     // Opened from the panel, the clone says whose clone it is.
@@ -203,7 +201,7 @@ describe.skipIf(missing !== null)('the Snapshot Manager in Chromium', () => {
     await page.locator('[data-test="snapshot-tree"] .empty').waitFor();
     expect(await page.locator('[data-test="snapshot-tree"] [data-snapshot]').count()).toBe(0);
     expect(await page.textContent('[data-test="snapshot-take"] h2')).toContain('triangle-linked');
-    await page.screenshot({ path: '/tmp/wirelab-snapshots-clone.png' });
+    await page.screenshot({ path: join(SHOTS, 'snapshots-clone-1280x800.png') });
 
     // And so does the labs page; the plain lab does not.
     await page.click('text=‹ Labs');
@@ -212,13 +210,13 @@ describe.skipIf(missing !== null)('the Snapshot Manager in Chromium', () => {
     expect((await cloneRow.textContent())?.trim()).toBe('Clone of triangle @ before-change');
     expect(await page.locator('[data-lab="triangle-api"] [data-test="clone-of"]').textContent()).toContain('triangle @ second');
     expect(await page.locator('[data-lab="triangle"] [data-test="clone-of"]').count()).toBe(0);
-    await page.screenshot({ path: '/tmp/wirelab-snapshots-labs.png' });
+    await page.screenshot({ path: join(SHOTS, 'snapshots-labs-1280x800.png') });
   }, 120_000);
 
   test('export from the labs page, import it back under a new name', async () => {
     await page.click('[data-export="triangle-linked"]');
     await page.locator('[data-test="export-menu"] [data-test="export-lab-snapshots"]').waitFor();
-    await page.screenshot({ path: '/tmp/wirelab-snapshots-export.png' });
+    await page.screenshot({ path: join(SHOTS, 'snapshots-export-1280x800.png') });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test="export-menu"] [data-test="export-lab"]')]);
     await page.locator('[data-test="export-menu"]').waitFor({ state: 'detached' });
     expect(download.suggestedFilename()).toBe('triangle-linked.wlab');
