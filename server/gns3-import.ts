@@ -14,7 +14,7 @@ import { type Gns3Files, type Gns3Report, labNameFor, mapGns3Project } from '../
 import { formatLabFile } from './lab-yaml.js';
 import type { LabStore } from './store.js';
 import { writeStaged } from './snapshots-archive.js';
-import { ArchiveError, DEFAULT_LIMITS, type ZipLimits, listZip, readZipEntry } from './snapshots-zip.js';
+import { ArchiveError, DEFAULT_LIMITS, type ZipEntry, type ZipLimits, listZip, streamEntry } from './snapshots-zip.js';
 
 export interface Gns3ImportResult {
   lab: string;
@@ -180,6 +180,13 @@ export async function importGns3Json(store: LabStore, project: unknown, opts: Gn
   return finish(store, project, { vpcs: new Map(), ios: new Map() }, opts);
 }
 
+/** An entry's text, inflated as a stream (as .wlab entries are) so many startup files do not hold the event loop. */
+async function entryText(bytes: Uint8Array, e: ZipEntry, limits: ZipLimits): Promise<string> {
+  const parts: Uint8Array[] = [];
+  await streamEntry(bytes, e, (chunk) => void parts.push(chunk), limits);
+  return new TextDecoder().decode(Buffer.concat(parts));
+}
+
 /** Imports a .gns3project archive (zip, deflate or zstd entries), checked like any archive. */
 export async function importGns3Project(store: LabStore, bytes: Uint8Array, opts: Gns3ImportOptions = {}): Promise<Gns3ImportResult> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
@@ -188,7 +195,7 @@ export async function importGns3Project(store: LabStore, bytes: Uint8Array, opts
   if (top.length !== 1) throw new ArchiveError(top.length === 0 ? 'not a GNS3 project archive: no .gns3 file at its top' : `the archive has ${top.length} .gns3 files at its top; a project has one`);
   const pe = top[0]!;
   if (pe.size > MAX_PROJECT_BYTES) throw new ArchiveError(`is larger than ${MAX_PROJECT_BYTES} bytes`, pe.name);
-  const project = parseProject(new TextDecoder().decode(readZipEntry(bytes, pe, limits)), pe.name);
+  const project = parseProject(await entryText(bytes, pe, limits), pe.name);
   const byName = new Map(entries.filter((e) => !e.dir).map((e) => [e.name, e] as const));
   const files: Gns3Files = { vpcs: new Map(), ios: new Map() };
   for (const n of nodesOf(project)) {
@@ -198,7 +205,7 @@ export async function importGns3Project(store: LabStore, bytes: Uint8Array, opts
       const e = byName.get(rel);
       if (!e) continue;
       if (e.size > 1 << 20) throw new ArchiveError('a startup file larger than 1 MiB', e.name);
-      (where.kind === 'vpcs' ? files.vpcs : files.ios).set(n.id, new TextDecoder().decode(readZipEntry(bytes, e, limits)));
+      (where.kind === 'vpcs' ? files.vpcs : files.ios).set(n.id, await entryText(bytes, e, limits));
       break;
     }
   }
