@@ -279,18 +279,15 @@ async function stageArchive(store: LabStore, bytes: Uint8Array, temp: string, op
   };
   /** A lab file from the archive, renamed when needed, validated as the lab's, and put back renamed. */
   const labText = async (p: string): Promise<void> => {
-    let t = await text(p);
-    const r0 = loadLabText(t, p, {});
+    const r0 = loadLabText(await text(p), p, {});
     if (!r0.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r0.errors)}`, p);
     if (r0.lab.cloneOf) throw new ArchiveError('names a parent (clone-of): a linked clone is flattened when exported, so this archive was not made by export', p);
     if (r0.lab.name !== original) throw new ArchiveError(`is lab ${r0.lab.name}, the manifest says ${original}`, p);
-    if (renamedFrom !== null) {
-      const file = structuredClone(r0.lab.file) as unknown as Json;
-      renameLabFile(file, original, name);
-      t = formatLabFile(file as unknown as LabFile);
-    }
-    // Parsing is the costly part (YAML): a second time only when the text changed.
+    // Parsing is the costly part (YAML): a second time only when a rename changes the text.
     if (renamedFrom === null) return;
+    const file = structuredClone(r0.lab.file) as unknown as Json;
+    renameLabFile(file, original, name);
+    const t = formatLabFile(file as unknown as LabFile);
     const r = loadLabText(t, p, { folderName: name });
     if (!r.ok) throw new ArchiveError(`is not a valid lab file:\n${formatLabErrors(r.errors)}`, p);
     await overwrite(fileOf(p), t);
