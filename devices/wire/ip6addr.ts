@@ -124,13 +124,6 @@ export function ip6IsLinkLocal(b: Uint8Array, o = 0): boolean {
   return b[o] === 0xfe && (b[o + 1]! & 0xc0) === 0x80;
 }
 
-/** Partial one's-complement sum of the 16-bit words of an address (pseudo-headers add it). */
-export function ip6Sum(b: Uint8Array, o: number): number {
-  let sum = 0;
-  for (let i = 0; i < IP6_LENGTH; i += 2) sum += (b[o + i]! << 8) | b[o + i + 1]!;
-  return sum;
-}
-
 /**
  * Writes the modified EUI-64 interface identifier of `mac` into b[o..o+8): the MAC split by
  * ff:fe with the universal/local bit inverted (RFC 4291 appendix A).

@@ -5,9 +5,9 @@
  * with a packet it cannot process (a parameter problem with code and pointer, or a silent drop).
  * `decodeIpv6` lists every header for traces and tests. Reassembly keeps state: the stack's.
  */
-import { put16, put32, u16, u32 } from './bytes.js';
+import { onesSum, put16, put32, u16, u32 } from './bytes.js';
 import { DecodeError, EncodeError, need, room } from './errors.js';
-import { IP6_LENGTH, type Ip6, ip6IsMulticast, ip6Sum } from './ip6addr.js';
+import { IP6_LENGTH, type Ip6, ip6IsMulticast } from './ip6addr.js';
 
 export const IPV6_HEADER_LENGTH = 40;
 /** RFC 8200 5: every link carries 1280-byte packets without fragmenting them. */
@@ -108,31 +108,17 @@ export function decrementHopLimit(b: Uint8Array, o: number): number {
   return b[o + 7]!;
 }
 
-function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
-}
 /**
- * Partial sum of the RFC 8200 8.1 pseudo-header: source, destination, the 32-bit upper-layer
- * length and the next header. Give it to the checksum helpers of UDP, TCP and ICMPv6.
- */
-export function pseudoHeaderSum6(src: Uint8Array, srcO: number, dst: Uint8Array, dstO: number, nextHeader: number, length: number): number {
-  return fold(ip6Sum(src, srcO) + ip6Sum(dst, dstO) + (length >>> 16) + (length & 0xffff) + nextHeader);
-}
-/**
- * The address part of the pseudo-header of the packet at b[o..], for encodeUdp6, udpChecksumOk6,
- * encodeTcp6 and the like, which add the protocol and length themselves.
+ * The address part of the RFC 8200 8.1 pseudo-header of the packet at b[o..] (source and
+ * destination sit side by side), for encodeUdp6, udpChecksumOk6, encodeTcp6 and the like, which
+ * add the upper-layer length and next header themselves.
  */
 export function ipv6AddressSum(b: Uint8Array, o: number): number {
-  return fold(ip6Sum(b, o + IPV6_SRC) + ip6Sum(b, o + IPV6_DST));
+  return onesSum(b, o + IPV6_SRC, 2 * IP6_LENGTH);
 }
 /** The same for two addresses held apart from a packet. */
 export function ip6AddressSum(src: Ip6, dst: Ip6): number {
-  return fold(ip6Sum(src, 0) + ip6Sum(dst, 0));
-}
-/** The pseudo-header sum for the packet whose IPv6 header is at b[o..]. */
-export function ipv6PseudoSum(b: Uint8Array, o: number, nextHeader: number, length: number): number {
-  return pseudoHeaderSum6(b, o + IPV6_SRC, b, o + IPV6_DST, nextHeader, length);
+  return onesSum(dst, 0, IP6_LENGTH, onesSum(src, 0, IP6_LENGTH));
 }
 
 function isExtension(nh: number): boolean {
