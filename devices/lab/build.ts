@@ -35,7 +35,11 @@ export function buildHost(engine: Engine, lab: Lab, n: LabHost): Host {
   if (n.services.dns) {
     // A Map: a record named `constructor` must not find Object's (a plain object, as snapshots expect).
     const records = new Map<string, Ip4[]>();
-    for (const r of n.services.dns.records) records.set(r.name, [...(records.get(r.name) ?? []), r.ip]);
+    for (const r of n.services.dns.records) {
+      const ips = records.get(r.name);
+      if (ips) ips.push(r.ip);
+      else records.set(r.name, [r.ip]);
+    }
     services.dns = { port: n.services.dns.port, records: Object.fromEntries(records) };
   }
   return new Host(engine, { name: n.name, lab: lab.name, interfaces, dns: n.dns, services });
