@@ -100,7 +100,7 @@ export class ConsoleHub {
     let e = this.consoles.get(node);
     if (e) return e;
     if (this.closedHub) throw new Error('the lab consoles are closed');
-    if (!this.runtime.lab.nodes[node]) throw new Error(`no node ${node}`);
+    if (!Object.hasOwn(this.runtime.lab.nodes, node)) throw new Error(`no node ${node}`);
     const env = { runtime: this.runtime, node, save: (req: SaveRequest) => this.save(req) };
     const console = new NodeConsole(env);
     const entry: Entry = { console, clients: new Set(), pending: [], pendingChars: 0, turnChars: 0, scheduled: false, waiting: new Set(), gone: false };
@@ -207,7 +207,7 @@ export class ConsoleHub {
   restoreHistories(histories: Readonly<Record<string, readonly string[]>>): void {
     for (const [node, e] of this.consoles) if (!(node in histories)) e.console.restoreHistory([]);
     for (const [node, lines] of Object.entries(histories)) {
-      if (this.runtime.lab.nodes[node] && Array.isArray(lines)) this.entry(node).console.restoreHistory(lines.filter((l) => typeof l === 'string'));
+      if (Object.hasOwn(this.runtime.lab.nodes, node) && Array.isArray(lines)) this.entry(node).console.restoreHistory(lines.filter((l) => typeof l === 'string'));
     }
   }
 
@@ -245,7 +245,7 @@ export class ConsoleHub {
     if (e.type === 'lab-state' && e.status === 'stopped') return;
     if (e.type === 'address-conflict') {
       // Made if nobody has opened it yet, so the first viewer sees the line above the first prompt.
-      if (!this.closedHub && this.runtime.lab.nodes[e.node]) this.entry(e.node).console.addressConflict(e.iface, e.ip, e.mac);
+      if (!this.closedHub && Object.hasOwn(this.runtime.lab.nodes, e.node)) this.entry(e.node).console.addressConflict(e.iface, e.ip, e.mac);
       return;
     }
     if (e.type !== 'node-changed') return;
