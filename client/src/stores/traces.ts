@@ -211,8 +211,8 @@ export const useTracesStore = defineStore('traces', () => {
   }
 
   function unwatch(): void {
+    // `sub` is set only while a lab is watched: putting the lab aside keeps it.
     if (lab.value !== null) putAside(lab.value);
-    else sub?.close();
     sub = null;
     subscribed.value = false;
     lab.value = null;
